@@ -1,0 +1,28 @@
+"""stylebridge: GAN style transfer between visual cultures, style measurement and design tools."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import ConfigError, DataError, ImageError, ModelFileError, StylebridgeError
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "ImageError",
+    "ModelFileError",
+    "StylebridgeError",
+    "__version__",
+    "load",
+    "stylize",
+    "train",
+]
+
+
+def __getattr__(name: str):
+    """Keep ``import stylebridge`` light: the API (and torch models) load on first use."""
+    if name in ("load", "stylize", "train", "check_data", "evaluate"):
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(name)
