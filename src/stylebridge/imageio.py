@@ -189,6 +189,9 @@ def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -
         image = image.convert("RGB")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         kwargs = {"quality": quality} if suffix in (".jpg", ".jpeg", ".webp") else {}
         image.save(tmp, **kwargs)

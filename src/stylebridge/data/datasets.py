@@ -1,0 +1,159 @@
+"""Datasets for translation training.
+
+Each sample is a pure function of ``(seed, sample_id)``: which images, crop offsets and flips.
+That makes ``--resume`` exact without saving loader state, and lets DDP ranks take disjoint ids.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from ..errors import DataError, ImageError
+from ..imageio import load_image, probe_image
+from .files import list_images
+
+LOAD_SCALE = 286 / 256  # CycleGAN's resize-then-crop ratio, applied to the shorter side
+
+
+class ImageSource:
+    """One domain's images: header-checked up front, decoded lazily, resized copies cached."""
+
+    def __init__(self, root: str | os.PathLike | Sequence[Path], load_size: int, cache: bool = True):
+        files = list_images(root) if isinstance(root, (str, os.PathLike)) else list(root)
+        self.name = str(root) if isinstance(root, (str, os.PathLike)) else "files"
+        self.load_size = load_size
+        self.cache = cache
+        self.skipped: list[tuple[Path, str]] = []
+        self.files: list[Path] = []
+        for path in files:
+            try:
+                info = probe_image(path)
+            except ImageError as err:
+                self.skipped.append((path, err.problem))
+                continue
+            if min(info.width, info.height) < 8:
+                self.skipped.append((path, f"too small ({info.width}x{info.height} px)"))
+                continue
+            self.files.append(path)
+        if not self.files:
+            raise DataError(f"{self.name}: no usable image ({len(self.skipped)} unreadable)")
+        self._cached: dict[int, torch.Tensor] = {}
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _decode(self, index: int) -> torch.Tensor:
+        image = load_image(self.files[index]).rgb
+        w, h = image.size
+        scale = self.load_size / min(w, h)
+        size = (max(self.load_size, round(w * scale)), max(self.load_size, round(h * scale)))
+        image = image.resize(size, Image.Resampling.BICUBIC, reducing_gap=3.0)
+        return torch.from_numpy(np.asarray(image).copy()).permute(2, 0, 1)  # uint8 CHW
+
+    def get(self, index: int) -> torch.Tensor | None:
+        """uint8 CHW with shorter side = load_size, or None if the file turned out corrupt."""
+        if index in self._cached:
+            return self._cached[index]
+        try:
+            pixels = self._decode(index)
+        except ImageError as err:
+            warnings.warn(f"skipping {err}", stacklevel=2)
+            self.skipped.append((self.files[index], err.problem))
+            return None
+        if self.cache:
+            self._cached[index] = pixels
+        return pixels
+
+
+def random_crop_flip(
+    pixels: torch.Tensor, size: int, rng: np.random.Generator, flip: bool
+) -> torch.Tensor:
+    """uint8 CHW -> float CHW in [-1, 1], a size x size crop, maybe mirrored."""
+    _, h, w = pixels.shape
+    top = int(rng.integers(0, h - size + 1))
+    left = int(rng.integers(0, w - size + 1))
+    crop = pixels[:, top : top + size, left : left + size]
+    if flip and rng.random() < 0.5:
+        crop = crop.flip(-1)
+    return crop.float().div_(127.5).sub_(1.0)
+
+
+class UnpairedDataset(Dataset):
+    """Domain A walked epoch by epoch in shuffled order, domain B drawn at random (as CycleGAN)."""
+
+    def __init__(self, source_a: ImageSource, source_b: ImageSource, size: int, *, seed: int = 0,
+                 flip: bool = True):
+        self.sources = (source_a, source_b)
+        self.size = size
+        self.seed = seed
+        self.flip = flip
+
+    def __len__(self) -> int:  # the sampler decides the length; this bounds nothing
+        return 2**62
+
+    def _pick(self, which: int, sample_id: int, attempt: int) -> int:
+        n = len(self.sources[which])
+        if which == 0:
+            epoch, pos = divmod(sample_id, n)
+            order = np.random.default_rng([self.seed, 0, epoch]).permutation(n)
+            return int(order[(pos + attempt) % n])
+        rng = np.random.default_rng([self.seed, 1, sample_id, attempt])
+        return int(rng.integers(n))
+
+    def __getitem__(self, sample_id: int) -> dict[str, torch.Tensor]:
+        rng = np.random.default_rng([self.seed, 2, sample_id])
+        out = {}
+        for which, key in ((0, "real_a"), (1, "real_b")):
+            for attempt in range(len(self.sources[which])):
+                pixels = self.sources[which].get(self._pick(which, sample_id, attempt))
+                if pixels is not None:
+                    break
+            else:
+                raise DataError(f"{self.sources[which].name}: every image failed to decode")
+            out[key] = random_crop_flip(pixels, self.size, rng, self.flip)
+        return out
+
+
+class StepSampler(Sampler[int]):
+    """Yields sample ids from ``start`` on, strided across DDP ranks, for a fixed number of steps."""
+
+    def __init__(self, start_step: int, num_steps: int, batch_size: int, rank: int = 0,
+                 world_size: int = 1):
+        self.start = start_step * batch_size * world_size
+        self.stop = num_steps * batch_size * world_size
+        self.rank = rank
+        self.world_size = world_size
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.start + self.rank, self.stop, self.world_size))
+
+    def __len__(self) -> int:
+        return max(0, math.ceil((self.stop - self.start - self.rank) / self.world_size))
+
+
+def make_loader(dataset: Dataset, *, start_step: int, num_steps: int, batch_size: int,
+                device_type: str, rank: int = 0, world_size: int = 1,
+                num_workers: int | None = None) -> DataLoader:
+    """CPU training gets no worker processes (they would steal the cores the model needs)."""
+    if num_workers is None:
+        num_workers = 0 if device_type == "cpu" else min(8, os.cpu_count() or 1)
+    sampler = StepSampler(start_step, num_steps, batch_size, rank, world_size)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        pin_memory=device_type == "cuda",
+        persistent_workers=num_workers > 0,
+        prefetch_factor=4 if num_workers > 0 else None,
+        drop_last=True,
+    )

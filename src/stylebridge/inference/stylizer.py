@@ -1,0 +1,125 @@
+"""Stylizer: a trained generator applied to real photographs of any size, shape and mode."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..data import expand_inputs
+from ..errors import ConfigError, ImageError, StylebridgeError
+from ..imageio import as_loaded, save_image
+from ..models.files import generator_from_config, read_run_config
+from ..nn import choose_precision, pick_device
+from .tiling import Progress, TileRunner
+
+
+@dataclass
+class StylizeResult:
+    source: Path
+    output: Path | None
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _resize_max_side(image: Image.Image, max_side: int | None) -> Image.Image:
+    if not max_side or max(image.size) <= max_side:
+        return image
+    scale = max_side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+class Stylizer:
+    """Loads a run or model folder once and stylizes many images.
+
+    ``stylize`` returns an image the size of the input; EXIF orientation is applied, alpha is kept,
+    and images larger than ``tile`` go through overlapping tiles with frozen global statistics.
+    """
+
+    def __init__(self, run_dir: str | os.PathLike, *, device: str = "auto",
+                 precision: str = "auto", channels_last: bool = True):
+        self.run_dir = Path(run_dir)
+        self.config = read_run_config(self.run_dir)
+        self.device = pick_device(device)
+        self.amp_dtype = choose_precision(precision, self.device)
+        self.channels_last = channels_last
+        self._runners: dict[str, TileRunner] = {}
+
+    @property
+    def directions(self) -> list[str]:
+        return sorted(self.config.get("directions", {}))
+
+    def runner(self, direction: str) -> TileRunner:
+        if direction not in self._runners:
+            net, _ = generator_from_config(self.run_dir, direction)
+            net = net.to(self.device)
+            if self.channels_last:
+                net = net.to(memory_format=torch.channels_last)
+            self._runners[direction] = TileRunner(net, self.device, net.multiple, self.amp_dtype,
+                                                  self.channels_last)
+        return self._runners[direction]
+
+    def stylize(self, image, *, direction: str = "a2b", strength: float = 1.0,
+                max_side: int | None = None, tile: int = 512, overlap: int = 64,
+                progress: Progress | None = None) -> Image.Image:
+        """Translate one image (path, PIL image or uint8 array) and return a PIL image.
+
+        Args:
+            direction: ``a2b`` or ``b2a`` (CUT runs only have ``a2b``).
+            strength: 0 keeps the input, 1 is the full translation; values between blend pixels.
+            max_side: translate at most this long a side (closer to the training scale), then
+                resize back to the input size.
+            tile: the largest side sent through the network at once; 0 disables tiling.
+        """
+        if not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"strength must be within [0, 1], got {strength}")
+        if direction not in self.directions:
+            raise ConfigError(f"direction {direction!r} not in this model "
+                              f"(available: {', '.join(self.directions)})")
+        loaded = as_loaded(image)
+        work = _resize_max_side(loaded.rgb, max_side)
+        pixels = np.asarray(work)
+        out = self.runner(direction).run(pixels, tile=tile, overlap=overlap, progress=progress)
+        result = Image.fromarray(out, "RGB")
+        if result.size != loaded.rgb.size:
+            result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
+        if strength < 1.0:
+            result = Image.blend(loaded.rgb, result, strength)
+        if loaded.alpha is not None:
+            result.putalpha(loaded.alpha)
+        return result
+
+    def stylize_files(self, inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
+                      on_file: Callable[[StylizeResult], None] | None = None,
+                      **options) -> Iterator[StylizeResult]:
+        """Translate files and folders into ``out`` (a folder, or a file for a single input).
+
+        A bad file yields a result with its one-line error and the batch goes on.
+        """
+        files = expand_inputs(inputs)
+        out = Path(out)
+        single_file = len(files) == 1 and out.suffix != "" and not out.is_dir()
+        used: set[str] = set()
+        for path in files:
+            name = path.stem
+            while name in used:  # same file name in two input folders
+                name += "_"
+            used.add(name)
+            target = out if single_file else out / f"{name}.png"
+            try:
+                image = self.stylize(path, **options)
+                saved = save_image(image, target)
+                result = StylizeResult(path, saved)
+            except ImageError as err:
+                result = StylizeResult(path, None, str(err))
+            except StylebridgeError:
+                raise
+            if on_file:
+                on_file(result)
+            yield result

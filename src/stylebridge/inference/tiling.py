@@ -1,0 +1,117 @@
+"""Running a fully convolutional generator over an image of any size.
+
+Small images go through whole (reflect-padded to the generator's multiple of 4). Large ones go
+through overlapping tiles blended with smooth weights; instance-norm statistics are first summed
+over all tiles, then frozen, so every tile is normalised like the whole image and no seam shows.
+Memory stays bounded by one tile plus two float32 accumulators of the image's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn import GlobalStatsInstanceNorm
+
+Progress = Callable[[int, int], None]
+
+
+def set_norm_mode(net: nn.Module, mode: str) -> bool:
+    """Switch every instance norm to instance/collect/frozen; True if the net has any."""
+    found = False
+    for module in net.modules():
+        if isinstance(module, GlobalStatsInstanceNorm):
+            if mode == "collect":
+                module.reset_stats()
+            module.mode = mode
+            found = True
+    return found
+
+
+def _positions(length: int, tile: int, step: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def _ramp(n: int, overlap: int) -> np.ndarray:
+    """1-D blending weight: raised cosine up over ``overlap`` pixels at both ends, 1 inside."""
+    if overlap <= 0:
+        return np.ones(n, np.float32)
+    i = np.arange(n, dtype=np.float32) + 0.5
+    edge = np.minimum(i, n - i) / overlap
+    return np.clip(0.5 - 0.5 * np.cos(np.pi * np.clip(edge, 0, 1)), 1e-3, 1).astype(np.float32)
+
+
+class TileRunner:
+    """Applies ``net`` ((1,3,h,w) in [-1,1] -> same) to uint8 HxWx3 arrays of any size."""
+
+    def __init__(self, net: nn.Module, device: torch.device, multiple: int,
+                 amp_dtype: torch.dtype | None = None, channels_last: bool = True):
+        self.net = net
+        self.device = device
+        self.multiple = multiple
+        self.amp_dtype = amp_dtype
+        self.channels_last = channels_last
+
+    def _forward(self, pixels: np.ndarray) -> np.ndarray:
+        h, w = pixels.shape[:2]
+        x = torch.from_numpy(np.array(pixels, dtype=np.float32)).permute(2, 0, 1)[None]
+        x = x.div_(127.5).sub_(1.0).to(self.device)
+        pad_h, pad_w = (-h) % self.multiple, (-w) % self.multiple
+        if pad_h or pad_w:
+            mode = "reflect" if pad_h < h and pad_w < w else "replicate"
+            x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.inference_mode(), torch.autocast(
+            self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None
+        ):
+            y = self.net(x)
+            y = y[0, :, :h, :w].float().clamp_(-1, 1).add_(1).mul_(127.5)
+            return y.permute(1, 2, 0).cpu().numpy()
+
+    def run(self, pixels: np.ndarray, tile: int = 512, overlap: int = 64,
+            progress: Progress | None = None) -> np.ndarray:
+        """uint8 HxWx3 -> uint8 HxWx3, whole or tiled."""
+        h, w = pixels.shape[:2]
+        if tile <= 0 or (h <= tile and w <= tile):
+            out = self._forward(pixels)
+            if progress:
+                progress(1, 1)
+            return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        overlap = min(overlap, tile // 4)
+        step = tile - overlap
+        boxes = [(y, x) for y in _positions(h, tile, step) for x in _positions(w, tile, step)]
+        has_norm = set_norm_mode(self.net, "collect")
+        passes = 2 if has_norm else 1
+        total = passes * len(boxes)
+        done = 0
+        try:
+            if has_norm:
+                for y, x in boxes:
+                    self._forward(pixels[y : y + tile, x : x + tile])
+                    done += 1
+                    if progress:
+                        progress(done, total)
+                set_norm_mode(self.net, "frozen")
+            acc = np.zeros((h, w, 3), np.float32)
+            weight = np.zeros((h, w, 1), np.float32)
+            for y, x in boxes:
+                patch = pixels[y : y + tile, x : x + tile]
+                th, tw = patch.shape[:2]
+                window = np.outer(_ramp(th, overlap), _ramp(tw, overlap))[..., None]
+                acc[y : y + th, x : x + tw] += self._forward(patch) * window
+                weight[y : y + th, x : x + tw] += window
+                done += 1
+                if progress:
+                    progress(done, total)
+        finally:
+            set_norm_mode(self.net, "instance")
+        acc /= weight
+        return np.clip(acc + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,80 @@
+"""Training objectives: adversarial, cycle/identity and PatchNCE."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from .errors import ConfigError
+
+GAN_LOSSES = ("lsgan", "vanilla", "hinge")
+
+
+def check_gan_loss(kind: str) -> str:
+    if kind not in GAN_LOSSES:
+        raise ConfigError(f"unknown gan_loss {kind!r}; choose one of: {', '.join(GAN_LOSSES)}")
+    return kind
+
+
+def generator_adv_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
+    """What G minimises so that D calls its output real."""
+    fake_logits = fake_logits.float()
+    if kind == "lsgan":
+        return (fake_logits - 1).square().mean()
+    if kind == "vanilla":
+        return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    if kind == "hinge":
+        return -fake_logits.mean()
+    raise ConfigError(f"unknown gan_loss {kind!r}")
+
+
+def discriminator_adv_loss(
+    kind: str, real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> torch.Tensor:
+    """D's loss, halved for lsgan/vanilla as in CycleGAN so D learns slower than G."""
+    real_logits, fake_logits = real_logits.float(), fake_logits.float()
+    if kind == "lsgan":
+        return 0.5 * ((real_logits - 1).square().mean() + fake_logits.square().mean())
+    if kind == "vanilla":
+        real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+        fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        return 0.5 * (real + fake)
+    if kind == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    raise ConfigError(f"unknown gan_loss {kind!r}")
+
+
+def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a.float() - b.float()).abs().mean()
+
+
+def patch_nce_loss(
+    queries: torch.Tensor, keys: torch.Tensor, batch_size: int, tau: float = 0.07
+) -> torch.Tensor:
+    """InfoNCE over patches: each output patch must match the input patch at the same place
+    against the other patches of the same image (Park et al., CUT).
+
+    ``queries``/``keys``: (B*P, D) unit vectors from the output/input; keys are not back-propagated.
+    """
+    keys = keys.detach()
+    num = queries.shape[0]
+    dim = queries.shape[1]
+    pos = (queries * keys).sum(dim=1, keepdim=True)  # (B*P, 1)
+    q = queries.view(batch_size, -1, dim)
+    k = keys.view(batch_size, -1, dim)
+    neg = torch.bmm(q, k.transpose(1, 2))  # (B, P, P)
+    patches = q.shape[1]
+    eye = torch.eye(patches, device=queries.device, dtype=torch.bool)[None]
+    neg = neg.masked_fill(eye, -10.0).view(num, patches)
+    logits = torch.cat([pos, neg], dim=1).float() / tau
+    target = torch.zeros(num, dtype=torch.long, device=queries.device)
+    return F.cross_entropy(logits, target)
+
+
+def mean_patch_nce(
+    queries: Sequence[torch.Tensor], keys: Sequence[torch.Tensor], batch_size: int, tau: float
+) -> torch.Tensor:
+    losses = [patch_nce_loss(q, k, batch_size, tau) for q, k in zip(queries, keys)]
+    return torch.stack(losses).mean()

@@ -1,0 +1,133 @@
+"""CUT and FastCUT (Park et al. 2020): one generator, patchwise contrastive content loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import ConfigError
+from ..losses import check_gan_loss, discriminator_adv_loss, generator_adv_loss, mean_patch_nce
+from ..nn import PatchDiscriminator, PatchDiscriminatorConfig, PatchSampleMLP
+from .base import MODELS, GeneratorOptions, TranslationModel
+
+
+@dataclass
+class CUTConfig(GeneratorOptions):
+    lambda_gan: float = 1.0
+    lambda_nce: float = 1.0
+    nce_idt: bool = True  # also NCE between real_b and g(real_b): CUT's identity term
+    nce_layers: str = "0,4,8,12,16"  # generator layers whose patches are contrasted
+    num_patches: int = 256
+    nce_tau: float = 0.07
+    netf_dim: int = 256  # projection head width
+    flip_equivariance: bool = False
+
+
+@dataclass
+class FastCUTConfig(CUTConfig):
+    lambda_nce: float = 10.0
+    nce_idt: bool = False
+    flip_equivariance: bool = True
+    decay_fraction: float = 0.25  # the paper's 150 + 50 epochs
+
+
+@MODELS.register("cut")
+class CUT(TranslationModel):
+    """The input features for PatchNCE come from the same forward pass that makes the fake, so
+    no generator pass is computed twice (the reference implementation encodes the input again)."""
+
+    config_cls = CUTConfig
+    directions = {"a2b": "g_ab"}
+
+    def __init__(self, config: CUTConfig, device: torch.device, **kwargs):
+        super().__init__(config, device, **kwargs)
+        check_gan_loss(config.gan_loss)
+        try:
+            self.layers = [int(v) for v in str(config.nce_layers).split(",") if v.strip()]
+        except ValueError:
+            raise ConfigError(f"nce_layers must be comma-separated integers: {config.nce_layers!r}")
+        self.g_ab = self.add_network("g_ab", self.make_generator())
+        encoder_end = 4 * (self.g_ab.config.n_downsampling + 1) + config.n_blocks
+        if not self.layers or min(self.layers) < 0 or max(self.layers) >= encoder_end:
+            raise ConfigError(f"nce_layers {config.nce_layers!r} must index encoder layers "
+                              f"0..{encoder_end - 1} (with n_blocks={config.n_blocks})")
+        channels = self.g_ab.feature_channels(self.layers)
+        self.d_b = self.add_network("d_b", PatchDiscriminator(
+            PatchDiscriminatorConfig(config.ndf, config.d_layers, config.norm)))
+        self.f = self.add_network("f", PatchSampleMLP(channels, config.netf_dim))
+        self.optimizers = {"g": self.adam(self.g_ab), "d": self.adam(self.d_b),
+                           "f": self.adam(self.f)}
+
+    def _nce(self, source_feats, output_feats, batch_size):
+        keys, ids = self.f(source_feats, self.config.num_patches, generator=self.rng)
+        queries, _ = self.f(output_feats, self.config.num_patches, patch_ids=ids)
+        return mean_patch_nce(queries, keys, batch_size, self.config.nce_tau)
+
+    def train_step(self, batch):
+        c = self.config
+        batch = self.prepare(batch)
+        real_a, real_b = batch["real_a"], batch["real_b"]
+        n = real_a.shape[0]
+        use_idt = c.nce_idt and c.lambda_nce > 0
+        if c.flip_equivariance and torch.rand(1, generator=self.rng).item() < 0.5:
+            real_a, real_b = real_a.flip(-1), real_b.flip(-1)
+        real = torch.cat([real_a, real_b]) if use_idt else real_a
+        losses: dict[str, float] = {}
+        with self.autocast():
+            fake, source_feats = self.g_ab(real, self.layers)
+        fake_b = fake[:n]
+
+        # D step on the detached fake
+        self.requires_grad([self.d_b], True)
+        self.optimizers["d"].zero_grad(set_to_none=True)
+        with self.autocast():
+            real_logits, fake_logits = self.d_b(real_b), self.d_b(fake_b.detach())
+            loss_d = discriminator_adv_loss(c.gan_loss, real_logits, fake_logits)
+        loss_d.backward()
+        self.optimizers["d"].step()
+
+        # G and F step
+        self.requires_grad([self.d_b], False)
+        self.optimizers["g"].zero_grad(set_to_none=True)
+        self.optimizers["f"].zero_grad(set_to_none=True)
+        with self.autocast():
+            adv = generator_adv_loss(c.gan_loss, self.d_b(fake_b)) * c.lambda_gan
+            total = adv
+            if c.lambda_nce > 0:
+                _, output_feats = self.g_ab(fake, self.layers, encode_only=True)
+                src_x = [f[:n] for f in source_feats]
+                out_x = [f[:n] for f in output_feats]
+                nce = self._nce(src_x, out_x, n) * c.lambda_nce
+                losses["loss/g/nce"] = nce.item()
+                if use_idt:
+                    src_y = [f[n:] for f in source_feats]
+                    out_y = [f[n:] for f in output_feats]
+                    nce_y = self._nce(src_y, out_y, n) * c.lambda_nce
+                    losses["loss/g/nce_idt"] = nce_y.item()
+                    nce = (nce + nce_y) * 0.5
+                total = total + nce
+        total.backward()
+        self.optimizers["g"].step()
+        self.optimizers["f"].step()
+        losses["loss/g/adv"] = adv.item()
+        losses["loss/d/b"] = loss_d.item()
+        losses["diag/d_b_real"] = real_logits.float().mean().item()
+        losses["diag/d_b_fake"] = fake_logits.float().mean().item()
+        losses["diag/change_ab"] = (fake_b.detach().float() - real_a.float()).abs().mean().item()
+        return losses
+
+    @torch.no_grad()
+    def sample(self, batch):
+        batch = self.prepare(batch)
+        with self.autocast():
+            rows = [[batch["real_a"], self.g_ab(batch["real_a"])],
+                    [batch["real_b"], self.g_ab(batch["real_b"])]]
+        return [[t.float() for t in row] for row in rows]
+
+
+@MODELS.register("fastcut")
+class FastCUT(CUT):
+    """CUT with a stronger NCE weight, no identity pass and flip equivariance: cheaper per step."""
+
+    config_cls = FastCUTConfig

@@ -1,0 +1,165 @@
+"""Training configuration: typed dataclass defaults, a YAML file over them, then key=value overrides.
+
+Every key is checked: a misspelt option is an error that lists the valid ones, never ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..errors import ConfigError
+from ..models import MODELS
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class TrainConfig:
+    """Everything a run needs; saved resolved as config.yaml and inside config.json."""
+
+    method: str = "cyclegan"  # cyclegan | cut | fastcut
+    domain_a: str = ""  # folder of source images
+    domain_b: str = ""  # folder of target images
+    out: str = "runs/run"
+    size: int = 256  # training crop side in pixels
+    load_size: int | None = None  # shorter side before cropping; None = size * 286/256
+    batch_size: int = 1
+    steps: int = 20000
+    seed: int = 0
+    device: str = "auto"  # auto (cuda > mps > cpu) | cpu | cuda | cuda:1 | mps
+    precision: str = "auto"  # auto | fp32 | bf16 (auto: bf16 where the hardware has it)
+    channels_last: bool = True
+    compile: bool = False  # torch.compile the networks (slow start, faster on GPU)
+    deterministic: bool = False  # deterministic kernels (tests, exact resume checks)
+    num_workers: int | None = None  # data loader processes; None = 0 on CPU, up to 8 on GPU
+    log_every: int = 25
+    sample_every: int = 500
+    checkpoint_every: int = 1000
+    eval_every: int = 0  # 0 = never; else KID (lite0) of a2b outputs vs eval_real
+    eval_real: str = ""
+    time_limit_s: float = 0.0  # 0 = none; else stop (with a checkpoint) after this long
+    model: Any = None  # the method's config dataclass (models.*Config)
+
+
+def _coerce(value: Any, annotation: Any, key: str) -> Any:
+    """Turn YAML/CLI values into the annotated type; strings from the CLI arrive as YAML."""
+    if isinstance(value, str) and annotation is not str:
+        value = yaml.safe_load(value) if value != "" else None
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        annotation = args[0]
+    if annotation is Any:
+        return value
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation is str and not isinstance(value, str):
+        return str(value)
+    if not isinstance(value, annotation) or (annotation is int and isinstance(value, bool)):
+        raise ConfigError(f"{key}: expected {annotation.__name__}, got {value!r}")
+    return value
+
+
+def _apply(obj: Any, values: dict[str, Any], prefix: str = "") -> None:
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name for f in dataclasses.fields(obj)}
+    for key, value in values.items():
+        if key not in names:
+            valid = ", ".join(sorted(n for n in names if n != "model"))
+            raise ConfigError(f"unknown option '{prefix}{key}'; valid options: {valid}")
+        if key == "model":
+            continue
+        setattr(obj, key, _coerce(value, hints[key], prefix + key))
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``["steps=100", "model.lambda_a=5"]`` -> nested dict."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not key=value")
+        key, value = item.split("=", 1)
+        node = out
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build_config(values: dict[str, Any] | None = None, yaml_file: str | Path | None = None,
+                 overrides: list[str] | None = None) -> TrainConfig:
+    """Defaults <- YAML file <- values (CLI flags) <- key=value overrides; then resolve."""
+    data: dict[str, Any] = {}
+    if yaml_file:
+        path = Path(yaml_file)
+        try:
+            loaded = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise ConfigError(f"{path}: cannot read config ({err})") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{path}: a config file must hold a mapping of options")
+        data = _merge(data, loaded)
+    data = _merge(data, {k: v for k, v in (values or {}).items() if v is not None})
+    data = _merge(data, parse_overrides(overrides or []))
+    config = TrainConfig()
+    _apply(config, data)
+    model_cls = MODELS.get(config.method)
+    config.model = model_cls.config_cls()
+    model_values = data.get("model") or {}
+    if not isinstance(model_values, dict):
+        raise ConfigError("model: expected a mapping of method options")
+    _apply(config.model, model_values, prefix="model.")
+    return resolve(config)
+
+
+def resolve(config: TrainConfig) -> TrainConfig:
+    """Fill size-dependent defaults and check ranges up front, before any work starts."""
+    if config.precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}")
+    if config.size < 16 or config.size % 4:
+        raise ConfigError(f"size must be a multiple of 4 and at least 16, got {config.size}")
+    if config.load_size is None:
+        config.load_size = int(round(config.size * 286 / 256))
+    if config.load_size < config.size:
+        raise ConfigError(f"load_size ({config.load_size}) must be >= size ({config.size})")
+    for key in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every"):
+        if getattr(config, key) < 1:
+            raise ConfigError(f"{key} must be at least 1")
+    if config.model.n_blocks is None:
+        config.model.n_blocks = 9 if config.size >= 256 else 6
+    if not 0.0 <= config.model.decay_fraction <= 1.0:
+        raise ConfigError("model.decay_fraction must be within [0, 1]")
+    return config
+
+
+def config_to_dict(config: TrainConfig) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def config_from_dict(data: dict[str, Any]) -> TrainConfig:
+    """Rebuild a saved config (resume); unknown keys from newer versions are errors."""
+    data = dict(data)
+    model = data.pop("model", {}) or {}
+    return build_config({**data, "model": model})
+
+

@@ -1,0 +1,250 @@
+"""The one training loop for every translation method.
+
+Resume is exact: the data for step ``s`` is a pure function of (seed, s); networks, optimisers,
+image pools and RNG states are restored from ``train_state.safetensors``; the learning rate is a
+function of the step. SIGINT/SIGTERM finish the current step, write a checkpoint and return.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+
+from ..data import ImageSource, UnpairedDataset, make_loader, set_digest
+from ..errors import ConfigError, StylebridgeError
+from ..models import MODELS, TranslationModel
+from ..models.files import CONFIG_NAME, FORMAT, atomic_save_tensors, atomic_write_bytes, write_json
+from ..nn import choose_precision, pick_device
+from .checkpoint import STATE_NAME, load_training_state, save_training_state
+from .config import TrainConfig, config_to_dict
+from .logging import RunLogger
+
+Evaluator = Callable[[Callable[[torch.Tensor], torch.Tensor]], dict[str, float]]
+
+
+@dataclass
+class StepReport:
+    """What the progress callback receives after each step."""
+
+    step: int
+    total: int
+    losses: dict[str, float]
+    images_per_s: float
+    message: str = ""
+
+
+def lr_factor(step: int, total: int, decay_fraction: float) -> float:
+    """Constant, then linear decay to zero over the last ``decay_fraction`` of the steps."""
+    decay_start = int(total * (1.0 - decay_fraction))
+    if step < decay_start:
+        return 1.0
+    return max(0.0, 1.0 - (step - decay_start) / max(1, total - decay_start))
+
+
+class _StopRequest:
+    """Turns the first SIGINT/SIGTERM into a graceful stop; a second SIGINT interrupts at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum, frame):
+        if self.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: no signal handling
+                pass
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def _data_summary(name: str, source: ImageSource) -> dict:
+    return {"path": str(name), "count": len(source), "skipped": len(source.skipped),
+            "hash": set_digest(source.files)}
+
+
+def save_checkpoint(run_dir: Path, model: TranslationModel, config: TrainConfig, step: int,
+                    data: dict) -> None:
+    """Generator weights, then the training state, then config.json (which names the weights)."""
+    directions = {}
+    for direction, net_name in model.directions.items():
+        file_name = f"{net_name}.safetensors"
+        atomic_save_tensors(model.networks[net_name].state_dict(), run_dir / file_name)
+        directions[direction] = file_name
+    state = {
+        "step": step,
+        "networks": {name: net.state_dict() for name, net in model.networks.items()},
+        "optimizers": {name: opt.state_dict() for name, opt in model.optimizers.items()},
+        "extra": model.extra_state(),
+        "rng": _rng_state(model.device),
+    }
+    save_training_state(run_dir / STATE_NAME, state)
+    settings = config_to_dict(config)
+    write_json(run_dir / CONFIG_NAME, {
+        "format": FORMAT,
+        "method": config.method,
+        "generator": vars(model.config.generator_config()),
+        "directions": directions,
+        "size": config.size,
+        "step": step,
+        "data": data,
+        "train": settings,
+    })
+    atomic_write_bytes(run_dir / "config.yaml", yaml.safe_dump(settings, sort_keys=False).encode())
+
+
+def _restore(model: TranslationModel, run_dir: Path) -> int:
+    state = load_training_state(run_dir / STATE_NAME)
+    for name, net in model.networks.items():
+        net.load_state_dict(state["networks"][name])
+    for name, opt in model.optimizers.items():
+        opt.load_state_dict(state["optimizers"][name])
+    model.load_extra_state(state["extra"])
+    _set_rng_state(state["rng"], model.device)
+    return int(state["step"])
+
+
+def _fixed_samples(dataset: UnpairedDataset, count: int = 3) -> dict[str, torch.Tensor]:
+    """The same few images at every sample point, so grids show progress, not new inputs."""
+    fixed = UnpairedDataset(*dataset.sources, dataset.size, seed=dataset.seed + 1, flip=False)
+    items = [fixed[i] for i in range(count)]
+    return {k: torch.stack([it[k] for it in items]) for k in items[0]}
+
+
+def train(config: TrainConfig, *, resume: bool = False,
+          progress: Callable[[StepReport], None] | None = None,
+          evaluator: Evaluator | None = None) -> Path:
+    """Train ``config.method`` on two image folders; returns the run folder."""
+    run_dir = Path(config.out)
+    has_state = (run_dir / STATE_NAME).is_file()
+    if resume and not has_state:
+        raise ConfigError(f"{run_dir}: nothing to resume (no {STATE_NAME})")
+    if not resume and has_state:
+        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or "
+                          "choose another --out")
+    device = pick_device(config.device)
+    torch.manual_seed(config.seed)
+    if config.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    source_a = ImageSource(config.domain_a, config.load_size)
+    source_b = ImageSource(config.domain_b, config.load_size)
+    data = {"a": _data_summary(config.domain_a, source_a), "b": _data_summary(config.domain_b, source_b)}
+    dataset = UnpairedDataset(source_a, source_b, config.size, seed=config.seed)
+    model = MODELS.get(config.method)(
+        config.model, device, amp_dtype=choose_precision(config.precision, device),
+        channels_last=config.channels_last, seed=config.seed)
+    step = _restore(model, run_dir) if resume else 0
+    if config.compile:
+        for net in model.networks.values():
+            net.compile()
+
+    def report(message: str) -> None:
+        if progress is not None:
+            progress(StepReport(step, config.steps, {}, 0.0, message))
+
+    for source in (source_a, source_b):
+        for path, problem in source.skipped:
+            report(f"skipping {path}: {problem}")
+    samples = _fixed_samples(dataset)
+    logger = RunLogger(run_dir)
+    if not resume:
+        save_checkpoint(run_dir, model, config, 0, data)
+    loader = make_loader(dataset, start_step=step, num_steps=config.steps,
+                         batch_size=config.batch_size, device_type=device.type,
+                         num_workers=config.num_workers)
+    model.train(True)
+    started, start_step = time.perf_counter(), step
+    try:
+        with _StopRequest() as stop:
+            for batch in loader:
+                factor = lr_factor(step, config.steps, config.model.decay_fraction)
+                for opt in model.optimizers.values():
+                    for group in opt.param_groups:
+                        group["lr"] = config.model.lr * factor
+                losses = model.train_step(batch)
+                step += 1
+                _check_finite(losses, step, run_dir)
+                logger.accumulate(losses)
+                speed = (step - start_step) * config.batch_size / (time.perf_counter() - started)
+                extra = {}
+                if config.eval_every and evaluator is not None and step % config.eval_every == 0:
+                    extra = _evaluate(model, evaluator)
+                if step % config.log_every == 0 or extra:
+                    logger.flush(step, {**extra, "perf/images_per_s": speed,
+                                        "lr": config.model.lr * factor})
+                if step % config.sample_every == 0 or step == config.steps:
+                    logger.images(step, model.sample(samples))
+                if progress is not None:
+                    progress(StepReport(step, config.steps, losses, speed))
+                last = step == config.steps
+                elapsed = time.perf_counter() - started
+                if config.time_limit_s and elapsed > config.time_limit_s:
+                    stop.requested = True
+                if step % config.checkpoint_every == 0 or stop.requested or last:
+                    save_checkpoint(run_dir, model, config, step, data)
+                if stop.requested:
+                    report(f"stopped at step {step}; checkpoint written, continue with --resume")
+                    break
+    finally:
+        logger.close()
+    skipped = sum(len(s.skipped) for s in (source_a, source_b))
+    if skipped:
+        report(f"{skipped} unreadable image(s) were skipped")
+    return run_dir
+
+
+def _check_finite(losses: dict[str, float], step: int, run_dir: Path) -> None:
+    """Stop before a diverged model overwrites the last good checkpoint."""
+    for key, value in losses.items():
+        if not math.isfinite(value):
+            raise StylebridgeError(
+                f"{key} became {value} at step {step}; training stopped and the last checkpoint "
+                f"in {run_dir} is intact (try a lower model.lr or precision=fp32)")
+
+
+def _evaluate(model: TranslationModel, evaluator: Evaluator) -> dict[str, float]:
+    generator = model.networks[model.directions["a2b"]]
+    model.train(False)
+
+    def translate(x: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad(), model.autocast():
+            return generator(x.to(model.device)).float()
+
+    try:
+        return evaluator(translate)
+    finally:
+        model.train(True)

@@ -1,0 +1,154 @@
+"""Stylizing real-world inputs: odd sizes, EXIF, grey, alpha, huge images in tiles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import stylebridge
+from stylebridge.errors import ConfigError, ModelFileError
+from stylebridge.inference import TileRunner
+from stylebridge.nn import ResnetGenerator, ResnetGeneratorConfig
+
+
+def _photo(w: int, h: int, mode: str = "RGB", seed: int = 0) -> Image.Image:
+    rng = np.random.default_rng(seed)
+    base = np.kron(rng.integers(0, 255, (h // 8 + 1, w // 8 + 1, 3)), np.ones((8, 8, 1)))
+    return Image.fromarray(base[:h, :w].astype(np.uint8)).convert(mode)
+
+
+def test_odd_size_kept(tiny_run):
+    out = stylebridge.load(tiny_run).stylize(_photo(333, 517))
+    assert out.size == (333, 517) and out.mode == "RGB"
+
+
+def test_both_directions_and_bad_direction(tiny_run):
+    model = stylebridge.load(tiny_run)
+    assert model.directions == ["a2b", "b2a"]
+    assert model.stylize(_photo(40, 40), direction="b2a").size == (40, 40)
+    with pytest.raises(ConfigError, match="direction"):
+        model.stylize(_photo(40, 40), direction="sideways")
+
+
+def test_exif_rotated_file(tiny_run, tmp_path):
+    path = tmp_path / "phone.jpg"
+    im = _photo(80, 40)
+    exif = im.getexif()
+    exif[0x0112] = 8
+    im.save(path, exif=exif)
+    assert stylebridge.load(tiny_run).stylize(path).size == (40, 80)
+
+
+def test_grey_and_rgba_inputs(tiny_run):
+    model = stylebridge.load(tiny_run)
+    assert model.stylize(_photo(50, 30, "L")).mode == "RGB"
+    rgba = _photo(50, 30, "RGBA")
+    alpha = np.zeros((30, 50), np.uint8)
+    alpha[:, 25:] = 255
+    rgba.putalpha(Image.fromarray(alpha))
+    out = model.stylize(rgba)
+    assert out.mode == "RGBA" and np.array_equal(np.asarray(out)[..., 3], alpha)
+
+
+def test_strength_zero_returns_input(tiny_run):
+    photo = _photo(64, 48)
+    out = stylebridge.load(tiny_run).stylize(photo, strength=0.0)
+    assert np.array_equal(np.asarray(out), np.asarray(photo))
+
+
+def test_max_side_translates_smaller_but_returns_input_size(tiny_run):
+    out = stylebridge.load(tiny_run).stylize(_photo(300, 200), max_side=64)
+    assert out.size == (300, 200)
+
+
+def _runner(norm: str) -> TileRunner:
+    torch.manual_seed(0)
+    net = ResnetGenerator(ResnetGeneratorConfig(ngf=8, n_blocks=2, norm=norm)).eval()
+    with torch.no_grad():  # a non-trivial function: larger weights than the init
+        for p in net.parameters():
+            p.mul_(8)
+    return TileRunner(net, torch.device("cpu"), net.multiple)
+
+
+def _seam_ratio(image: np.ndarray, seams: list[int]) -> float:
+    """Mean absolute step across the given columns vs across all columns."""
+    steps = np.abs(np.diff(image.astype(np.float64), axis=1)).mean(axis=(0, 2))
+    return float(steps[seams].mean() / steps.mean())
+
+
+@pytest.mark.parametrize("norm", ["instance", "none"])
+def test_tiles_agree_with_whole_image(norm):
+    runner = _runner(norm)
+    pixels = np.asarray(_photo(400, 260, seed=3))
+    whole = runner.run(pixels, tile=0).astype(np.float64)
+    tiled = runner.run(pixels, tile=128, overlap=32).astype(np.float64)
+    naive_gap = None
+    if norm == "instance":  # per-tile statistics are what makes naive tiling show seams
+        naive = _naive_tiles(runner, pixels, 128, 32).astype(np.float64)
+        naive_gap = np.abs(naive - whole).mean()
+    gap = np.abs(tiled - whole).mean()
+    assert gap < 8.0, gap
+    if naive_gap is not None:
+        assert gap < 0.3 * naive_gap, (gap, naive_gap)
+    seams = [96 * k + 48 for k in range(1, 4)]  # inside the blended overlaps
+    assert _seam_ratio(tiled.astype(np.uint8), seams) < 1.5
+
+
+def _naive_tiles(runner, pixels, tile, overlap):
+    from stylebridge.inference.tiling import set_norm_mode
+
+    set_norm_mode(runner.net, "instance")
+    h, w = pixels.shape[:2]
+    out = np.zeros((h, w, 3))
+    step = tile - overlap
+    for y in range(0, h, step):
+        for x in range(0, w, step):
+            patch = pixels[y : y + tile, x : x + tile]
+            out[y : y + patch.shape[0], x : x + patch.shape[1]] = runner._forward(patch)
+    return out
+
+
+def test_huge_photo_in_bounded_tiles():
+    """6000x4000 (24 MP) goes through 512 px tiles; output is full size."""
+    runner = _runner("instance")
+    pixels = np.zeros((4000, 6000, 3), np.uint8)
+    pixels[::50] = 255
+    calls = []
+    out = runner.run(pixels, tile=512, overlap=32, progress=lambda d, t: calls.append((d, t)))
+    assert out.shape == (4000, 6000, 3)
+    assert calls[-1][0] == calls[-1][1] and calls[-1][1] > 100
+
+
+def test_pickle_weights_refused(tiny_run, tmp_path):
+    import shutil
+
+    bad = tmp_path / "bad_run"
+    shutil.copytree(tiny_run, bad)
+    torch.save({"x": torch.zeros(1)}, bad / "g_ab.safetensors")
+    with pytest.raises(ModelFileError, match="pickle") as info:
+        stylebridge.load(bad).stylize(_photo(32, 32))
+    assert "\n" not in str(info.value)
+
+
+def test_corrupt_and_mismatched_weights_refused(tiny_run, tmp_path):
+    import json
+    import shutil
+
+    bad = tmp_path / "bad_run"
+    shutil.copytree(tiny_run, bad)
+    data = (bad / "g_ab.safetensors").read_bytes()
+    (bad / "g_ab.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="corrupt"):
+        stylebridge.load(bad).stylize(_photo(32, 32))
+    config = json.loads((bad / "config.json").read_text())
+    config["generator"]["ngf"] = 16
+    (bad / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="shape"):
+        stylebridge.load(bad).stylize(_photo(32, 32), direction="b2a")
+
+
+def test_not_a_model_folder(tmp_path):
+    with pytest.raises(ModelFileError, match="config.json"):
+        stylebridge.load(tmp_path)

@@ -1,0 +1,145 @@
+"""Training: a known mapping is learnt, resume is exact, configs are checked, bad files skipped."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+import stylebridge
+from stylebridge.errors import ConfigError
+from stylebridge.training import build_config, lr_factor
+from stylebridge.training.checkpoint import STATE_NAME, load_training_state
+
+from .conftest import TINY, make_domain
+
+
+def _redness(images: list[np.ndarray]) -> float:
+    """Mean (R - B) over the pixels that differ from the grey background."""
+    values = []
+    for img in images:
+        f = img.astype(np.float64)
+        shape = np.abs(f - 128).max(axis=2) > 40
+        values.append((f[..., 0] - f[..., 2])[shape].mean())
+    return float(np.mean(values))
+
+
+def _shape_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Overlap of the coloured-shape masks: 1 when the shapes stay where they were."""
+    ma = np.abs(a.astype(np.float64) - 128).max(axis=2) > 40
+    mb = np.abs(b.astype(np.float64) - 128).max(axis=2) > 40
+    return float((ma & mb).sum() / max((ma | mb).sum(), 1))
+
+
+@pytest.mark.parametrize("method,steps,extra", [
+    ("cyclegan", 400, ["model.lr=0.001"]),
+    ("cut", 500, ["model.lr=0.0005", "model.nce_layers=0,4,8,12,13"]),
+])
+def test_learns_red_to_blue_and_keeps_shapes(tmp_path, method, steps, extra):
+    red = make_domain(tmp_path / "red", "red", 32, size=32, seed=11)
+    blue = make_domain(tmp_path / "blue", "blue", 32, size=32, seed=12)
+    run = stylebridge.train(method, domain_a=str(red), domain_b=str(blue), out=str(tmp_path / "run"),
+                            size=32, load_size=32, steps=steps, sample_every=steps,
+                            checkpoint_every=steps, overrides=TINY + extra)
+    test_dir = make_domain(tmp_path / "test", "red", 8, size=32, seed=99)
+    model = stylebridge.load(run)
+    inputs = [np.asarray(Image.open(p)) for p in sorted(test_dir.iterdir())]
+    outputs = [np.asarray(model.stylize(Image.fromarray(x))) for x in inputs]
+    targets = [np.asarray(Image.open(p)) for p in sorted(blue.iterdir())]
+    start, goal, reached = _redness(inputs), _redness(targets), _redness(outputs)
+    moved = (start - reached) / (start - goal)
+    assert moved > 0.7, (f"moved {moved:.2f} of the way from red to blue "
+                         f"({start:.0f} -> {reached:.0f}, goal {goal:.0f})")
+    structure = np.mean([_shape_iou(x, y) for x, y in zip(inputs, outputs, strict=True)])
+    unrelated = np.mean([_shape_iou(x, y) for x, y in zip(inputs, targets, strict=False)])
+    assert structure > 0.55 and structure > 2 * unrelated, (
+        f"shape IoU {structure:.2f} (unrelated images: {unrelated:.2f}): shapes were not kept")
+
+
+def _params(run: Path) -> dict[str, torch.Tensor]:
+    state = load_training_state(run / STATE_NAME)
+    return {f"{n}.{k}": v for n, sd in state["networks"].items() for k, v in sd.items()}
+
+
+def test_resume_equals_straight_run(tmp_path, domains):
+    common = dict(domain_a=str(domains[0]), domain_b=str(domains[1]), size=32, steps=8,
+                  sample_every=100, checkpoint_every=100, seed=3,
+                  overrides=TINY + ["deterministic=true", "model.pool_size=3"])
+    straight = stylebridge.train("cyclegan", out=str(tmp_path / "straight"), **common)
+
+    def stop_at_4(report):
+        if report.step == 4 and not report.message:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    halves = tmp_path / "halves"
+    stylebridge.train("cyclegan", out=str(halves), progress=stop_at_4, **common)
+    assert load_training_state(halves / STATE_NAME)["step"] == 4
+    stylebridge.train(out=str(halves), resume=True)
+    assert load_training_state(halves / STATE_NAME)["step"] == 8
+    a, b = _params(straight), _params(halves)
+    assert a.keys() == b.keys()
+    worst = max((a[k].float() - b[k].float()).abs().max().item() for k in a)
+    assert worst < 1e-5, worst
+
+
+def test_refuses_to_overwrite_and_to_resume_nothing(tmp_path, tiny_run):
+    with pytest.raises(ConfigError, match="already holds a run"):
+        stylebridge.train("cyclegan", domain_a="x", domain_b="y", out=str(tiny_run))
+    with pytest.raises(ConfigError, match="nothing to resume"):
+        stylebridge.train("cyclegan", domain_a="x", domain_b="y", out=str(tmp_path / "new"),
+                          resume=True)
+
+
+def test_config_yaml_overrides_and_errors(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump({"method": "cut", "size": 64, "model": {"lambda_nce": 2.0}}))
+    config = build_config({"steps": 10}, cfg, ["model.num_patches=64", "seed=5"])
+    assert (config.method, config.size, config.steps, config.seed) == ("cut", 64, 10, 5)
+    assert config.model.lambda_nce == 2.0 and config.model.num_patches == 64
+    assert config.model.n_blocks == 6 and config.load_size == 72  # the papers' 128-px defaults
+    with pytest.raises(ConfigError, match="unknown option 'model.lamda_nce'"):
+        build_config({}, cfg, ["model.lamda_nce=3"])
+    with pytest.raises(ConfigError, match="expected int"):
+        build_config({}, None, ["steps=many"])
+    with pytest.raises(ConfigError, match="unknown method"):
+        build_config({"method": "pix3pix"})
+
+
+def test_paper_defaults():
+    cyc = build_config({"method": "cyclegan"}).model
+    assert (cyc.lambda_a, cyc.lambda_identity, cyc.pool_size, cyc.gan_loss) == (10, 0.5, 50, "lsgan")
+    assert cyc.n_blocks == 9 and cyc.lr == 2e-4 and cyc.beta1 == 0.5
+    fast = build_config({"method": "fastcut"}).model
+    assert (fast.lambda_nce, fast.nce_idt, fast.flip_equivariance) == (10, False, True)
+    cut = build_config({"method": "cut"}).model
+    assert (cut.nce_layers, cut.num_patches, cut.nce_tau) == ("0,4,8,12,16", 256, 0.07)
+
+
+def test_lr_constant_then_linear_decay():
+    assert lr_factor(0, 100, 0.5) == 1.0 and lr_factor(49, 100, 0.5) == 1.0
+    assert lr_factor(75, 100, 0.5) == pytest.approx(0.5)
+    assert lr_factor(100, 100, 0.5) == 0.0
+
+
+def test_bad_files_skipped_with_summary(tmp_path, domains):
+    messy = tmp_path / "messy"
+    messy.mkdir()
+    for p in list(domains[0].iterdir())[:6]:
+        (messy / p.name).write_bytes(p.read_bytes())
+    (messy / "zero.jpg").write_bytes(b"")
+    (messy / "text.png").write_text("not an image")
+    messages = []
+    run = stylebridge.train("cyclegan", domain_a=str(messy), domain_b=str(domains[1]),
+                            out=str(tmp_path / "run"), size=32, steps=2, sample_every=2,
+                            overrides=TINY, progress=lambda r: messages.append(r.message))
+    text = "\n".join(m for m in messages if m)
+    assert "zero.jpg: empty file" in text and "text.png: not an image" in text
+    assert "2 unreadable image(s) were skipped" in text
+    assert (run / "samples" / "step_0000002.png").is_file()
+    assert (run / "tb").is_dir() and (run / "config.yaml").is_file()
