@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from . import data_cmd, demo_cmd, stylize_cmd, train_cmd
+    from . import data_cmd, demo_cmd, evaluate_cmd, stylize_cmd, train_cmd
 
-    for module in (data_cmd, train_cmd, stylize_cmd, demo_cmd):
+    for module in (data_cmd, train_cmd, stylize_cmd, evaluate_cmd, demo_cmd):
         module.register(app)
 
 
@@ -30,20 +30,7 @@ _register_commands()
 def main() -> None:
     """Entry point: a StylebridgeError becomes one line on stderr and exit status 1."""
     try:
-        app(standalone_mode=False)
+        app()  # standalone: usage errors print typer's short message and exit 2
     except StylebridgeError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(1)
-    except (typer.Exit, SystemExit) as done:
-        code = getattr(done, "exit_code", getattr(done, "code", 0))
-        sys.exit(code or 0)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as err:  # click usage errors and the like
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            sys.exit(err.exit_code)
-        raise

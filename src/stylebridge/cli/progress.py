@@ -40,4 +40,4 @@ def progress_bar(description: str, total: int | None = None):
 
 
 def say(message: str) -> None:
-    console.print(message, markup=False, highlight=False)
+    console.print(message, markup=False, highlight=False, soft_wrap=True)

@@ -1,4 +1,4 @@
-"""``stylebridge stylize``: translate files and folders of any size."""
+"""``stylebridge stylize`` and ``stylebridge styles``: translate files and folders of any size."""
 
 from __future__ import annotations
 
@@ -6,29 +6,44 @@ from pathlib import Path
 
 import typer
 
-from .. import api
+from .. import api, zoo
 from ..data import expand_inputs
 from .progress import progress_bar, say
 
 
+def _model_and_inputs(args: list[Path], style: str | None) -> tuple[Path, list[Path]]:
+    """``--style NAME INPUT...`` or ``RUN_DIR INPUT...``; a bundled style name also works first."""
+    if style:
+        return zoo.style_path(style), args
+    if len(args) < 2:
+        raise typer.BadParameter("give a model folder (or --style NAME) and at least one input")
+    first = args[0]
+    if not first.exists() and str(first) in zoo.styles():
+        return zoo.style_path(str(first)), args[1:]
+    return first, args[1:]
+
+
 def stylize(
-    model: Path = typer.Argument(..., help="Run or model folder (holds config.json)."),
-    inputs: list[Path] = typer.Argument(..., help="Image files and/or folders."),
+    args: list[Path] = typer.Argument(..., help="RUN_DIR INPUT... (or INPUT... with --style)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (or file for one input)."),
+    style: str = typer.Option(None, help="A bundled culture style (see `stylebridge styles`)."),
     direction: str = typer.Option("a2b", help="a2b or b2a (CycleGAN runs have both)."),
     strength: float = typer.Option(1.0, min=0.0, max=1.0, help="Blend with the original."),
     max_side: int = typer.Option(None, min=16, help="Translate at most this long a side."),
     tile: int = typer.Option(512, min=0, help="Tile side for large images; 0 = never tile."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
 ) -> None:
-    """Translate images; outputs keep the input size, orientation and transparency."""
+    """Translate images; outputs keep the input size, orientation and transparency.
+
+    Examples: stylebridge stylize runs/photo2ukiyoe photos/ -o out/ --max-side 512;
+    stylebridge stylize photo.jpg --style ukiyoe -o photo_ukiyoe.png
+    """
+    model, inputs = _model_and_inputs(args, style)
     stylizer = api.load(model, device=device)
-    failures = 0
     inputs = expand_inputs(inputs)
-    total = len(inputs)
+    total, failures, done = len(inputs), 0, 0
+    options = dict(direction=direction, strength=strength, max_side=max_side, tile=tile)
     with progress_bar("stylizing", total) as update:
-        done = 0
-        options = dict(direction=direction, strength=strength, max_side=max_side, tile=tile)
         for result in stylizer.stylize_files(inputs, out, **options):
             done += 1
             update(done)
@@ -42,5 +57,16 @@ def stylize(
         raise typer.Exit(1)
 
 
+def styles() -> None:
+    """List the bundled culture styles."""
+    found = zoo.styles()
+    if not found:
+        say("no bundled styles in this install")
+    for name in found:
+        card = zoo.describe(name)
+        say(f"{name:16s} {card.get('summary', '')}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("stylize")(stylize)
+    app.command("styles")(styles)

@@ -15,7 +15,7 @@ from ..data import expand_inputs
 from ..errors import ConfigError, ImageError, StylebridgeError
 from ..imageio import as_loaded, save_image
 from ..models.files import generator_from_config, read_run_config
-from ..nn import choose_precision, pick_device
+from ..nn import choose_precision, pick_device, prepare_runtime
 from .tiling import Progress, TileRunner
 
 
@@ -47,6 +47,7 @@ class Stylizer:
         self.run_dir = Path(run_dir)
         self.config = read_run_config(self.run_dir)
         self.device = pick_device(device)
+        prepare_runtime(self.device)
         self.amp_dtype = choose_precision(precision, self.device)
         self.channels_last = channels_last
         self._runners: dict[str, TileRunner] = {}

@@ -69,7 +69,8 @@ class TranslationModel:
     def adam(self, *nets: nn.Module) -> torch.optim.Optimizer:
         params = [p for net in nets for p in net.parameters()]
         betas = (self.config.beta1, self.config.beta2)
-        fused = self.device.type == "cuda"
+        # fused: one kernel per step, no temporary copies of every parameter (CPU and CUDA)
+        fused = self.device.type in ("cpu", "cuda")
         return torch.optim.Adam(params, lr=self.config.lr, betas=betas, fused=fused or None)
 
     def autocast(self) -> contextlib.AbstractContextManager:

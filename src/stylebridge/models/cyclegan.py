@@ -48,13 +48,14 @@ class CycleGAN(TranslationModel):
             rec = g_back(fake)
             adv = generator_adv_loss(c.gan_loss, d_target(fake))
             cycle = l1(rec, real) * lambda_cycle
-            total = adv + cycle
-            if c.lambda_identity > 0:
-                # g_back maps into real's domain, so it should leave real unchanged
+        (adv + cycle).backward()
+        if c.lambda_identity > 0:
+            # g_back maps into real's domain, so it should leave real unchanged; a backward of
+            # its own keeps only one generator graph alive at a time
+            with self.autocast():
                 idt = l1(g_back(real), real) * lambda_cycle * c.lambda_identity
-                total = total + idt
-                losses[f"loss/g/idt_{suffix}"] = idt.item()
-        total.backward()
+            idt.backward()
+            losses[f"loss/g/idt_{suffix}"] = idt.item()
         losses[f"loss/g/adv_{suffix}"] = adv.item()
         losses[f"loss/g/cycle_{suffix}"] = cycle.item()
         return fake.detach()

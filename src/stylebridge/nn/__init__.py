@@ -1,6 +1,6 @@
 """Network building blocks and architectures; no optimisers, no losses."""
 
-from .device import choose_precision, pick_device
+from .device import choose_precision, pick_device, prepare_runtime
 from .discriminators import PatchDiscriminator, PatchDiscriminatorConfig
 from .generators import ResnetGenerator, ResnetGeneratorConfig
 from .layers import NORMS, UPSAMPLES, GlobalStatsInstanceNorm
@@ -10,6 +10,7 @@ __all__ = [
     "NORMS",
     "choose_precision",
     "pick_device",
+    "prepare_runtime",
     "UPSAMPLES",
     "GlobalStatsInstanceNorm",
     "PatchDiscriminator",

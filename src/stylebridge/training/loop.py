@@ -21,7 +21,7 @@ from ..data import ImageSource, UnpairedDataset, make_loader, set_digest
 from ..errors import ConfigError, StylebridgeError
 from ..models import MODELS, TranslationModel
 from ..models.files import CONFIG_NAME, FORMAT, atomic_save_tensors, atomic_write_bytes, write_json
-from ..nn import choose_precision, pick_device
+from ..nn import choose_precision, pick_device, prepare_runtime
 from .checkpoint import STATE_NAME, load_training_state, save_training_state
 from .config import TrainConfig, config_to_dict
 from .logging import RunLogger
@@ -151,6 +151,7 @@ def train(config: TrainConfig, *, resume: bool = False,
         raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or "
                           "choose another --out")
     device = pick_device(config.device)
+    prepare_runtime(device)
     torch.manual_seed(config.seed)
     if config.deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
