@@ -35,11 +35,13 @@ def _adam(*nets):
 class PaperCycleGAN:
     def __init__(self, n_blocks: int, device):
         gcfg = ResnetGeneratorConfig(64, n_blocks, "instance", "transpose")
-        self.g_ab, self.g_ba = (_reference_norms(ResnetGenerator(gcfg)).to(device)
-                                for _ in range(2))
+        self.g_ab, self.g_ba = (
+            _reference_norms(ResnetGenerator(gcfg)).to(device) for _ in range(2)
+        )
         dcfg = PatchDiscriminatorConfig()
-        self.d_a, self.d_b = (_reference_norms(PatchDiscriminator(dcfg)).to(device)
-                              for _ in range(2))
+        self.d_a, self.d_b = (
+            _reference_norms(PatchDiscriminator(dcfg)).to(device) for _ in range(2)
+        )
         self.opt_g, self.opt_d = _adam(self.g_ab, self.g_ba), _adam(self.d_a, self.d_b)
 
     def step(self, a, b):
@@ -49,9 +51,14 @@ class PaperCycleGAN:
             d.requires_grad_(False)
         self.opt_g.zero_grad()
         idt_a, idt_b = self.g_ab(b), self.g_ba(a)
-        loss = (generator_adv_loss("lsgan", self.d_b(fake_b))
-                + generator_adv_loss("lsgan", self.d_a(fake_a))
-                + 10 * l1(rec_a, a) + 10 * l1(rec_b, b) + 5 * l1(idt_a, b) + 5 * l1(idt_b, a))
+        loss = (
+            generator_adv_loss("lsgan", self.d_b(fake_b))
+            + generator_adv_loss("lsgan", self.d_a(fake_a))
+            + 10 * l1(rec_a, a)
+            + 10 * l1(rec_b, b)
+            + 5 * l1(idt_a, b)
+            + 5 * l1(idt_b, a)
+        )
         loss.backward()
         self.opt_g.step()
         for d in (self.d_a, self.d_b):
@@ -92,7 +99,7 @@ class PaperCUT:
         loss = generator_adv_loss("lsgan", self.d(fake_b))
         nce = self._nce(a, fake_b)
         if not self.fast:
-            nce = (nce + self._nce(b, fake[a.shape[0]:])) * 0.5
+            nce = (nce + self._nce(b, fake[a.shape[0] :])) * 0.5
         (loss + (10 if self.fast else 1) * nce).backward()
         self.opt_g.step()
         self.opt_f.step()

@@ -45,20 +45,24 @@ def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample:
     torch.manual_seed(0)
     device = pick_device("auto")
     n_blocks = 9 if size >= 256 else 6
-    batch = {"real_a": torch.rand(1, 3, size, size) * 2 - 1,
-             "real_b": torch.rand(1, 3, size, size) * 2 - 1}
+    batch = {
+        "real_a": torch.rand(1, 3, size, size) * 2 - 1,
+        "real_b": torch.rand(1, 3, size, size) * 2 - 1,
+    }
     if kind == "stylebridge":
         prepare_runtime(device)  # as the training loop does
         cls = MODELS.get(method)
         config = cls.config_cls(n_blocks=n_blocks, upsample=upsample)
-        model = cls(config, device, channels_last=True,
-                    amp_dtype=choose_precision("auto", device))
+        model = cls(config, device, channels_last=True, amp_dtype=choose_precision("auto", device))
         run = lambda: model.train_step(batch)  # noqa: E731
     else:
         from paper_schedule import PaperCUT, PaperCycleGAN
 
-        model = (PaperCycleGAN(n_blocks, device) if method == "cyclegan"
-                 else PaperCUT(n_blocks, device, fast=method == "fastcut"))
+        model = (
+            PaperCycleGAN(n_blocks, device)
+            if method == "cyclegan"
+            else PaperCUT(n_blocks, device, fast=method == "fastcut")
+        )
         a, b = batch["real_a"].to(device), batch["real_b"].to(device)
         run = lambda: model.step(a, b)  # noqa: E731
     for _ in range(warmup):
@@ -73,30 +77,62 @@ def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample:
         times.append(time.perf_counter() - start)
     times.sort()
     median = times[len(times) // 2]
-    return {"s_per_iter": median, "images_per_s": 1 / median, "peak_mb": _peak_mb(),
-            "device": str(device)}
+    return {
+        "s_per_iter": median,
+        "images_per_s": 1 / median,
+        "peak_mb": _peak_mb(),
+        "device": str(device),
+    }
 
 
 def _spawn(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--worker", *args], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", *args], check=True, capture_output=True, text=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _reference(checkout: Path, size: int, dataroot: Path) -> dict | None:
     """junyanz's train.py: per-iteration time from two runs of different length; peak RSS."""
+
     def run(iters: int) -> tuple[float, float]:
         n_blocks = 9 if size >= 256 else 6
-        cmd = [sys.executable, "train.py", "--dataroot", str(dataroot), "--name", "bench",
-               "--model", "cycle_gan", "--checkpoints_dir", tempfile.mkdtemp(),
-               "--load_size", str(size), "--crop_size", str(size),
-               "--netG", f"resnet_{n_blocks}blocks", "--n_epochs", "1", "--n_epochs_decay", "0",
-               "--max_dataset_size", str(iters), "--print_freq", "100000",
-               "--save_epoch_freq", "1000", "--no_html"]
-        cmd += os.environ.get("STYLEBRIDGE_BENCH_CYCLEGAN_ARGS", "--gpu_ids -1 --display_id 0").split()
+        cmd = [
+            sys.executable,
+            "train.py",
+            "--dataroot",
+            str(dataroot),
+            "--name",
+            "bench",
+            "--model",
+            "cycle_gan",
+            "--checkpoints_dir",
+            tempfile.mkdtemp(),
+            "--load_size",
+            str(size),
+            "--crop_size",
+            str(size),
+            "--netG",
+            f"resnet_{n_blocks}blocks",
+            "--n_epochs",
+            "1",
+            "--n_epochs_decay",
+            "0",
+            "--max_dataset_size",
+            str(iters),
+            "--print_freq",
+            "100000",
+            "--save_epoch_freq",
+            "1000",
+            "--no_html",
+        ]
+        cmd += os.environ.get(
+            "STYLEBRIDGE_BENCH_CYCLEGAN_ARGS", "--gpu_ids -1 --display_id 0"
+        ).split()
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=checkout, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            cmd, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         if status != 0:
             print(f"reference run failed: {proc.stderr.read().decode()[-400:]}", file=sys.stderr)
@@ -122,14 +158,16 @@ def _dataroot(size: int) -> Path:
         (root / side).mkdir(parents=True)
         for i in range(16):
             Image.fromarray(rng.integers(0, 255, (size, size, 3), np.uint8)).save(
-                root / side / f"{i}.png")
+                root / side / f"{i}.png"
+            )
     return root
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--worker", nargs=6, metavar=("KIND", "METHOD", "SIZE", "STEPS", "WARMUP",
-                                                  "UPSAMPLE"))
+    ap.add_argument(
+        "--worker", nargs=6, metavar=("KIND", "METHOD", "SIZE", "STEPS", "WARMUP", "UPSAMPLE")
+    )
     ap.add_argument("--sizes", default="128,256")
     ap.add_argument("--methods", default="cyclegan,cut,fastcut")
     ap.add_argument("--steps", type=int, default=5)
@@ -159,9 +197,12 @@ def main() -> None:
             for runner, r in results.items():
                 speed = r["images_per_s"] / base["images_per_s"]
                 memory = r["peak_mb"] / base["peak_mb"]
-                print(f"{method:9s} {size:4d} {runner:16s} {r['s_per_iter']:7.2f} "
-                      f"{r['images_per_s']:6.2f} {r['peak_mb']:8.0f}  "
-                      f"x{speed:.2f} speed, x{memory:.2f} memory", flush=True)
+                print(
+                    f"{method:9s} {size:4d} {runner:16s} {r['s_per_iter']:7.2f} "
+                    f"{r['images_per_s']:6.2f} {r['peak_mb']:8.0f}  "
+                    f"x{speed:.2f} speed, x{memory:.2f} memory",
+                    flush=True,
+                )
                 rows.append({"method": method, "size": size, "runner": runner, **r})
     print(json.dumps(rows), file=sys.stderr)
 

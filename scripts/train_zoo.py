@@ -64,10 +64,19 @@ def main() -> None:
     for style in args.styles.split(","):
         run = args.work / f"photo2{style}"
         started = time.time()
-        stylebridge.train(args.method, domain_a=str(photos), domain_b=str(args.cultures / style),
-                          out=str(run), size=args.size, load_size=args.load_size,
-                          steps=args.steps, sample_every=500, checkpoint_every=500,
-                          overrides=ARCH, resume=(run / "train_state.safetensors").exists())
+        stylebridge.train(
+            args.method,
+            domain_a=str(photos),
+            domain_b=str(args.cultures / style),
+            out=str(run),
+            size=args.size,
+            load_size=args.load_size,
+            steps=args.steps,
+            sample_every=500,
+            checkpoint_every=500,
+            overrides=ARCH,
+            resume=(run / "train_state.safetensors").exists(),
+        )
         wall = time.time() - started
         reached = json.loads((run / "config.json").read_text())["step"]
         if reached < args.steps:
@@ -75,18 +84,21 @@ def main() -> None:
         card = {
             "style": style,
             "summary": f"photo -> {style.replace('_', ' ')}, {args.method.upper()} "
-                       f"(small ResNet generator, ngf 16, 6 blocks)",
+            f"(small ResNet generator, ngf 16, 6 blocks)",
             "method": args.method,
             "steps": args.steps,
             "train_size": args.size,
             "load_size": args.load_size,
             "hardware": f"{platform.processor() or platform.machine()}, "
-                        f"{torch.get_num_threads()} threads, CPU",
+            f"{torch.get_num_threads()} threads, CPU",
             "wall_time_s": round(wall),
-            "data": {"photo_train": len(list_images(photos)), style: len(list_images(
-                args.cultures / style)), "photo_held_out": held,
+            "data": {
+                "photo_train": len(list_images(photos)),
+                style: len(list_images(args.cultures / style)),
+                "photo_held_out": held,
                 "photo_hash": set_digest(list_images(args.cultures / "photo")),
-                "style_hash": set_digest(list_images(args.cultures / style))},
+                "style_hash": set_digest(list_images(args.cultures / style)),
+            },
             "recommended_max_side": args.load_size * 2,
         }
         print(style, "->", export(run, style, card), f"{wall:.0f} s", flush=True)

@@ -48,7 +48,9 @@ def make_domain(folder: Path, hue: str, count: int, size: int = 40, seed: int = 
 @pytest.fixture(scope="session")
 def domains(tmp_path_factory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("domains")
-    return make_domain(root / "red", "red", 24, seed=1), make_domain(root / "blue", "blue", 24, seed=2)
+    return make_domain(root / "red", "red", 24, seed=1), make_domain(
+        root / "blue", "blue", 24, seed=2
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,5 +60,14 @@ def tiny_run(tmp_path_factory, domains) -> Path:
 
     out = tmp_path_factory.mktemp("runs") / "tiny"
     torch.manual_seed(0)
-    return api.train("cyclegan", domain_a=str(domains[0]), domain_b=str(domains[1]), out=str(out),
-                     size=32, steps=4, sample_every=2, checkpoint_every=2, overrides=TINY)
+    return api.train(
+        "cyclegan",
+        domain_a=str(domains[0]),
+        domain_b=str(domains[1]),
+        out=str(out),
+        size=32,
+        steps=4,
+        sample_every=2,
+        checkpoint_every=2,
+        overrides=TINY,
+    )

@@ -51,8 +51,20 @@ def test_data_check_fails_on_a_folder_without_images(tmp_path):
 
 
 def test_train_dry_run_prints_resolved_config(tmp_path, domains):
-    result = _run("train", "cut", "--domain-a", str(domains[0]), "--domain-b", str(domains[1]),
-                  "--size", "64", "--out", str(tmp_path / "r"), "--dry-run", "model.lambda_nce=3")
+    result = _run(
+        "train",
+        "cut",
+        "--domain-a",
+        str(domains[0]),
+        "--domain-b",
+        str(domains[1]),
+        "--size",
+        "64",
+        "--out",
+        str(tmp_path / "r"),
+        "--dry-run",
+        "model.lambda_nce=3",
+    )
     assert result.exit_code == 0, result.output
     assert "lambda_nce: 3.0" in result.output and "n_blocks: 6" in result.output
     assert not (tmp_path / "r").exists()
@@ -60,8 +72,19 @@ def test_train_dry_run_prints_resolved_config(tmp_path, domains):
 
 def test_train_then_resume_then_stylize(tmp_path, domains):
     run = tmp_path / "run"
-    base = ["--domain-a", str(domains[0]), "--domain-b", str(domains[1]), "--size", "32",
-            "--out", str(run), "--sample-every", "2", *TINY]
+    base = [
+        "--domain-a",
+        str(domains[0]),
+        "--domain-b",
+        str(domains[1]),
+        "--size",
+        "32",
+        "--out",
+        str(run),
+        "--sample-every",
+        "2",
+        *TINY,
+    ]
     assert _run("train", "cyclegan", "--steps", "2", *base).exit_code == 0
     result = _run("train", "--resume", "--out", str(run), "steps=3")
     assert result.exit_code == 0, result.output
@@ -69,8 +92,9 @@ def test_train_then_resume_then_stylize(tmp_path, domains):
     photo = tmp_path / "photo.jpg"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (45, 71, 3), np.uint8)).save(photo)
     out = tmp_path / "out"
-    result = _run("stylize", str(run), str(photo), str(domains[0]), "-o", str(out),
-                  "--strength", "0.8")
+    result = _run(
+        "stylize", str(run), str(photo), str(domains[0]), "-o", str(out), "--strength", "0.8"
+    )
     assert result.exit_code == 0, result.output
     assert Image.open(out / "photo.png").size == (71, 45)
     assert len(list(out.iterdir())) == 1 + len(list(domains[0].iterdir()))
@@ -95,10 +119,25 @@ def test_unknown_method_is_one_line():
 def test_culture_corpus_end_to_end(tmp_path, cultures):
     """A real, tiny run on the shared corpus: train, sample grid, stylize a real photo."""
     run = tmp_path / "photo2ukiyoe"
-    result = _run("train", "fastcut", "--domain-a", str(cultures / "photo"), "--domain-b",
-                  str(cultures / "ukiyoe"), "--size", "64", "--steps", "3", "--out", str(run),
-                  "--sample-every", "3", "model.ngf=8", "model.n_blocks=2",
-                  "model.nce_layers=0,4,8,12")
+    result = _run(
+        "train",
+        "fastcut",
+        "--domain-a",
+        str(cultures / "photo"),
+        "--domain-b",
+        str(cultures / "ukiyoe"),
+        "--size",
+        "64",
+        "--steps",
+        "3",
+        "--out",
+        str(run),
+        "--sample-every",
+        "3",
+        "model.ngf=8",
+        "model.n_blocks=2",
+        "model.nce_layers=0,4,8,12",
+    )
     assert result.exit_code == 0, result.output
     assert (run / "samples" / "step_0000003.png").is_file()
     photo = sorted((cultures / "photo").iterdir())[0]

@@ -16,7 +16,8 @@ from stylebridge.imageio import load_image, probe_image, save_image
 def _jpeg_bytes(size=(64, 48)) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (*size[::-1], 3), np.uint8)).save(
-        buf, "JPEG")
+        buf, "JPEG"
+    )
     return buf.getvalue()
 
 

@@ -37,16 +37,28 @@ def _shape_iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((ma & mb).sum() / max((ma | mb).sum(), 1))
 
 
-@pytest.mark.parametrize("method,steps,extra", [
-    ("cyclegan", 400, ["model.lr=0.001"]),
-    ("cut", 500, ["model.lr=0.0005", "model.nce_layers=0,4,8,12,13"]),
-])
+@pytest.mark.parametrize(
+    "method,steps,extra",
+    [
+        ("cyclegan", 400, ["model.lr=0.001"]),
+        ("cut", 500, ["model.lr=0.0005", "model.nce_layers=0,4,8,12,13"]),
+    ],
+)
 def test_learns_red_to_blue_and_keeps_shapes(tmp_path, method, steps, extra):
     red = make_domain(tmp_path / "red", "red", 32, size=32, seed=11)
     blue = make_domain(tmp_path / "blue", "blue", 32, size=32, seed=12)
-    run = stylebridge.train(method, domain_a=str(red), domain_b=str(blue), out=str(tmp_path / "run"),
-                            size=32, load_size=32, steps=steps, sample_every=steps,
-                            checkpoint_every=steps, overrides=TINY + extra)
+    run = stylebridge.train(
+        method,
+        domain_a=str(red),
+        domain_b=str(blue),
+        out=str(tmp_path / "run"),
+        size=32,
+        load_size=32,
+        steps=steps,
+        sample_every=steps,
+        checkpoint_every=steps,
+        overrides=TINY + extra,
+    )
     test_dir = make_domain(tmp_path / "test", "red", 8, size=32, seed=99)
     model = stylebridge.load(run)
     inputs = [np.asarray(Image.open(p)) for p in sorted(test_dir.iterdir())]
@@ -54,12 +66,15 @@ def test_learns_red_to_blue_and_keeps_shapes(tmp_path, method, steps, extra):
     targets = [np.asarray(Image.open(p)) for p in sorted(blue.iterdir())]
     start, goal, reached = _redness(inputs), _redness(targets), _redness(outputs)
     moved = (start - reached) / (start - goal)
-    assert moved > 0.7, (f"moved {moved:.2f} of the way from red to blue "
-                         f"({start:.0f} -> {reached:.0f}, goal {goal:.0f})")
+    assert moved > 0.7, (
+        f"moved {moved:.2f} of the way from red to blue "
+        f"({start:.0f} -> {reached:.0f}, goal {goal:.0f})"
+    )
     structure = np.mean([_shape_iou(x, y) for x, y in zip(inputs, outputs, strict=True)])
     unrelated = np.mean([_shape_iou(x, y) for x, y in zip(inputs, targets, strict=False)])
     assert structure > 0.55 and structure > 2 * unrelated, (
-        f"shape IoU {structure:.2f} (unrelated images: {unrelated:.2f}): shapes were not kept")
+        f"shape IoU {structure:.2f} (unrelated images: {unrelated:.2f}): shapes were not kept"
+    )
 
 
 def _params(run: Path) -> dict[str, torch.Tensor]:
@@ -68,9 +83,16 @@ def _params(run: Path) -> dict[str, torch.Tensor]:
 
 
 def test_resume_equals_straight_run(tmp_path, domains):
-    common = dict(domain_a=str(domains[0]), domain_b=str(domains[1]), size=32, steps=8,
-                  sample_every=100, checkpoint_every=100, seed=3,
-                  overrides=TINY + ["deterministic=true", "model.pool_size=3"])
+    common = dict(
+        domain_a=str(domains[0]),
+        domain_b=str(domains[1]),
+        size=32,
+        steps=8,
+        sample_every=100,
+        checkpoint_every=100,
+        seed=3,
+        overrides=TINY + ["deterministic=true", "model.pool_size=3"],
+    )
     straight = stylebridge.train("cyclegan", out=str(tmp_path / "straight"), **common)
 
     def stop_at_4(report):
@@ -92,8 +114,9 @@ def test_refuses_to_overwrite_and_to_resume_nothing(tmp_path, tiny_run):
     with pytest.raises(ConfigError, match="already holds a run"):
         stylebridge.train("cyclegan", domain_a="x", domain_b="y", out=str(tiny_run))
     with pytest.raises(ConfigError, match="nothing to resume"):
-        stylebridge.train("cyclegan", domain_a="x", domain_b="y", out=str(tmp_path / "new"),
-                          resume=True)
+        stylebridge.train(
+            "cyclegan", domain_a="x", domain_b="y", out=str(tmp_path / "new"), resume=True
+        )
 
 
 def test_config_yaml_overrides_and_errors(tmp_path):
@@ -113,7 +136,12 @@ def test_config_yaml_overrides_and_errors(tmp_path):
 
 def test_paper_defaults():
     cyc = build_config({"method": "cyclegan"}).model
-    assert (cyc.lambda_a, cyc.lambda_identity, cyc.pool_size, cyc.gan_loss) == (10, 0.5, 50, "lsgan")
+    assert (cyc.lambda_a, cyc.lambda_identity, cyc.pool_size, cyc.gan_loss) == (
+        10,
+        0.5,
+        50,
+        "lsgan",
+    )
     assert cyc.n_blocks == 9 and cyc.lr == 2e-4 and cyc.beta1 == 0.5
     fast = build_config({"method": "fastcut"}).model
     assert (fast.lambda_nce, fast.nce_idt, fast.flip_equivariance) == (10, False, True)
@@ -135,9 +163,17 @@ def test_bad_files_skipped_with_summary(tmp_path, domains):
     (messy / "zero.jpg").write_bytes(b"")
     (messy / "text.png").write_text("not an image")
     messages = []
-    run = stylebridge.train("cyclegan", domain_a=str(messy), domain_b=str(domains[1]),
-                            out=str(tmp_path / "run"), size=32, steps=2, sample_every=2,
-                            overrides=TINY, progress=lambda r: messages.append(r.message))
+    run = stylebridge.train(
+        "cyclegan",
+        domain_a=str(messy),
+        domain_b=str(domains[1]),
+        out=str(tmp_path / "run"),
+        size=32,
+        steps=2,
+        sample_every=2,
+        overrides=TINY,
+        progress=lambda r: messages.append(r.message),
+    )
     text = "\n".join(m for m in messages if m)
     assert "zero.jpg: empty file" in text and "text.png: not an image" in text
     assert "2 unreadable image(s) were skipped" in text

@@ -19,8 +19,8 @@ from .inference import Stylizer
 from .models.files import read_run_config
 from .sheets import contact_sheet, html_page, save_sheet
 from .training import StepReport, TrainConfig, build_config
-from .training.checkpoint import STATE_NAME
 from .training import train as _train_loop
+from .training.checkpoint import STATE_NAME
 
 __all__ = ["check_data", "demo", "evaluate", "load", "stylize", "train", "training_config"]
 
@@ -50,9 +50,14 @@ def _evaluator(config) -> Callable | None:
     return training_evaluator(config.domain_a, config.eval_real, size=config.size)
 
 
-def training_config(method: str | None = None, *, config_file: str | os.PathLike | None = None,
-                    overrides: list[str] | None = None, resume: bool = False,
-                    **options: Any) -> TrainConfig:
+def training_config(
+    method: str | None = None,
+    *,
+    config_file: str | os.PathLike | None = None,
+    overrides: list[str] | None = None,
+    resume: bool = False,
+    **options: Any,
+) -> TrainConfig:
     """The resolved configuration ``train`` would use (``--dry-run`` prints it)."""
     values = {k: v for k, v in options.items() if v is not None}
     if method:
@@ -71,9 +76,15 @@ def training_config(method: str | None = None, *, config_file: str | os.PathLike
     return build_config({**saved, **values, "model": saved_model}, None, overrides)
 
 
-def train(method: str | None = None, *, config_file: str | os.PathLike | None = None,
-          overrides: list[str] | None = None, resume: bool = False,
-          progress: Callable[[StepReport], None] | None = None, **options: Any) -> Path:
+def train(
+    method: str | None = None,
+    *,
+    config_file: str | os.PathLike | None = None,
+    overrides: list[str] | None = None,
+    resume: bool = False,
+    progress: Callable[[StepReport], None] | None = None,
+    **options: Any,
+) -> Path:
     """Train a translation model; returns the run folder.
 
     Args:
@@ -85,8 +96,9 @@ def train(method: str | None = None, *, config_file: str | os.PathLike | None = 
         progress: called after every step with a ``StepReport``.
         options: any ``TrainConfig`` field (domain_a, domain_b, out, size, steps, ...).
     """
-    config = training_config(method, config_file=config_file, overrides=overrides,
-                             resume=resume, **options)
+    config = training_config(
+        method, config_file=config_file, overrides=overrides, resume=resume, **options
+    )
     return _train_loop(config, resume=resume, progress=progress, evaluator=_evaluator(config))
 
 
@@ -104,9 +116,14 @@ class DemoResult:
     outputs: list[Path]
 
 
-def demo(out: str | os.PathLike = "demo_out", *, seconds: float = 60.0,
-         domain_a: str | os.PathLike | None = None, domain_b: str | os.PathLike | None = None,
-         log: Callable[[str], None] = print) -> DemoResult:
+def demo(
+    out: str | os.PathLike = "demo_out",
+    *,
+    seconds: float = 60.0,
+    domain_a: str | os.PathLike | None = None,
+    domain_b: str | os.PathLike | None = None,
+    log: Callable[[str], None] = print,
+) -> DemoResult:
     """Stylize the sample photos shipped with scikit-image/scikit-learn with every bundled style.
 
     Without bundled styles, trains a small FastCUT model on ``domain_a -> domain_b`` for
@@ -116,13 +133,24 @@ def demo(out: str | os.PathLike = "demo_out", *, seconds: float = 60.0,
     models = {name: path for name, path in zoo.styles().items()}
     if not models:
         if not (domain_a and domain_b):
-            raise ConfigError("no bundled style model in this install; pass --domain-a and "
-                              "--domain-b to train a demo model first")
+            raise ConfigError(
+                "no bundled style model in this install; pass --domain-a and "
+                "--domain-b to train a demo model first"
+            )
         run_dir = out / "demo_run"
         log(f"training a small FastCUT model for {seconds:.0f} s -> {run_dir}")
-        train("fastcut", domain_a=str(domain_a), domain_b=str(domain_b), out=str(run_dir),
-              size=128, steps=100_000, time_limit_s=seconds, sample_every=200,
-              overrides=["model.ngf=16", "model.n_blocks=3"], resume=False)
+        train(
+            "fastcut",
+            domain_a=str(domain_a),
+            domain_b=str(domain_b),
+            out=str(run_dir),
+            size=128,
+            steps=100_000,
+            time_limit_s=seconds,
+            sample_every=200,
+            overrides=["model.ngf=16", "model.n_blocks=3"],
+            resume=False,
+        )
         models = {"demo": run_dir}
     photos = sample_photos()
     rows_images, rows_files, outputs = [], [], []
@@ -139,7 +167,12 @@ def demo(out: str | os.PathLike = "demo_out", *, seconds: float = 60.0,
         log(f"stylized {photo_name} with {len(models)} style(s)")
     columns = ["input", *models]
     sheet = save_sheet(contact_sheet(rows_images, columns), out / "contact_sheet.png")
-    page = html_page(out / "index.html", "stylebridge demo", rows_files, columns,
-                     notes="Sample photos from scikit-image and scikit-learn, translated by "
-                           "each bundled culture style.")
+    page = html_page(
+        out / "index.html",
+        "stylebridge demo",
+        rows_files,
+        columns,
+        notes="Sample photos from scikit-image and scikit-learn, translated by "
+        "each bundled culture style.",
+    )
     return DemoResult(sheet, page, outputs)

@@ -130,7 +130,7 @@ def load_image(
     max_pixels: int | None = None,
     min_side: int = MIN_SIDE,
 ) -> LoadedImage:
-    """Decode fully, apply EXIF orientation, return RGB plus alpha; raise ImageError on any fault."""
+    """Decode fully, apply EXIF orientation, return RGB plus alpha; ImageError on any fault."""
     path = Path(path)
     im = _open(path, max_pixels or max_pixels_limit())
     notes: list[str] = []

@@ -76,5 +76,5 @@ def patch_nce_loss(
 def mean_patch_nce(
     queries: Sequence[torch.Tensor], keys: Sequence[torch.Tensor], batch_size: int, tau: float
 ) -> torch.Tensor:
-    losses = [patch_nce_loss(q, k, batch_size, tau) for q, k in zip(queries, keys)]
+    losses = [patch_nce_loss(q, k, batch_size, tau) for q, k in zip(queries, keys, strict=True)]
     return torch.stack(losses).mean()

@@ -81,8 +81,14 @@ def noise_sets(tmp_path_factory):
 def test_fid_kid_match_torchmetrics_more_images_than_dims(noise_sets):
     real, fake = noise_sets
     n = 200
-    ours = evaluate(real, fake, metrics="fid,kid", features="pixel", cache=False,
-                    options=SetOptions(kid_subsets=1, kid_subset_size=n, fid_bootstrap=0))
+    ours = evaluate(
+        real,
+        fake,
+        metrics="fid,kid",
+        features="pixel",
+        cache=False,
+        options=SetOptions(kid_subsets=1, kid_subset_size=n, fid_bootstrap=0),
+    )
     extractor = build_extractor("pixel", device="cpu")
     ref_fid, ref_kid = _reference_fid_kid(extractor, _pixels(real, 8), _pixels(fake, 8), n)
     assert ours[KEY_FID] == pytest.approx(ref_fid, rel=REL)
@@ -94,8 +100,15 @@ def test_fid_kid_match_torchmetrics_lite0_fewer_images_than_dims(tmp_path, lite0
     rng = np.random.default_rng(1)
     real = write_images(tmp_path / "real", blobs(rng, 20, 48, hue=0))
     fake = write_images(tmp_path / "fake", blobs(rng, 20, 48, hue=2))
-    ours = evaluate(real, fake, metrics="fid,kid", features="lite0", device="cpu", cache=False,
-                    options=SetOptions(kid_subsets=1, kid_subset_size=20, fid_bootstrap=0))
+    ours = evaluate(
+        real,
+        fake,
+        metrics="fid,kid",
+        features="lite0",
+        device="cpu",
+        cache=False,
+        options=SetOptions(kid_subsets=1, kid_subset_size=20, fid_bootstrap=0),
+    )
     ref_fid, ref_kid = _reference_fid_kid(lite0, _pixels(real, 224), _pixels(fake, 224), 20)
     assert ours[KEY_FID] == pytest.approx(ref_fid, rel=REL)
     assert ours[KEY_KID] == pytest.approx(ref_kid, rel=REL)

@@ -26,7 +26,8 @@ def test_ssim_and_psnr_equal_skimage(sigma):
     expected = structural_similarity(image, noisy, channel_axis=2, **SKIMAGE)
     assert ssim(image, noisy) == pytest.approx(expected, abs=1e-10)
     assert psnr(image, noisy) == pytest.approx(
-        peak_signal_noise_ratio(image, noisy, data_range=255), abs=1e-10)
+        peak_signal_noise_ratio(image, noisy, data_range=255), abs=1e-10
+    )
 
 
 def test_ssim_grey_and_small_images_equal_skimage():
@@ -45,10 +46,10 @@ def test_known_value_from_offline_notes():
 
 
 def test_ssim_falls_as_noise_rises():
-    image = data.coffee()
+    image = data.coffee()[100:300, 150:450]
     values = [ssim(image, _noisy(image, s)) for s in (0, 5, 15, 40, 80)]
     assert values[0] == pytest.approx(1.0)
-    assert all(a > b for a, b in zip(values, values[1:])), values
+    assert all(a > b for a, b in zip(values[:-1], values[1:], strict=True)), values
     ms = [ms_ssim(image, _noisy(image, s)) for s in (0, 15, 80)]
     assert ms[0] == pytest.approx(1.0) and ms[0] > ms[1] > ms[2]
     assert psnr(image, image) == float("inf")
@@ -56,11 +57,12 @@ def test_ssim_falls_as_noise_rises():
 
 def test_ms_ssim_close_to_torchmetrics():
     """Same published weights and window; torchmetrics pads differently, so allow 2e-3."""
-    image = data.astronaut()
+    image = data.astronaut()[:256, 128:384]
     noisy = _noisy(image, 12)
-    as_t = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].double()  # noqa: E731
-    ref = float(multiscale_structural_similarity_index_measure(
-        as_t(noisy), as_t(image), data_range=255.0))
+    as_t = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float()  # noqa: E731
+    ref = float(
+        multiscale_structural_similarity_index_measure(as_t(noisy), as_t(image), data_range=255.0)
+    )
     assert ms_ssim(image, noisy) == pytest.approx(ref, abs=2e-3)
 
 

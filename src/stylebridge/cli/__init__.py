@@ -1,4 +1,4 @@
-"""The ``stylebridge`` command. Each command group lives in its own module with ``register(app)``."""
+"""The ``stylebridge`` command; each command group is a module with ``register(app)``."""
 
 from __future__ import annotations
 

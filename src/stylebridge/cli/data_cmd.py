@@ -27,12 +27,18 @@ def check(
         say(f"{folder}: {len(report.usable)} usable of {total} image files")
         stats = report.size_stats()
         if stats:
-            say(f"  width  {stats['width_min']:.0f} / {stats['width_median']:.0f} / "
-                f"{stats['width_max']:.0f} px (min / median / max)")
-            say(f"  height {stats['height_min']:.0f} / {stats['height_median']:.0f} / "
-                f"{stats['height_max']:.0f} px")
-            say(f"  aspect {stats['aspect_min']:.2f} / {stats['aspect_median']:.2f} / "
-                f"{stats['aspect_max']:.2f} (width / height)")
+            say(
+                f"  width  {stats['width_min']:.0f} / {stats['width_median']:.0f} / "
+                f"{stats['width_max']:.0f} px (min / median / max)"
+            )
+            say(
+                f"  height {stats['height_min']:.0f} / {stats['height_median']:.0f} / "
+                f"{stats['height_max']:.0f} px"
+            )
+            say(
+                f"  aspect {stats['aspect_min']:.2f} / {stats['aspect_median']:.2f} / "
+                f"{stats['aspect_max']:.2f} (width / height)"
+            )
         for path, problem in report.unreadable[:show]:
             say(f"  unreadable {path}: {problem}")
         for path, note in report.notes[:show]:
@@ -41,8 +47,10 @@ def check(
             say(f"  exact duplicates: {', '.join(str(p) for p in group)}")
         for a, b, bits in report.near_duplicates[:show]:
             say(f"  near duplicates ({bits} of 64 hash bits differ): {a}, {b}")
-        say(f"  {len(report.unreadable)} unreadable, {len(report.exact_duplicates)} exact-duplicate "
-            f"groups, {len(report.near_duplicates)} near-duplicate pairs")
+        say(
+            f"  {len(report.unreadable)} unreadable, {len(report.exact_duplicates)} "
+            f"exact-duplicate groups, {len(report.near_duplicates)} near-duplicate pairs"
+        )
         if not report.usable:
             empty.append(str(folder))
     if empty:

@@ -1,4 +1,4 @@
-"""``stylebridge demo``: the first thing a new user runs; offline, on what ships with the install."""
+"""``stylebridge demo``: the first command a new user runs; offline, on what ships."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from .progress import say
 
 def demo(
     out: Path = typer.Option(Path("demo_out"), "--out", "-o", help="Folder for the results."),
-    seconds: float = typer.Option(60.0, min=5.0, help="Training time budget when no bundled "
-                                  "model is available."),
+    seconds: float = typer.Option(
+        60.0, min=5.0, help="Training time budget when no bundled model is available."
+    ),
     domain_a: Path = typer.Option(None, help="Source images for the demo training run."),
     domain_b: Path = typer.Option(None, help="Target-style images for the demo training run."),
 ) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import math
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import torch
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import api
+from ..metrics import SetOptions
 from .progress import console as err_console
 from .progress import say
 
@@ -37,8 +40,12 @@ ROWS = [
 @contextmanager
 def _stage_progress():
     """A ``progress(stage, done, total)`` callback drawing one rich bar per stage."""
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn()]
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
     with Progress(*columns, console=err_console, disable=not sys.stderr.isatty()) as bar:
         tasks: dict[str, Any] = {}
 
@@ -92,39 +99,55 @@ def _summary(result: dict[str, Any]) -> list[str]:
     lines = []
     extractor = result.get("extractor")
     if extractor:
-        lines.append(f"images: {result['num_real']} real, {result['num_fake']} fake; features: "
-                     f"{extractor['name']} ({extractor['version']}, {extractor['dims']}-d)")
+        lines.append(
+            f"images: {result['num_real']} real, {result['num_fake']} fake; features: "
+            f"{extractor['name']} ({extractor['version']}, {extractor['dims']}-d)"
+        )
     if "num_pairs" in result:
         missing = result["missing_pairs"]
-        lines.append(f"pairs: {result['num_pairs']} matched by name; "
-                     f"{len(missing['real_only'])} real-only, {len(missing['fake_only'])} "
-                     "fake-only")
+        lines.append(
+            f"pairs: {result['num_pairs']} matched by name; "
+            f"{len(missing['real_only'])} real-only, {len(missing['fake_only'])} "
+            "fake-only"
+        )
     return lines + [f"warning: {w}" for w in result.get("warnings", [])]
 
 
 def evaluate(
     real: Path = typer.Option(..., "--real", help="Folder of real (reference) images."),
     fake: Path = typer.Option(..., "--fake", help="Folder of generated/translated images."),
-    metrics: str = typer.Option("fid,kid,is,prdc", help="Comma list of fid, kid, is, prdc, "
-                                "ssim, psnr, ms-ssim (the last three pair files by name)."),
+    metrics: str = typer.Option(
+        "fid,kid,is,prdc",
+        help="Comma list of fid, kid, is, prdc, "
+        "ssim, psnr, ms-ssim (the last three pair files by name).",
+    ),
     features: str = typer.Option("lite0", help="Feature extractor: lite0, inception, pixel."),
     max_images: int = typer.Option(None, min=2, help="Use at most N images per folder."),
     batch_size: int = typer.Option(32, min=1, help="Images per network batch."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
     kid_subsets: int = typer.Option(100, min=1, help="KID: number of random subsets."),
-    kid_subset_size: int = typer.Option(None, min=2, help="KID: images per subset "
-                                        "[default: min(1000, half the smaller set)]"),
+    kid_subset_size: int = typer.Option(
+        None, min=2, help="KID: images per subset [default: min(1000, half the smaller set)]"
+    ),
     fid_bootstrap: int = typer.Option(50, min=0, help="FID interval resamples; 0 = off."),
-    prdc_k: int = typer.Option(5, min=1, help="Neighbours for precision/recall/density/"
-                               "coverage."),
+    prdc_k: int = typer.Option(5, min=1, help="Neighbours for precision/recall/density/coverage."),
     is_splits: int = typer.Option(10, min=1, help="IS splits (fewer for small sets)."),
     seed: int = typer.Option(0, help="Seed for image choice, KID subsets and bootstrap."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse cached features."),
-    cache_dir: Path = typer.Option(None, help="Cache folder [default: STYLEBRIDGE_CACHE_DIR "
-                                   "or ~/.cache/stylebridge]"),
+    cache_dir: Path = typer.Option(
+        None, help="Cache folder [default: STYLEBRIDGE_CACHE_DIR or ~/.cache/stylebridge]"
+    ),
     inception_weights: Path = typer.Option(
-        None, envvar="STYLEBRIDGE_INCEPTION_WEIGHTS",
-        help="Local pt_inception-2015-12-05-6726825d.pth for --features inception."),
+        None,
+        envvar="STYLEBRIDGE_INCEPTION_WEIGHTS",
+        help="Local pt_inception-2015-12-05-6726825d.pth for --features inception.",
+    ),
+    threads: int = typer.Option(
+        0,
+        min=0,
+        help="CPU threads for torch; 0 keeps its default. On a busy machine 1 can "
+        "be twice as fast (measured: docs/metrics.md).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Score generated images against real ones.
@@ -134,23 +157,38 @@ def evaluate(
     FID/KID/IS use EfficientNet-Lite0 by default and are labelled "FID (lite0)": comparable
     within this project, not with published Inception FIDs.
     """
-    from ..metrics import SetOptions
-
-    options = SetOptions(kid_subsets=kid_subsets, kid_subset_size=kid_subset_size,
-                         fid_bootstrap=fid_bootstrap, prdc_k=prdc_k, is_splits=is_splits,
-                         seed=seed)
-    import warnings
-
+    if threads:
+        torch.set_num_threads(threads)
+    options = SetOptions(
+        kid_subsets=kid_subsets,
+        kid_subset_size=kid_subset_size,
+        fid_bootstrap=fid_bootstrap,
+        prdc_k=prdc_k,
+        is_splits=is_splits,
+        seed=seed,
+    )
     with _stage_progress() as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the result lists them; printed once below
-        result = api.evaluate(real, fake, metrics=metrics, features=features,
-                              max_images=max_images, batch_size=batch_size, device=device,
-                              options=options, cache=cache, cache_path=cache_dir,
-                              inception_weights=inception_weights, progress=progress)
+        result = api.evaluate(
+            real,
+            fake,
+            metrics=metrics,
+            features=features,
+            max_images=max_images,
+            batch_size=batch_size,
+            device=device,
+            options=options,
+            cache=cache,
+            cache_path=cache_dir,
+            inception_weights=inception_weights,
+            progress=progress,
+        )
     timing = result["timing"]
     if timing.get("images_per_s"):
-        say(f"features: {timing['images_per_s']:.1f} images/s on {timing['device']} "
-            f"({timing['features_s']:.1f} s)")
+        say(
+            f"features: {timing['images_per_s']:.1f} images/s on {timing['device']} "
+            f"({timing['features_s']:.1f} s)"
+        )
     if as_json:
         typer.echo(json.dumps(_json_safe(result), indent=2))
         return

@@ -29,8 +29,9 @@ def progress_bar(description: str, total: int | None = None):
         TimeRemainingColumn(),
         TextColumn("{task.fields[info]}"),
     ]
-    with Progress(*columns, console=console, disable=not sys.stderr.isatty(),
-                  transient=False) as bar:
+    with Progress(
+        *columns, console=console, disable=not sys.stderr.isatty(), transient=False
+    ) as bar:
         task = bar.add_task(description, total=total, info="")
 
         def update(done: int, new_total: int | None = None, info: str = "") -> None:

@@ -53,15 +53,28 @@ def train(
     if method and "=" in method:
         overrides.insert(0, method)
         method = None
-    options = dict(domain_a=domain_a, domain_b=domain_b, out=out, size=size, steps=steps,
-                   batch_size=batch_size, seed=seed, device=device, precision=precision,
-                   sample_every=sample_every, checkpoint_every=checkpoint_every,
-                   log_every=log_every, eval_every=eval_every, eval_real=eval_real)
+    options = dict(
+        domain_a=domain_a,
+        domain_b=domain_b,
+        out=out,
+        size=size,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        device=device,
+        precision=precision,
+        sample_every=sample_every,
+        checkpoint_every=checkpoint_every,
+        log_every=log_every,
+        eval_every=eval_every,
+        eval_real=eval_real,
+    )
     options = {k: str(v) if isinstance(v, Path) else v for k, v in options.items()}
     if not resume and not method:
         raise typer.BadParameter("give a method (cyclegan, cut, fastcut) or --resume")
-    resolved = api.training_config(method, config_file=config, overrides=overrides,
-                                   resume=resume, **options)
+    resolved = api.training_config(
+        method, config_file=config, overrides=overrides, resume=resume, **options
+    )
     if dry_run:
         say(yaml.safe_dump(config_to_dict(resolved), sort_keys=False).rstrip())
         return
@@ -73,8 +86,14 @@ def train(
             else:
                 update(report.step, report.total, _info(report.losses, report.images_per_s))
 
-        run_dir = api.train(method, config_file=config, overrides=overrides, resume=resume,
-                            progress=on_step, **options)
+        run_dir = api.train(
+            method,
+            config_file=config,
+            overrides=overrides,
+            resume=resume,
+            progress=on_step,
+            **options,
+        )
     say(f"run folder: {run_dir}  (tensorboard --logdir {run_dir / 'tb'})")
 
 

@@ -55,13 +55,14 @@ def perceptual_hash(image: Image.Image) -> int:
 
 
 def _near_pairs(hashes: list[tuple[Path, int]], exact: set[Path]) -> list[tuple[Path, Path, int]]:
+    """All pairs within NEAR_DUPLICATE_BITS, one vectorised Hamming row per image."""
     pairs = []
     values = np.array([h for _, h in hashes], dtype=np.uint64)
     for i, (path, value) in enumerate(hashes):
         if path in exact:
             continue
-        xor = values[i + 1 :] ^ np.uint64(value)
-        dist = np.array([bin(int(x)).count("1") for x in xor], dtype=np.int64)
+        xor = (values[i + 1 :] ^ np.uint64(value)).view(np.uint8).reshape(-1, 8)
+        dist = np.unpackbits(xor, axis=1).sum(axis=1)
         for j in np.nonzero(dist <= NEAR_DUPLICATE_BITS)[0]:
             other = hashes[i + 1 + j][0]
             if other not in exact:

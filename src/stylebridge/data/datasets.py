@@ -27,7 +27,9 @@ LOAD_SCALE = 286 / 256  # CycleGAN's resize-then-crop ratio, applied to the shor
 class ImageSource:
     """One domain's images: header-checked up front, decoded lazily, resized copies cached."""
 
-    def __init__(self, root: str | os.PathLike | Sequence[Path], load_size: int, cache: bool = True):
+    def __init__(
+        self, root: str | os.PathLike | Sequence[Path], load_size: int, cache: bool = True
+    ):
         files = list_images(root) if isinstance(root, (str, os.PathLike)) else list(root)
         self.name = str(root) if isinstance(root, (str, os.PathLike)) else "files"
         self.load_size = load_size
@@ -90,8 +92,15 @@ def random_crop_flip(
 class UnpairedDataset(Dataset):
     """Domain A walked epoch by epoch in shuffled order, domain B drawn at random (as CycleGAN)."""
 
-    def __init__(self, source_a: ImageSource, source_b: ImageSource, size: int, *, seed: int = 0,
-                 flip: bool = True):
+    def __init__(
+        self,
+        source_a: ImageSource,
+        source_b: ImageSource,
+        size: int,
+        *,
+        seed: int = 0,
+        flip: bool = True,
+    ):
         self.sources = (source_a, source_b)
         self.size = size
         self.seed = seed
@@ -124,10 +133,11 @@ class UnpairedDataset(Dataset):
 
 
 class StepSampler(Sampler[int]):
-    """Yields sample ids from ``start`` on, strided across DDP ranks, for a fixed number of steps."""
+    """Sample ids from ``start`` on, strided across DDP ranks, for a fixed number of steps."""
 
-    def __init__(self, start_step: int, num_steps: int, batch_size: int, rank: int = 0,
-                 world_size: int = 1):
+    def __init__(
+        self, start_step: int, num_steps: int, batch_size: int, rank: int = 0, world_size: int = 1
+    ):
         self.start = start_step * batch_size * world_size
         self.stop = num_steps * batch_size * world_size
         self.rank = rank
@@ -140,9 +150,17 @@ class StepSampler(Sampler[int]):
         return max(0, math.ceil((self.stop - self.start - self.rank) / self.world_size))
 
 
-def make_loader(dataset: Dataset, *, start_step: int, num_steps: int, batch_size: int,
-                device_type: str, rank: int = 0, world_size: int = 1,
-                num_workers: int | None = None) -> DataLoader:
+def make_loader(
+    dataset: Dataset,
+    *,
+    start_step: int,
+    num_steps: int,
+    batch_size: int,
+    device_type: str,
+    rank: int = 0,
+    world_size: int = 1,
+    num_workers: int | None = None,
+) -> DataLoader:
     """CPU training gets no worker processes (they would steal the cores the model needs)."""
     if num_workers is None:
         num_workers = 0 if device_type == "cpu" else min(8, os.cpu_count() or 1)

@@ -36,7 +36,9 @@ def expand_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     for item in paths:
         found = list_images(item)
         if not found:
-            raise DataError(f"{item}: folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+            raise DataError(
+                f"{item}: folder holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
         files.extend(found)
     return files
 

@@ -14,8 +14,10 @@ def sample_photos() -> dict[str, Image.Image]:
     scikit-learn's china and flower when scikit-learn is installed."""
     from skimage import data as skdata
 
-    photos = {name: Image.fromarray(np.asarray(getattr(skdata, name)())).convert("RGB")
-              for name in _SKIMAGE}
+    photos = {
+        name: Image.fromarray(np.asarray(getattr(skdata, name)())).convert("RGB")
+        for name in _SKIMAGE
+    }
     try:
         from sklearn.datasets import load_sample_images
     except ImportError:

@@ -51,8 +51,14 @@ def _ramp(n: int, overlap: int) -> np.ndarray:
 class TileRunner:
     """Applies ``net`` ((1,3,h,w) in [-1,1] -> same) to uint8 HxWx3 arrays of any size."""
 
-    def __init__(self, net: nn.Module, device: torch.device, multiple: int,
-                 amp_dtype: torch.dtype | None = None, channels_last: bool = True):
+    def __init__(
+        self,
+        net: nn.Module,
+        device: torch.device,
+        multiple: int,
+        amp_dtype: torch.dtype | None = None,
+        channels_last: bool = True,
+    ):
         self.net = net
         self.device = device
         self.multiple = multiple
@@ -69,15 +75,25 @@ class TileRunner:
             x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        with torch.inference_mode(), torch.autocast(
-            self.device.type, dtype=self.amp_dtype or torch.float32, enabled=self.amp_dtype is not None
+        with (
+            torch.inference_mode(),
+            torch.autocast(
+                self.device.type,
+                dtype=self.amp_dtype or torch.float32,
+                enabled=self.amp_dtype is not None,
+            ),
         ):
             y = self.net(x)
             y = y[0, :, :h, :w].float().clamp_(-1, 1).add_(1).mul_(127.5)
             return y.permute(1, 2, 0).cpu().numpy()
 
-    def run(self, pixels: np.ndarray, tile: int = 512, overlap: int = 64,
-            progress: Progress | None = None) -> np.ndarray:
+    def run(
+        self,
+        pixels: np.ndarray,
+        tile: int = 512,
+        overlap: int = 64,
+        progress: Progress | None = None,
+    ) -> np.ndarray:
         """uint8 HxWx3 -> uint8 HxWx3, whole or tiled."""
         h, w = pixels.shape[:2]
         if tile <= 0 or (h <= tile and w <= tile):

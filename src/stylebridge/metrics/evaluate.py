@@ -6,7 +6,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -46,13 +46,15 @@ class SetOptions:
 
 
 def parse_metrics(metrics: str | Sequence[str]) -> list[str]:
-    """"fid,kid" or ["fid", "kid"] -> validated list in canonical order."""
+    """A comma list or a sequence of names -> validated list in canonical order."""
     names = metrics.split(",") if isinstance(metrics, str) else list(metrics)
     names = [n.strip().lower().replace("_", "-") for n in names if n.strip()]
     unknown = [n for n in names if n not in K.METRIC_NAMES]
     if unknown or not names:
-        raise ConfigError(f"unknown metric(s) {', '.join(unknown) or '(none)'}; choose from: "
-                          f"{', '.join(K.METRIC_NAMES)}")
+        raise ConfigError(
+            f"unknown metric(s) {', '.join(unknown) or '(none)'}; choose from: "
+            f"{', '.join(K.METRIC_NAMES)}"
+        )
     return [n for n in K.METRIC_NAMES if n in names]
 
 
@@ -60,9 +62,11 @@ def fid_warning(real: FeatureSet, fake: FeatureSet, name: str) -> str | None:
     dims = real.features.shape[1]
     if min(real.count, fake.count) >= dims:
         return None
-    return (f"FID ({name}): {real.count} real / {fake.count} fake images for {dims} feature "
-            "dimensions; the covariance is rank-deficient and FID is biased upward, so compare "
-            "FIDs only at equal image counts (KID is unbiased)")
+    return (
+        f"FID ({name}): {real.count} real / {fake.count} fake images for {dims} feature "
+        "dimensions; the covariance is rank-deficient and FID is biased upward, so compare "
+        "FIDs only at equal image counts (KID is unbiased)"
+    )
 
 
 def _fid(real: FeatureSet, fake: FeatureSet, opts: SetOptions) -> dict[str, float]:
@@ -73,14 +77,16 @@ def _fid(real: FeatureSet, fake: FeatureSet, opts: SetOptions) -> dict[str, floa
         value = frechet_distance_features(real.features, fake.features)
     out = {K.KEY_FID: value}
     if opts.fid_bootstrap:
-        low, high = bootstrap_interval(real.features, fake.features, num=opts.fid_bootstrap,
-                                       seed=opts.seed)
+        low, high = bootstrap_interval(
+            real.features, fake.features, num=opts.fid_bootstrap, seed=opts.seed
+        )
         out.update({K.KEY_FID_CI_LOW: low, K.KEY_FID_CI_HIGH: high})
     return out
 
 
-def set_metrics(real: FeatureSet, fake: FeatureSet, metrics: Sequence[str],
-                opts: SetOptions) -> dict[str, float]:
+def set_metrics(
+    real: FeatureSet, fake: FeatureSet, metrics: Sequence[str], opts: SetOptions
+) -> dict[str, float]:
     """The requested feature-based scores between two extracted sets."""
     out: dict[str, float] = {}
     if min(real.count, fake.count) < 2:
@@ -89,49 +95,75 @@ def set_metrics(real: FeatureSet, fake: FeatureSet, metrics: Sequence[str],
         out.update(_fid(real, fake, opts))
     if "kid" in metrics:
         out[K.KEY_KID], out[K.KEY_KID_STD] = kid(
-            real.features, fake.features, num_subsets=opts.kid_subsets,
-            subset_size=opts.kid_subset_size, seed=opts.seed)
+            real.features,
+            fake.features,
+            num_subsets=opts.kid_subsets,
+            subset_size=opts.kid_subset_size,
+            seed=opts.seed,
+        )
     if "is" in metrics:
         if real.logits is None or fake.logits is None:
-            raise ConfigError(f"IS needs an extractor with class logits; "
-                              f"{real.extractor['name']!r} has none (use lite0)")
+            raise ConfigError(
+                f"IS needs an extractor with class logits; "
+                f"{real.extractor['name']!r} has none (use lite0)"
+            )
         out[K.KEY_IS], out[K.KEY_IS_STD] = inception_score(
-            fake.logits, effective_splits(fake.count, opts.is_splits))
+            fake.logits, effective_splits(fake.count, opts.is_splits)
+        )
         out[K.KEY_IS_REAL], out[K.KEY_IS_REAL_STD] = inception_score(
-            real.logits, effective_splits(real.count, opts.is_splits))
+            real.logits, effective_splits(real.count, opts.is_splits)
+        )
     if "prdc" in metrics:
         if min(real.count, fake.count) <= opts.prdc_k:
-            raise DataError(f"precision/recall with k={opts.prdc_k} need more than "
-                            f"{opts.prdc_k} images per set")
+            raise DataError(
+                f"precision/recall with k={opts.prdc_k} need more than {opts.prdc_k} images per set"
+            )
         out.update(prdc(real.features, fake.features, k=opts.prdc_k))
     return out
 
 
-def _extract_sets(real_dir: Path, fake_dir: Path, extractor, *, max_images, seed, batch_size,
-                  cache_root, progress) -> tuple[FeatureSet, FeatureSet]:
+def _extract_sets(
+    real_dir: Path, fake_dir: Path, extractor, *, max_images, seed, batch_size, cache_root, progress
+) -> tuple[FeatureSet, FeatureSet]:
     sets = []
     load = partial(resized_pixels, size=extractor.input_size)
     for stage, folder in (("real features", real_dir), ("fake features", fake_dir)):
         files = choose(list_images(folder), max_images, seed)
         digest = set_digest(files, extractor.name, extractor.version, "resize")
         report = partial(progress, stage) if progress else None
-        fs = cached_features(files, extractor, digest=digest, cache_root=cache_root, load=load,
-                             batch_size=batch_size, progress=report)
+        fs = cached_features(
+            files,
+            extractor,
+            digest=digest,
+            cache_root=cache_root,
+            load=load,
+            batch_size=batch_size,
+            progress=report,
+        )
         if report and fs.cached:
             report(len(files), len(files))
         sets.append(fs)
     return sets[0], sets[1]
 
 
-def paired_metrics(pairing: Pairing, metrics: Sequence[str], *, max_images: int | None,
-                   seed: int, progress: StageProgress | None):
+def paired_metrics(
+    pairing: Pairing,
+    metrics: Sequence[str],
+    *,
+    max_images: int | None,
+    seed: int,
+    progress: StageProgress | None,
+):
     """Mean SSIM/PSNR/MS-SSIM over files matched by name; returns (scores, count, notes)."""
     pairs = choose(pairing.pairs, max_images, seed)
-    funcs = {"ssim": (K.KEY_SSIM, ssim), "psnr": (K.KEY_PSNR, psnr),
-             "ms-ssim": (K.KEY_MS_SSIM, ms_ssim)}
+    funcs = {
+        "ssim": (K.KEY_SSIM, ssim),
+        "psnr": (K.KEY_PSNR, psnr),
+        "ms-ssim": (K.KEY_MS_SSIM, ms_ssim),
+    }
     sums = {funcs[m][0]: 0.0 for m in metrics}
     resized = 0
-    for done, (name, real_path, fake_path) in enumerate(pairs, 1):
+    for done, (_, real_path, fake_path) in enumerate(pairs, 1):
         a, b, was_resized = load_pair(real_path, fake_path)
         resized += was_resized
         for metric in metrics:
@@ -144,11 +176,15 @@ def paired_metrics(pairing: Pairing, metrics: Sequence[str], *, max_images: int 
             progress("pairs", done, len(pairs))
     notes = []
     if resized:
-        notes.append(f"{resized} fake image(s) differed in size from their real pair and were "
-                     "resized to it (bicubic) before SSIM/PSNR")
+        notes.append(
+            f"{resized} fake image(s) differed in size from their real pair and were "
+            "resized to it (bicubic) before SSIM/PSNR"
+        )
     if pairing.real_only or pairing.fake_only:
-        notes.append(f"{len(pairing.real_only)} real and {len(pairing.fake_only)} fake image(s) "
-                     f"have no partner of the same name (listed under {K.KEY_MISSING_PAIRS})")
+        notes.append(
+            f"{len(pairing.real_only)} real and {len(pairing.fake_only)} fake image(s) "
+            f"have no partner of the same name (listed under {K.KEY_MISSING_PAIRS})"
+        )
     return {k: v / len(pairs) for k, v in sums.items()}, len(pairs), notes
 
 
@@ -186,10 +222,7 @@ def evaluate(
     chosen = parse_metrics(metrics)
     opts = options or SetOptions()
     real_dir, fake_dir = Path(real), Path(fake)
-    result: dict[str, Any] = {}
-    notes: list[str] = []
-    timing: dict[str, Any] = {}
-    settings_extra: dict[str, Any] = {}
+    report = _Report()
     set_names = [m for m in chosen if m in K.SET_METRICS]
     paired = [m for m in chosen if m in K.PAIRED_METRICS]
     pairing = None
@@ -197,49 +230,98 @@ def evaluate(
         pairing = pair_by_name(real_dir, list_images(real_dir), fake_dir, list_images(fake_dir))
     extractor = None
     if set_names:
-        extractor = build_extractor(features, device=device, cache=cache_path,
-                                    weights=inception_weights)
+        extractor = build_extractor(
+            features, device=device, cache=cache_path, weights=inception_weights
+        )
         root = cache_dir(cache_path) if cache else None
-        real_fs, fake_fs = _extract_sets(real_dir, fake_dir, extractor, max_images=max_images,
-                                         seed=opts.seed, batch_size=batch_size, cache_root=root,
-                                         progress=progress)
-        timing.update(_extraction_timing(real_fs, fake_fs, str(extractor.device)))
-        for folder, fs in ((real_dir, real_fs), (fake_dir, fake_fs)):
-            if fs.skipped:
-                notes.append(f"{folder}: skipped {len(fs.skipped)} unreadable file(s), e.g. "
-                             f"{fs.skipped[0]}")
-        if "fid" in set_names and (warning := fid_warning(real_fs, fake_fs, features)):
-            notes.append(warning)
-        start = time.perf_counter()
-        result.update(set_metrics(real_fs, fake_fs, set_names, opts))
-        timing["set_metrics_s"] = time.perf_counter() - start
-        result.update({K.KEY_NUM_REAL: real_fs.count, K.KEY_NUM_FAKE: fake_fs.count,
-                       K.KEY_EXTRACTOR: extractor.describe()})
-        if "is" in set_names:
-            splits = {"fake": effective_splits(fake_fs.count, opts.is_splits),
-                           "real": effective_splits(real_fs.count, opts.is_splits)}
-            settings_extra["is_splits_used"] = splits
+        real_fs, fake_fs = _extract_sets(
+            real_dir,
+            fake_dir,
+            extractor,
+            max_images=max_images,
+            seed=opts.seed,
+            batch_size=batch_size,
+            cache_root=root,
+            progress=progress,
+        )
+        _set_part(report, real_fs, fake_fs, set_names, opts, extractor)
     if pairing is not None:
-        start = time.perf_counter()
-        scores, count, pair_notes = paired_metrics(
-            pairing, paired, max_images=max_images, seed=opts.seed, progress=progress)
-        timing["paired_metrics_s"] = time.perf_counter() - start
-        result.update(scores)
-        result[K.KEY_NUM_PAIRS] = count
-        result[K.KEY_MISSING_PAIRS] = {"real_only": pairing.real_only,
-                                       "fake_only": pairing.fake_only}
-        notes += pair_notes
+        _paired_part(report, pairing, paired, max_images, opts.seed, progress)
     name = extractor.name if extractor else features
-    result[K.KEY_LABELS] = K.labels(list(result), name, bool(extractor and extractor.standard),
-                                    opts.prdc_k)
-    result[K.KEY_SETTINGS] = {"metrics": chosen, "features": name, "max_images": max_images,
-                              "real": str(real_dir), "fake": str(fake_dir), **asdict(opts),
-                              **settings_extra}
-    result[K.KEY_TIMING] = timing
-    result[K.KEY_WARNINGS] = notes
-    for note in notes:
+    result = report.result
+    result[K.KEY_LABELS] = K.labels(
+        list(result), name, bool(extractor and extractor.standard), opts.prdc_k
+    )
+    result[K.KEY_SETTINGS] = {
+        "metrics": chosen,
+        "features": name,
+        "max_images": max_images,
+        "real": str(real_dir),
+        "fake": str(fake_dir),
+        **asdict(opts),
+        **report.settings,
+    }
+    result[K.KEY_TIMING] = report.timing
+    result[K.KEY_WARNINGS] = report.notes
+    for note in report.notes:
         warnings.warn(note, stacklevel=2)
     return result
+
+
+@dataclass
+class _Report:
+    """What ``evaluate`` collects on the way: scores, caveats, timings, extra settings."""
+
+    result: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    timing: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _set_part(
+    report: _Report,
+    real: FeatureSet,
+    fake: FeatureSet,
+    names: list[str],
+    opts: SetOptions,
+    extractor,
+) -> None:
+    report.timing.update(_extraction_timing(real, fake, str(extractor.device)))
+    for fs in (real, fake):
+        if fs.skipped:
+            report.notes.append(
+                f"skipped {len(fs.skipped)} unreadable file(s), e.g. {fs.skipped[0]}"
+            )
+    if "fid" in names and (warning := fid_warning(real, fake, extractor.name)):
+        report.notes.append(warning)
+    start = time.perf_counter()
+    report.result.update(set_metrics(real, fake, names, opts))
+    report.timing["set_metrics_s"] = time.perf_counter() - start
+    report.result[K.KEY_NUM_REAL] = real.count
+    report.result[K.KEY_NUM_FAKE] = fake.count
+    report.result[K.KEY_EXTRACTOR] = extractor.describe()
+    if "is" in names:
+        report.settings["is_splits_used"] = {
+            "fake": effective_splits(fake.count, opts.is_splits),
+            "real": effective_splits(real.count, opts.is_splits),
+        }
+
+
+def _paired_part(
+    report: _Report, pairing: Pairing, names: list[str], max_images: int | None, seed: int, progress
+) -> None:
+    start = time.perf_counter()
+    scores, count, notes = paired_metrics(
+        pairing, names, max_images=max_images, seed=seed, progress=progress
+    )
+    report.timing["paired_metrics_s"] = time.perf_counter() - start
+    report.result.update(scores)
+    report.result[K.KEY_NUM_PAIRS] = count
+    report.result[K.KEY_MISSING_PAIRS] = {
+        "real_only": pairing.real_only,
+        "fake_only": pairing.fake_only,
+    }
+    report.notes += notes
 
 
 def _extraction_timing(real: FeatureSet, fake: FeatureSet, device: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ CACHE_ENV = "STYLEBRIDGE_CACHE_DIR"
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
-    """Where weights, features and statistics are cached: argument, env var, ~/.cache/stylebridge."""
+    """Cache folder for weights and features: argument, env var, else ~/.cache/stylebridge."""
     if override:
         return Path(override)
     env = os.environ.get(CACHE_ENV)

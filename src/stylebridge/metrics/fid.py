@@ -23,8 +23,9 @@ def _trace_sqrt_product(cov1: torch.Tensor, cov2: torch.Tensor) -> torch.Tensor:
     return torch.linalg.eigvalsh((inner + inner.T) / 2).clamp(min=0).sqrt().sum()
 
 
-def frechet_distance(mean1: torch.Tensor, cov1: torch.Tensor, mean2: torch.Tensor,
-                     cov2: torch.Tensor) -> float:
+def frechet_distance(
+    mean1: torch.Tensor, cov1: torch.Tensor, mean2: torch.Tensor, cov2: torch.Tensor
+) -> float:
     """FID from means and covariances (computed in float64)."""
     mean1, cov1, mean2, cov2 = (t.to(torch.float64) for t in (mean1, cov1, mean2, cov2))
     diff = (mean1 - mean2).square().sum()
@@ -41,9 +42,12 @@ def _centred(x: torch.Tensor, weights: torch.Tensor | None) -> tuple[torch.Tenso
     return mean, (x - mean) * (weights / (n - 1)).sqrt()[:, None]
 
 
-def frechet_distance_features(x1: torch.Tensor, x2: torch.Tensor,
-                              w1: torch.Tensor | None = None,
-                              w2: torch.Tensor | None = None) -> float:
+def frechet_distance_features(
+    x1: torch.Tensor,
+    x2: torch.Tensor,
+    w1: torch.Tensor | None = None,
+    w2: torch.Tensor | None = None,
+) -> float:
     """FID straight from features; ``w`` are per-row multiplicities (used by the bootstrap)."""
     x1, x2 = x1.to(torch.float64), x2.to(torch.float64)
     mean1, a = _centred(x1, w1)
@@ -57,8 +61,9 @@ def frechet_distance_features(x1: torch.Tensor, x2: torch.Tensor,
     return float(value)
 
 
-def bootstrap_interval(x1: torch.Tensor, x2: torch.Tensor, *, num: int = 50,
-                       level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+def bootstrap_interval(
+    x1: torch.Tensor, x2: torch.Tensor, *, num: int = 50, level: float = 0.95, seed: int = 0
+) -> tuple[float, float]:
     """Sampling spread of FID at these set sizes: both sets resampled with replacement.
 
     Resampling repeats images, which by itself pushes FID up (fewer distinct images), so the
@@ -72,13 +77,15 @@ def bootstrap_interval(x1: torch.Tensor, x2: torch.Tensor, *, num: int = 50,
     for _ in range(num):
         parts = []
         for x in (x1, x2):
-            counts = torch.bincount(torch.randint(x.shape[0], (x.shape[0],), generator=gen),
-                                    minlength=x.shape[0])
+            counts = torch.bincount(
+                torch.randint(x.shape[0], (x.shape[0],), generator=gen), minlength=x.shape[0]
+            )
             keep = counts > 0
             parts += [x[keep], counts[keep].to(torch.float64)]
         values.append(frechet_distance_features(parts[0], parts[2], parts[1], parts[3]))
     alpha = (1 - level) / 2
     q = torch.tensor(values, dtype=torch.float64).quantile(
-        torch.tensor([alpha, 0.5, 1 - alpha], dtype=torch.float64))
+        torch.tensor([alpha, 0.5, 1 - alpha], dtype=torch.float64)
+    )
     shift = estimate - float(q[1])
     return float(q[0]) + shift, float(q[2]) + shift

@@ -97,8 +97,9 @@ def _stem_key(path: Path, root: Path) -> str:
     return path.relative_to(root).with_suffix("").as_posix()
 
 
-def pair_by_name(real_dir: Path, real: Sequence[Path], fake_dir: Path,
-                 fake: Sequence[Path]) -> Pairing:
+def pair_by_name(
+    real_dir: Path, real: Sequence[Path], fake_dir: Path, fake: Sequence[Path]
+) -> Pairing:
     """Match by name (stem); a name present twice (a.png and a.jpg) is an error."""
     maps = []
     for root, files in ((real_dir, real), (fake_dir, fake)):
@@ -116,8 +117,10 @@ def pair_by_name(real_dir: Path, real: Sequence[Path], fake_dir: Path,
         fake_only=sorted(set(fake_map) - set(real_map)),
     )
     if not result.pairs:
-        raise DataError(f"no file names in common between {real_dir} and {fake_dir}; paired "
-                        "metrics (ssim, psnr, ms-ssim) match images by name")
+        raise DataError(
+            f"no file names in common between {real_dir} and {fake_dir}; paired "
+            "metrics (ssim, psnr, ms-ssim) match images by name"
+        )
     return result
 
 
@@ -128,4 +131,3 @@ def load_pair(real: Path, fake: Path) -> tuple[np.ndarray, np.ndarray, bool]:
     if resized:
         b = b.resize(a.size, Image.BICUBIC)
     return np.asarray(a, dtype=np.uint8), np.asarray(b, dtype=np.uint8), resized
-

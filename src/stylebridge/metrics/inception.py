@@ -225,12 +225,18 @@ class InceptionExtractor(FeatureExtractor):
         try:
             missing, unexpected = self.net.load_state_dict(state, strict=False)
         except RuntimeError as err:  # a tensor of the wrong shape
-            raise ModelFileError(path, f"weights do not fit the FID Inception network: "
-                                       f"{str(err).splitlines()[-1].strip()}") from None
+            raise ModelFileError(
+                path,
+                f"weights do not fit the FID Inception network: "
+                f"{str(err).splitlines()[-1].strip()}",
+            ) from None
         missing = [k for k in missing if not k.endswith("num_batches_tracked")]
         if missing or unexpected:
-            raise ModelFileError(path, f"weights do not fit the FID Inception network (missing "
-                                       f"{missing[:3]}, unexpected {unexpected[:3]})")
+            raise ModelFileError(
+                path,
+                f"weights do not fit the FID Inception network (missing "
+                f"{missing[:3]}, unexpected {unexpected[:3]})",
+            )
         self.net.eval().requires_grad_(False)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

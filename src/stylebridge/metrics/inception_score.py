@@ -25,7 +25,7 @@ def inception_score(logits: torch.Tensor, splits: int = 10) -> tuple[float, floa
         raise ValueError(f"IS splits must be 1..{n}, not {splits}")
     scores = []
     for k in range(splits):
-        part = log_p[k * n // splits:(k + 1) * n // splits]
+        part = log_p[k * n // splits : (k + 1) * n // splits]
         log_marginal = part.exp().mean(dim=0).log()
         kl = (part.exp() * (part - log_marginal)).sum(dim=1).mean()
         scores.append(kl.exp())

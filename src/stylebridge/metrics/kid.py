@@ -25,8 +25,9 @@ def _mmd_from_kernels(k_xx: torch.Tensor, k_yy: torch.Tensor, k_xy: torch.Tensor
 def mmd_unbiased(x: torch.Tensor, y: torch.Tensor) -> float:
     """Unbiased MMD^2 estimate between two feature sets (float64)."""
     x, y = x.to(torch.float64), y.to(torch.float64)
-    return _mmd_from_kernels(polynomial_kernel(x, x), polynomial_kernel(y, y),
-                             polynomial_kernel(x, y))
+    return _mmd_from_kernels(
+        polynomial_kernel(x, x), polynomial_kernel(y, y), polynomial_kernel(x, y)
+    )
 
 
 def default_subset_size(n_real: int, n_fake: int) -> int:
@@ -34,8 +35,14 @@ def default_subset_size(n_real: int, n_fake: int) -> int:
     return max(2, min(1000, min(n_real, n_fake) // 2))
 
 
-def kid(real: torch.Tensor, fake: torch.Tensor, *, num_subsets: int = 100,
-        subset_size: int | None = None, seed: int = 0) -> tuple[float, float]:
+def kid(
+    real: torch.Tensor,
+    fake: torch.Tensor,
+    *,
+    num_subsets: int = 100,
+    subset_size: int | None = None,
+    seed: int = 0,
+) -> tuple[float, float]:
     """(mean, std) of MMD^2 over ``num_subsets`` pairs of subsets drawn without replacement.
 
     The std uses ddof=0, like the reference implementations.

@@ -43,7 +43,9 @@ class SameConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pads = []
-        for size, k, s in zip(x.shape[:1:-1], self.kernel_size[::-1], self.stride[::-1]):
+        for size, k, s in zip(
+            x.shape[:1:-1], self.kernel_size[::-1], self.stride[::-1], strict=True
+        ):
             total = max((math.ceil(size / s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         if any(pads):
@@ -165,8 +167,9 @@ def load_lite0(cache_dir: Path) -> EfficientNetLite0:
     missing, unexpected = net.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
-        raise ModelFileError(target, f"weights do not fit Lite0 (missing {missing[:3]}, "
-                                     f"unexpected {unexpected[:3]})")
+        raise ModelFileError(
+            target, f"weights do not fit Lite0 (missing {missing[:3]}, unexpected {unexpected[:3]})"
+        )
     return net.eval()
 
 

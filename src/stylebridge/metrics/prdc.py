@@ -20,7 +20,7 @@ def kth_neighbour_radii(x: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"k={k} nearest neighbours need more than {k} images, got {x.shape[0]}")
     radii = []
     for start in range(0, x.shape[0], BLOCK):
-        d = torch.cdist(x[start:start + BLOCK], x)
+        d = torch.cdist(x[start : start + BLOCK], x)
         radii.append(d.kthvalue(k + 1, dim=1).values)  # k + 1: the zero self-distance is first
     return torch.cat(radii)
 
@@ -32,8 +32,8 @@ def prdc(real: torch.Tensor, fake: torch.Tensor, k: int = 5) -> dict[str, float]
     balls_per_fake = torch.zeros(fake.shape[0], dtype=torch.float64)
     recalled = covered = 0
     for start in range(0, real.shape[0], BLOCK):
-        d = torch.cdist(real[start:start + BLOCK], fake)  # (block, M)
-        inside_real = d < real_r[start:start + BLOCK, None]
+        d = torch.cdist(real[start : start + BLOCK], fake)  # (block, M)
+        inside_real = d < real_r[start : start + BLOCK, None]
         balls_per_fake += inside_real.sum(dim=0)
         recalled += int((d < fake_r[None, :]).any(dim=1).sum())
         covered += int(inside_real.any(dim=1).sum())

@@ -101,9 +101,13 @@ def load_cached(path: Path) -> FeatureSet | None:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
         return FeatureSet(
-            features=tensors["features"], logits=tensors.get("logits"), mean=tensors["mean"],
-            cov=tensors["cov"], extractor=json.loads(meta["extractor"]),
-            skipped=json.loads(meta.get("skipped", "[]")), cached=True,
+            features=tensors["features"],
+            logits=tensors.get("logits"),
+            mean=tensors["mean"],
+            cov=tensors["cov"],
+            extractor=json.loads(meta["extractor"]),
+            skipped=json.loads(meta.get("skipped", "[]")),
+            cached=True,
         )
     except Exception:
         return None
@@ -116,10 +120,11 @@ def _safe_load(load: Callable[[Path], np.ndarray], path: Path) -> np.ndarray | s
         return str(err)
 
 
-def _prefetched(files: Sequence[Path], load: Callable[[Path], np.ndarray], batch_size: int,
-                workers: int) -> Iterator[list[tuple[Path, np.ndarray | str]]]:
+def _prefetched(
+    files: Sequence[Path], load: Callable[[Path], np.ndarray], batch_size: int, workers: int
+) -> Iterator[list[tuple[Path, np.ndarray | str]]]:
     """Batches decoded by a thread pool two batches ahead of the network (PIL frees the GIL)."""
-    chunks = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
+    chunks = [files[i : i + batch_size] for i in range(0, len(files), batch_size)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque = deque()
         for chunk in chunks[:2]:
@@ -131,11 +136,15 @@ def _prefetched(files: Sequence[Path], load: Callable[[Path], np.ndarray], batch
                 c = chunks[next_chunk]
                 pending.append((c, [pool.submit(_safe_load, load, p) for p in c]))
                 next_chunk += 1
-            yield [(p, f.result()) for p, f in zip(chunk, futures)]
+            yield [(p, f.result()) for p, f in zip(chunk, futures, strict=True)]
 
 
-def run_batches(extractor: FeatureExtractor, batches: Iterable[torch.Tensor],
-                total: int, progress: Progress | None = None) -> FeatureSet:
+def run_batches(
+    extractor: FeatureExtractor,
+    batches: Iterable[torch.Tensor],
+    total: int,
+    progress: Progress | None = None,
+) -> FeatureSet:
     """Features, logits and streaming stats for float [0, 255] NCHW batches."""
     stats = FeatureStats(extractor.num_features)
     features, logits, done = [], [], 0
@@ -154,15 +163,24 @@ def run_batches(extractor: FeatureExtractor, batches: Iterable[torch.Tensor],
     if stats.count == 0:
         raise DataError("no readable image in the set")
     return FeatureSet(
-        features=torch.cat(features), logits=torch.cat(logits) if logits else None,
-        mean=stats.mean, cov=stats.cov if stats.count > 1 else torch.zeros(0, 0),
-        extractor=extractor.describe(), seconds=time.perf_counter() - start,
+        features=torch.cat(features),
+        logits=torch.cat(logits) if logits else None,
+        mean=stats.mean,
+        cov=stats.cov if stats.count > 1 else torch.zeros(0, 0),
+        extractor=extractor.describe(),
+        seconds=time.perf_counter() - start,
     )
 
 
-def extract_files(files: Sequence[Path], extractor: FeatureExtractor, *,
-                  load: Callable[[Path], np.ndarray], batch_size: int = 32,
-                  progress: Progress | None = None, workers: int | None = None) -> FeatureSet:
+def extract_files(
+    files: Sequence[Path],
+    extractor: FeatureExtractor,
+    *,
+    load: Callable[[Path], np.ndarray],
+    batch_size: int = 32,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> FeatureSet:
     """Decode, batch and run; unreadable files are skipped and listed in ``skipped``."""
     skipped: list[str] = []
     workers = workers or min(4, os.cpu_count() or 1)
@@ -179,8 +197,14 @@ def extract_files(files: Sequence[Path], extractor: FeatureExtractor, *,
     return result
 
 
-def cached_features(files: Sequence[Path], extractor: FeatureExtractor, *, digest: str,
-                    cache_root: Path | None, **kwargs) -> FeatureSet:
+def cached_features(
+    files: Sequence[Path],
+    extractor: FeatureExtractor,
+    *,
+    digest: str,
+    cache_root: Path | None,
+    **kwargs,
+) -> FeatureSet:
     """``extract_files`` behind the cache keyed by ``digest`` (contents + extractor version)."""
     path = cache_file(cache_root, extractor, digest) if cache_root else None
     if path is not None:

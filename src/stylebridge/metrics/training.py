@@ -24,25 +24,39 @@ from .folders import choose, cropped_pixels, list_images, set_digest, to_batch
 from .stats import FeatureSet, cached_features, run_batches
 
 Translate = Callable[[torch.Tensor], torch.Tensor]
-_RESULT_KEYS = {  # metric -> (result key, log-key suffix) pairs
-    "fid": [(K.KEY_FID, "")],
-    "kid": [(K.KEY_KID, ""), (K.KEY_KID_STD, "_std")],
-    "is": [(K.KEY_IS, ""), (K.KEY_IS_STD, "_std")],
-    "prdc": [(K.KEY_PRECISION, ""), (K.KEY_RECALL, ""), (K.KEY_DENSITY, ""),
-             (K.KEY_COVERAGE, "")],
+_RESULT_KEYS = {  # metric -> (result key, log name, log suffix)
+    "fid": [(K.KEY_FID, "fid", "")],
+    "kid": [(K.KEY_KID, "kid", ""), (K.KEY_KID_STD, "kid", "_std")],
+    "is": [(K.KEY_IS, "is", ""), (K.KEY_IS_STD, "is", "_std")],
+    "prdc": [
+        (key, key, "") for key in (K.KEY_PRECISION, K.KEY_RECALL, K.KEY_DENSITY, K.KEY_COVERAGE)
+    ],
 }
 
 
 class TrainingEvaluator:
     """Callable ``evaluator(translate) -> {"metric/kid_lite0": ..., ...}``."""
 
-    def __init__(self, source_dir, real_dir, *, size: int, features: str, max_images: int,
-                 metrics: Sequence[str], device: str, batch_size: int, seed: int,
-                 cache_path: str | os.PathLike | None):
+    def __init__(
+        self,
+        source_dir,
+        real_dir,
+        *,
+        size: int,
+        features: str,
+        max_images: int,
+        metrics: Sequence[str],
+        device: str,
+        batch_size: int,
+        seed: int,
+        cache_path: str | os.PathLike | None,
+    ):
         bad = [m for m in metrics if m not in _RESULT_KEYS]
         if bad or not metrics:
-            raise ConfigError(f"training evaluation supports {', '.join(_RESULT_KEYS)}; "
-                              f"not {', '.join(bad) or '(none)'}")
+            raise ConfigError(
+                f"training evaluation supports {', '.join(_RESULT_KEYS)}; "
+                f"not {', '.join(bad) or '(none)'}"
+            )
         self.metrics = list(metrics)
         self.batch_size = batch_size
         self.options = SetOptions(fid_bootstrap=0, seed=seed)
@@ -53,19 +67,25 @@ class TrainingEvaluator:
         reals = choose(list_images(real_dir), max_images, seed)
         digest = set_digest(reals, self.extractor.name, self.extractor.version, f"crop{size}")
         self.real: FeatureSet = cached_features(
-            reals, self.extractor, digest=digest, cache_root=cache_dir(cache_path), load=load,
-            batch_size=batch_size)
+            reals,
+            self.extractor,
+            digest=digest,
+            cache_root=cache_dir(cache_path),
+            load=load,
+            batch_size=batch_size,
+        )
         self._warned = False
 
     def _translated(self, translate: Translate):
         """Source batches through ``translate``, then clamped and quantised like saved files."""
         for start in range(0, self.source.shape[0], self.batch_size):
-            batch = self.source[start:start + self.batch_size]
+            batch = self.source[start : start + self.batch_size]
             with torch.no_grad():
                 out = translate(batch.clone())
             if out.shape != batch.shape:
-                raise ConfigError(f"translate returned shape {tuple(out.shape)}, "
-                                  f"expected {tuple(batch.shape)}")
+                raise ConfigError(
+                    f"translate returned shape {tuple(out.shape)}, expected {tuple(batch.shape)}"
+                )
             yield out.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round()
 
     def __call__(self, translate: Translate) -> dict[str, float]:
@@ -79,9 +99,12 @@ class TrainingEvaluator:
                 warnings.warn(note, stacklevel=2)
         scores = set_metrics(self.real, fake, self.metrics, self.options)
         name = self.extractor.name
-        return {K.training_key(metric, name, suffix): scores[key]
-                for metric in self.metrics for key, suffix in _RESULT_KEYS[metric]
-                if key in scores}
+        return {
+            K.training_key(log_name, name, suffix): scores[key]
+            for metric in self.metrics
+            for key, log_name, suffix in _RESULT_KEYS[metric]
+            if key in scores
+        }
 
 
 def training_evaluator(
@@ -111,7 +134,14 @@ def training_evaluator(
     the model in eval mode is the caller's choice.
     """
     return TrainingEvaluator(
-        Path(source_dir), Path(real_dir), size=size, features=features, max_images=max_images,
-        metrics=list(metrics), device=device, batch_size=batch_size, seed=seed,
+        Path(source_dir),
+        Path(real_dir),
+        size=size,
+        features=features,
+        max_images=max_images,
+        metrics=list(metrics),
+        device=device,
+        batch_size=batch_size,
+        seed=seed,
         cache_path=cache_path,
     )

@@ -48,8 +48,15 @@ class TranslationModel:
     config_cls: type = GeneratorOptions
     directions: dict[str, str] = {}  # "a2b" -> name of the generator network
 
-    def __init__(self, config, device: torch.device, *, amp_dtype: torch.dtype | None = None,
-                 channels_last: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        config,
+        device: torch.device,
+        *,
+        amp_dtype: torch.dtype | None = None,
+        channels_last: bool = False,
+        seed: int = 0,
+    ):
         self.config = config
         self.device = device
         self.amp_dtype = amp_dtype

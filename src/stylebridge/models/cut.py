@@ -46,18 +46,27 @@ class CUT(TranslationModel):
         try:
             self.layers = [int(v) for v in str(config.nce_layers).split(",") if v.strip()]
         except ValueError:
-            raise ConfigError(f"nce_layers must be comma-separated integers: {config.nce_layers!r}")
+            raise ConfigError(
+                f"nce_layers must be comma-separated integers: {config.nce_layers!r}"
+            ) from None
         self.g_ab = self.add_network("g_ab", self.make_generator())
         encoder_end = 4 * (self.g_ab.config.n_downsampling + 1) + config.n_blocks
         if not self.layers or min(self.layers) < 0 or max(self.layers) >= encoder_end:
-            raise ConfigError(f"nce_layers {config.nce_layers!r} must index encoder layers "
-                              f"0..{encoder_end - 1} (with n_blocks={config.n_blocks})")
+            raise ConfigError(
+                f"nce_layers {config.nce_layers!r} must index encoder layers "
+                f"0..{encoder_end - 1} (with n_blocks={config.n_blocks})"
+            )
         channels = self.g_ab.feature_channels(self.layers)
-        self.d_b = self.add_network("d_b", PatchDiscriminator(
-            PatchDiscriminatorConfig(config.ndf, config.d_layers, config.norm)))
+        self.d_b = self.add_network(
+            "d_b",
+            PatchDiscriminator(PatchDiscriminatorConfig(config.ndf, config.d_layers, config.norm)),
+        )
         self.f = self.add_network("f", PatchSampleMLP(channels, config.netf_dim))
-        self.optimizers = {"g": self.adam(self.g_ab), "d": self.adam(self.d_b),
-                           "f": self.adam(self.f)}
+        self.optimizers = {
+            "g": self.adam(self.g_ab),
+            "d": self.adam(self.d_b),
+            "f": self.adam(self.f),
+        }
 
     def _nce(self, source_feats, output_feats, batch_size):
         keys, ids = self.f(source_feats, self.config.num_patches, generator=self.rng)
@@ -121,8 +130,10 @@ class CUT(TranslationModel):
     def sample(self, batch):
         batch = self.prepare(batch)
         with self.autocast():
-            rows = [[batch["real_a"], self.g_ab(batch["real_a"])],
-                    [batch["real_b"], self.g_ab(batch["real_b"])]]
+            rows = [
+                [batch["real_a"], self.g_ab(batch["real_a"])],
+                [batch["real_b"], self.g_ab(batch["real_b"])],
+            ]
         return [[t.float() for t in row] for row in rows]
 
 

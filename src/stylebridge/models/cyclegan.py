@@ -76,10 +76,12 @@ class CycleGAN(TranslationModel):
         discriminators = [self.d_a, self.d_b]
         self.requires_grad(discriminators, False)
         self.optimizers["g"].zero_grad(set_to_none=True)
-        fake_b = self._generator_path(real_a, self.g_ab, self.g_ba, self.d_b, self.config.lambda_a,
-                                      "ab", losses)
-        fake_a = self._generator_path(real_b, self.g_ba, self.g_ab, self.d_a, self.config.lambda_b,
-                                      "ba", losses)
+        fake_b = self._generator_path(
+            real_a, self.g_ab, self.g_ba, self.d_b, self.config.lambda_a, "ab", losses
+        )
+        fake_a = self._generator_path(
+            real_b, self.g_ba, self.g_ab, self.d_a, self.config.lambda_b, "ba", losses
+        )
         self.optimizers["g"].step()
 
         self.requires_grad(discriminators, True)

@@ -47,8 +47,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def atomic_save_tensors(tensors: dict[str, torch.Tensor], path: Path,
-                        metadata: dict[str, str] | None = None) -> None:
+def atomic_save_tensors(
+    tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None
+) -> None:
     fd, tmp = _temp_beside(path)
     os.close(fd)
     try:
@@ -68,8 +69,11 @@ def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     with path.open("rb") as fh:
         head = fh.read(8)
     if head.startswith(_PICKLE_MAGIC):
-        raise ModelFileError(path, "is a pickle/PyTorch .pth file; stylebridge only loads "
-                                   "safetensors (pickles can run code when opened)")
+        raise ModelFileError(
+            path,
+            "is a pickle/PyTorch .pth file; stylebridge only loads "
+            "safetensors (pickles can run code when opened)",
+        )
     try:
         tensors = load_file(str(path))
         with safe_open(str(path), "pt") as fh:
@@ -120,11 +124,15 @@ def generator_from_config(run_dir: Path, direction: str):
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
         detail = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
-        raise ModelFileError(weights_path, f"weights do not fit the generator in config.json "
-                                           f"({detail})")
+        raise ModelFileError(
+            weights_path, f"weights do not fit the generator in config.json ({detail})"
+        )
     for key, value in tensors.items():
         if value.shape != expected[key].shape:
-            raise ModelFileError(weights_path, f"{key} has shape {tuple(value.shape)}, the "
-                                               f"architecture needs {tuple(expected[key].shape)}")
+            raise ModelFileError(
+                weights_path,
+                f"{key} has shape {tuple(value.shape)}, the "
+                f"architecture needs {tuple(expected[key].shape)}",
+            )
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
     return net.eval(), config

@@ -31,7 +31,7 @@ class PatchSampleMLP(nn.Module):
     ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         """Returns (per layer: (B*P, out_dim) unit vectors, per layer: patch ids used)."""
         out, used = [], []
-        for index, (feat, mlp) in enumerate(zip(features, self.mlps)):
+        for index, (feat, mlp) in enumerate(zip(features, self.mlps, strict=True)):
             b, c, h, w = feat.shape
             flat = feat.permute(0, 2, 3, 1).reshape(b, h * w, c)
             if patch_ids is not None:

@@ -24,9 +24,15 @@ def flatten_state(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> An
         tensors[prefix] = obj
         return {"__tensor__": prefix}
     if isinstance(obj, dict):
-        return {"__dict__": [[flatten_state(k, f"{prefix}/k{i}", tensors),
-                              flatten_state(v, f"{prefix}/{i}", tensors)]
-                             for i, (k, v) in enumerate(obj.items())]}
+        return {
+            "__dict__": [
+                [
+                    flatten_state(k, f"{prefix}/k{i}", tensors),
+                    flatten_state(v, f"{prefix}/{i}", tensors),
+                ]
+                for i, (k, v) in enumerate(obj.items())
+            ]
+        }
     if isinstance(obj, (list, tuple)):
         return {"__list__": [flatten_state(v, f"{prefix}/{i}", tensors) for i, v in enumerate(obj)]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
@@ -39,8 +45,10 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
         if "__tensor__" in skeleton:
             return tensors[skeleton["__tensor__"]]
         if "__dict__" in skeleton:
-            return {unflatten_state(k, tensors): unflatten_state(v, tensors)
-                    for k, v in skeleton["__dict__"]}
+            return {
+                unflatten_state(k, tensors): unflatten_state(v, tensors)
+                for k, v in skeleton["__dict__"]
+            }
         if "__list__" in skeleton:
             return [unflatten_state(v, tensors) for v in skeleton["__list__"]]
     return skeleton
@@ -57,5 +65,3 @@ def load_training_state(path: Path) -> dict[str, Any]:
     if metadata.get("format") != FORMAT or "state" not in metadata:
         raise ModelFileError(path, "not a stylebridge training state (no state metadata)")
     return unflatten_state(json.loads(metadata["state"]), tensors)
-
-

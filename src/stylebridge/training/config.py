@@ -1,4 +1,4 @@
-"""Training configuration: typed dataclass defaults, a YAML file over them, then key=value overrides.
+"""Training configuration: typed dataclass defaults, a YAML file, then key=value overrides.
 
 Every key is checked: a misspelt option is an error that lists the valid ones, never ignored.
 """
@@ -106,8 +106,11 @@ def _merge(base: dict, extra: dict) -> dict:
     return merged
 
 
-def build_config(values: dict[str, Any] | None = None, yaml_file: str | Path | None = None,
-                 overrides: list[str] | None = None) -> TrainConfig:
+def build_config(
+    values: dict[str, Any] | None = None,
+    yaml_file: str | Path | None = None,
+    overrides: list[str] | None = None,
+) -> TrainConfig:
     """Defaults <- YAML file <- values (CLI flags) <- key=value overrides; then resolve."""
     data: dict[str, Any] = {}
     if yaml_file:
@@ -161,5 +164,3 @@ def config_from_dict(data: dict[str, Any]) -> TrainConfig:
     data = dict(data)
     model = data.pop("model", {}) or {}
     return build_config({**data, "model": model})
-
-

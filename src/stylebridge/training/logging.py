@@ -49,8 +49,9 @@ class RunLogger:
 
             self._writer = SummaryWriter(str(self.run_dir / "tb"))
         except Exception as err:  # a broken tensorboard install must not stop training
-            warnings.warn(f"TensorBoard logging off ({err}); losses still go to log.jsonl",
-                          stacklevel=2)
+            warnings.warn(
+                f"TensorBoard logging off ({err}); losses still go to log.jsonl", stacklevel=2
+            )
         self._jsonl = (self.run_dir / "log.jsonl").open("a")
 
     def accumulate(self, losses: dict[str, float]) -> None:

@@ -7,6 +7,7 @@ function of the step. SIGINT/SIGTERM finish the current step, write a checkpoint
 
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import time
@@ -62,10 +63,8 @@ class _StopRequest:
 
     def __enter__(self):
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(ValueError):  # not the main thread: no signal handling
                 self._previous[sig] = signal.signal(sig, self._handle)
-            except ValueError:  # not the main thread: no signal handling
-                pass
         return self
 
     def __exit__(self, *exc):
@@ -87,12 +86,17 @@ def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None
 
 
 def _data_summary(name: str, source: ImageSource) -> dict:
-    return {"path": str(name), "count": len(source), "skipped": len(source.skipped),
-            "hash": set_digest(source.files)}
+    return {
+        "path": str(name),
+        "count": len(source),
+        "skipped": len(source.skipped),
+        "hash": set_digest(source.files),
+    }
 
 
-def save_checkpoint(run_dir: Path, model: TranslationModel, config: TrainConfig, step: int,
-                    data: dict) -> None:
+def save_checkpoint(
+    run_dir: Path, model: TranslationModel, config: TrainConfig, step: int, data: dict
+) -> None:
     """Generator weights, then the training state, then config.json (which names the weights)."""
     directions = {}
     for direction, net_name in model.directions.items():
@@ -108,16 +112,19 @@ def save_checkpoint(run_dir: Path, model: TranslationModel, config: TrainConfig,
     }
     save_training_state(run_dir / STATE_NAME, state)
     settings = config_to_dict(config)
-    write_json(run_dir / CONFIG_NAME, {
-        "format": FORMAT,
-        "method": config.method,
-        "generator": vars(model.config.generator_config()),
-        "directions": directions,
-        "size": config.size,
-        "step": step,
-        "data": data,
-        "train": settings,
-    })
+    write_json(
+        run_dir / CONFIG_NAME,
+        {
+            "format": FORMAT,
+            "method": config.method,
+            "generator": vars(model.config.generator_config()),
+            "directions": directions,
+            "size": config.size,
+            "step": step,
+            "data": data,
+            "train": settings,
+        },
+    )
     atomic_write_bytes(run_dir / "config.yaml", yaml.safe_dump(settings, sort_keys=False).encode())
 
 
@@ -139,17 +146,22 @@ def _fixed_samples(dataset: UnpairedDataset, count: int = 3) -> dict[str, torch.
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
 
-def train(config: TrainConfig, *, resume: bool = False,
-          progress: Callable[[StepReport], None] | None = None,
-          evaluator: Evaluator | None = None) -> Path:
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    progress: Callable[[StepReport], None] | None = None,
+    evaluator: Evaluator | None = None,
+) -> Path:
     """Train ``config.method`` on two image folders; returns the run folder."""
     run_dir = Path(config.out)
     has_state = (run_dir / STATE_NAME).is_file()
     if resume and not has_state:
         raise ConfigError(f"{run_dir}: nothing to resume (no {STATE_NAME})")
     if not resume and has_state:
-        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or "
-                          "choose another --out")
+        raise ConfigError(
+            f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
+        )
     device = pick_device(config.device)
     prepare_runtime(device)
     torch.manual_seed(config.seed)
@@ -163,11 +175,18 @@ def train(config: TrainConfig, *, resume: bool = False,
 
     source_a = ImageSource(config.domain_a, config.load_size)
     source_b = ImageSource(config.domain_b, config.load_size)
-    data = {"a": _data_summary(config.domain_a, source_a), "b": _data_summary(config.domain_b, source_b)}
+    data = {
+        "a": _data_summary(config.domain_a, source_a),
+        "b": _data_summary(config.domain_b, source_b),
+    }
     dataset = UnpairedDataset(source_a, source_b, config.size, seed=config.seed)
     model = MODELS.get(config.method)(
-        config.model, device, amp_dtype=choose_precision(config.precision, device),
-        channels_last=config.channels_last, seed=config.seed)
+        config.model,
+        device,
+        amp_dtype=choose_precision(config.precision, device),
+        channels_last=config.channels_last,
+        seed=config.seed,
+    )
     step = _restore(model, run_dir) if resume else 0
     if config.compile:
         for net in model.networks.values():
@@ -184,9 +203,14 @@ def train(config: TrainConfig, *, resume: bool = False,
     logger = RunLogger(run_dir)
     if not resume:
         save_checkpoint(run_dir, model, config, 0, data)
-    loader = make_loader(dataset, start_step=step, num_steps=config.steps,
-                         batch_size=config.batch_size, device_type=device.type,
-                         num_workers=config.num_workers)
+    loader = make_loader(
+        dataset,
+        start_step=step,
+        num_steps=config.steps,
+        batch_size=config.batch_size,
+        device_type=device.type,
+        num_workers=config.num_workers,
+    )
     model.train(True)
     started, start_step = time.perf_counter(), step
     try:
@@ -205,8 +229,9 @@ def train(config: TrainConfig, *, resume: bool = False,
                 if config.eval_every and evaluator is not None and step % config.eval_every == 0:
                     extra = _evaluate(model, evaluator)
                 if step % config.log_every == 0 or extra:
-                    logger.flush(step, {**extra, "perf/images_per_s": speed,
-                                        "lr": config.model.lr * factor})
+                    logger.flush(
+                        step, {**extra, "perf/images_per_s": speed, "lr": config.model.lr * factor}
+                    )
                 if step % config.sample_every == 0 or step == config.steps:
                     logger.images(step, model.sample(samples))
                 if progress is not None:
@@ -234,7 +259,8 @@ def _check_finite(losses: dict[str, float], step: int, run_dir: Path) -> None:
         if not math.isfinite(value):
             raise StylebridgeError(
                 f"{key} became {value} at step {step}; training stopped and the last checkpoint "
-                f"in {run_dir} is intact (try a lower model.lr or precision=fp32)")
+                f"in {run_dir} is intact (try a lower model.lr or precision=fp32)"
+            )
 
 
 def _evaluate(model: TranslationModel, evaluator: Evaluator) -> dict[str, float]:

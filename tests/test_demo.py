@@ -1,0 +1,31 @@
+"""The main job: sample photos from installed packages, every style, a sheet and a page."""
+
+from __future__ import annotations
+
+from PIL import Image
+from typer.testing import CliRunner
+
+from stylebridge import api, zoo
+from stylebridge.cli import app
+from stylebridge.data.samples import sample_photos
+
+
+def test_demo_writes_sheet_and_page(tmp_path, tiny_run, monkeypatch):
+    monkeypatch.setattr(zoo, "styles", lambda: {"tiny": tiny_run})
+    result = api.demo(tmp_path / "demo", log=lambda m: None)
+    photos = sample_photos()
+    assert len(result.outputs) == len(photos) >= 4
+    for out in result.outputs:
+        name = out.stem
+        assert Image.open(out).size == photos[name].size
+    sheet = Image.open(result.sheet)
+    assert sheet.width > 2 * 256 and sheet.height > len(photos) * 256
+    page = result.page.read_text()
+    assert page.count("<img") == 2 * len(photos) and "tiny" in page
+
+
+def test_styles_lists_bundled_models(tiny_run, monkeypatch):
+    monkeypatch.setattr(zoo, "styles", lambda: {"tiny": tiny_run})
+    monkeypatch.setattr(zoo, "describe", lambda name: {"summary": "a tiny test model"})
+    result = CliRunner().invoke(app, ["styles"])
+    assert "tiny" in result.output and "a tiny test model" in result.output
