@@ -134,12 +134,17 @@ def test_culture_corpus_end_to_end(tmp_path, cultures):
         str(run),
         "--sample-every",
         "3",
+        "--eval-every",
+        "3",
+        "--eval-real",
+        str(cultures / "ukiyoe"),
         "model.ngf=8",
         "model.n_blocks=2",
         "model.nce_layers=0,4,8,12",
     )
     assert result.exit_code == 0, result.output
     assert (run / "samples" / "step_0000003.png").is_file()
+    assert '"metric/kid_lite0"' in (run / "log.jsonl").read_text()  # periodic KID (lite0)
     photo = sorted((cultures / "photo").iterdir())[0]
     result = _run("stylize", str(run), str(photo), "-o", str(tmp_path / "x.png"))
     assert result.exit_code == 0

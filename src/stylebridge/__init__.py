@@ -13,6 +13,7 @@ __all__ = [
     "ModelFileError",
     "StylebridgeError",
     "__version__",
+    "export",
     "load",
     "stylize",
     "train",
@@ -21,7 +22,7 @@ __all__ = [
 
 def __getattr__(name: str):
     """Keep ``import stylebridge`` light: the API (and torch models) load on first use."""
-    if name in ("load", "stylize", "train", "check_data", "evaluate"):
+    if name in ("load", "stylize", "train", "check_data", "evaluate", "export"):
         from . import api
 
         return getattr(api, name)

@@ -13,21 +13,73 @@ from PIL import Image
 from . import zoo
 from .data import FolderReport, check_folder
 from .data.samples import sample_photos
-from .errors import ConfigError
+from .errors import ConfigError, ModelFileError
 from .imageio import save_image
-from .inference import Stylizer
+from .inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_onnx
 from .models.files import read_run_config
 from .sheets import contact_sheet, html_page, save_sheet
 from .training import StepReport, TrainConfig, build_config
 from .training import train as _train_loop
 from .training.checkpoint import STATE_NAME
 
-__all__ = ["check_data", "demo", "evaluate", "load", "stylize", "train", "training_config"]
+__all__ = [
+    "check_data",
+    "demo",
+    "evaluate",
+    "export",
+    "load",
+    "model_folder",
+    "stylize",
+    "train",
+    "training_config",
+]
 
 
-def load(run_dir: str | os.PathLike, *, device: str = "auto", precision: str = "auto") -> Stylizer:
-    """Open a run or model folder for inference: ``load(run).stylize(image) -> PIL.Image``."""
-    return Stylizer(run_dir, device=device, precision=precision)
+def load(
+    run_dir: str | os.PathLike,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    backend: str = "torch",
+) -> Stylizer:
+    """Open a run or model folder for inference: ``load(run).stylize(image) -> PIL.Image``.
+
+    ``backend`` is ``torch`` or ``onnxruntime`` (CPU; needs the ``[onnx]`` extra).
+    """
+    return Stylizer(run_dir, device=device, precision=precision, backend=backend)
+
+
+def model_folder(model: str | os.PathLike) -> Path:
+    """A run/model folder as given, or the folder of a bundled style name."""
+    path = Path(model)
+    if path.exists():
+        return path
+    if str(model) in zoo.styles():
+        return zoo.style_path(str(model))
+    bundled = ", ".join(zoo.styles()) or "none"
+    raise ModelFileError(path, f"no such folder, nor a bundled style (bundled: {bundled})")
+
+
+def export(
+    model: str | os.PathLike,
+    *,
+    onnx: str | os.PathLike,
+    direction: str = "a2b",
+    exporter: str = "auto",
+    tolerance: float = ONNX_TOLERANCE,
+) -> OnnxExport:
+    """Export a model folder's (or bundled style's) generator to an ONNX file.
+
+    Args:
+        onnx: the file to write; NCHW float input in [-1, 1], dynamic batch/height/width.
+        direction: ``a2b`` or ``b2a``.
+        exporter: ``auto`` (torch.export-based, else the TorchScript tracer), ``dynamo`` or
+            ``torchscript``.
+        tolerance: largest accepted max abs difference to PyTorch on a random input.
+    """
+    return export_onnx(
+        model_folder(model), onnx, direction=direction, exporter=exporter, tolerance=tolerance
+    )
 
 
 def stylize(image, model: str | os.PathLike, **options) -> Image.Image:

@@ -58,11 +58,11 @@ def test_rocket_is_a_missile_or_shuttle(top5):
 
 def test_features_are_pooled_and_batch_independent(lite0):
     rng = np.random.default_rng(0)
-    x = torch.from_numpy(rng.integers(0, 256, (5, 3, 224, 224)).astype(np.float32))
+    x = torch.from_numpy(rng.integers(0, 256, (3, 3, 224, 224)).astype(np.float32))
     with torch.inference_mode():
         together = lite0(x)[0]
-        alone = torch.cat([lite0(x[i : i + 1])[0] for i in range(5)])
-    assert together.shape == (5, 1280) and together.dtype == torch.float32
+        alone = torch.cat([lite0(x[i : i + 1])[0] for i in range(3)])
+    assert together.shape == (3, 1280) and together.dtype == torch.float32
     assert torch.allclose(together, alone, rtol=1e-5, atol=1e-5)
 
 

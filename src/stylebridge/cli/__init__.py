@@ -18,9 +18,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from . import data_cmd, demo_cmd, evaluate_cmd, stylize_cmd, train_cmd
+    from . import data_cmd, demo_cmd, evaluate_cmd, export_cmd, stylize_cmd, train_cmd
 
-    for module in (data_cmd, train_cmd, stylize_cmd, evaluate_cmd, demo_cmd):
+    for module in (data_cmd, train_cmd, stylize_cmd, export_cmd, evaluate_cmd, demo_cmd):
         module.register(app)
 
 

@@ -63,24 +63,32 @@ def _number(value: float) -> str:
     return f"{value:.4f}" if abs(value) < 10 else f"{value:.2f}"
 
 
+def _spread(result: dict[str, Any], key: str, spread, words: str) -> str:
+    splits = result.get("settings", {}).get("is_splits_used", {})
+    if isinstance(spread, tuple) and spread[0] in result:
+        return f"{words} {_number(result[spread[0]])} – {_number(result[spread[1]])}"
+    if splits.get({"is": "fake", "is_real": "real"}.get(key, "")) == 1:
+        return "(1 split: too few images for a spread)"
+    if isinstance(spread, str) and spread in result:
+        return f"± {_number(result[spread])} ({words})"
+    return ""
+
+
 def _table(result: dict[str, Any]) -> Table:
     labels = result.get("labels", {})
-    splits = result.get("settings", {}).get("is_splits_used", {})
+    rows = [
+        (labels.get(key, key), _number(result[key]), _spread(result, key, spread, words))
+        for key, spread, words in ROWS
+        if key in result
+    ]
+    with_spread = any(row[2] for row in rows)
     table = Table(title="stylebridge evaluate")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    table.add_column("spread", justify="left")
-    for key, spread, words in ROWS:
-        if key not in result:
-            continue
-        text = ""
-        if isinstance(spread, tuple) and spread[0] in result:
-            text = f"{words} {_number(result[spread[0]])} – {_number(result[spread[1]])}"
-        elif splits.get({"is": "fake", "is_real": "real"}.get(key, "")) == 1:
-            text = "(1 split: too few images for a spread)"
-        elif isinstance(spread, str) and spread in result:
-            text = f"± {_number(result[spread])} ({words})"
-        table.add_row(labels.get(key, key), _number(result[key]), text)
+    if with_spread:
+        table.add_column("spread", justify="left")
+    for row in rows:
+        table.add_row(*(row if with_spread else row[:2]))
     return table
 
 
@@ -105,11 +113,14 @@ def _summary(result: dict[str, Any]) -> list[str]:
         )
     if "num_pairs" in result:
         missing = result["missing_pairs"]
-        lines.append(
-            f"pairs: {result['num_pairs']} matched by name; "
-            f"{len(missing['real_only'])} real-only, {len(missing['fake_only'])} "
-            "fake-only"
-        )
+        lines.append(f"pairs: {result['num_pairs']} matched by name")
+        for side in ("real_only", "fake_only"):
+            names = missing[side]
+            if names:
+                shown = ", ".join(names[:5]) + (
+                    f" and {len(names) - 5} more" if len(names) > 5 else ""
+                )
+                lines.append(f"  {side.replace('_', '-')} (no partner): {shown}")
     return lines + [f"warning: {w}" for w in result.get("warnings", [])]
 
 

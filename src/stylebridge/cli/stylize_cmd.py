@@ -31,18 +31,26 @@ def stylize(
     strength: float = typer.Option(1.0, min=0.0, max=1.0, help="Blend with the original."),
     max_side: int = typer.Option(None, min=16, help="Translate at most this long a side."),
     tile: int = typer.Option(512, min=0, help="Tile side for large images; 0 = never tile."),
+    preserve_color: bool = typer.Option(
+        False, "--preserve-color/--no-preserve-color",
+        help="Keep the input's colours; take only the stylized luminance.",
+    ),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
+    backend: str = typer.Option(
+        "torch", help="torch | onnxruntime (CPU; large images tiled with per-tile statistics)."
+    ),
 ) -> None:
     """Translate images; outputs keep the input size, orientation and transparency.
 
     Examples: stylebridge stylize runs/photo2ukiyoe photos/ -o out/ --max-side 512;
-    stylebridge stylize photo.jpg --style ukiyoe -o photo_ukiyoe.png
+    stylebridge stylize photo.jpg --style ukiyoe -o photo_ukiyoe.png --preserve-color
     """
     model, inputs = _model_and_inputs(args, style)
-    stylizer = api.load(model, device=device)
+    stylizer = api.load(model, device=device, backend=backend)
     inputs = expand_inputs(inputs)
     total, failures, done = len(inputs), 0, 0
-    options = dict(direction=direction, strength=strength, max_side=max_side, tile=tile)
+    options = dict(direction=direction, strength=strength, max_side=max_side, tile=tile,
+                   preserve_color=preserve_color)
     with progress_bar("stylizing", total) as update:
         for result in stylizer.stylize_files(inputs, out, **options):
             done += 1

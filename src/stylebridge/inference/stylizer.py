@@ -16,7 +16,11 @@ from ..errors import ConfigError, ImageError, StylebridgeError
 from ..imageio import as_loaded, save_image
 from ..models.files import generator_from_config, read_run_config
 from ..nn import choose_precision, pick_device, prepare_runtime
+from .color import preserve_color as _preserve_color
+from .onnx import OnnxGenerator, onnx_for
 from .tiling import Progress, TileRunner
+
+BACKENDS = ("torch", "onnxruntime")
 
 
 @dataclass
@@ -40,12 +44,21 @@ class Stylizer:
 
     ``stylize`` returns an image the size of the input; EXIF orientation is applied, alpha is kept,
     and images larger than ``tile`` go through overlapping tiles with frozen global statistics.
+    ``backend="onnxruntime"`` runs an exported graph on CPU (shipped in the folder or exported
+    once into the cache); its tiles use per-tile statistics (see ``inference.onnx``).
     """
 
     def __init__(self, run_dir: str | os.PathLike, *, device: str = "auto",
-                 precision: str = "auto", channels_last: bool = True):
+                 precision: str = "auto", channels_last: bool = True, backend: str = "torch"):
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         self.run_dir = Path(run_dir)
         self.config = read_run_config(self.run_dir)
+        self.backend = backend
+        if backend == "onnxruntime":
+            if device not in ("auto", "cpu"):
+                raise ConfigError(f"the onnxruntime backend runs on cpu only, not {device!r}")
+            device, precision = "cpu", "fp32"
         self.device = pick_device(device)
         prepare_runtime(self.device)
         self.amp_dtype = choose_precision(precision, self.device)
@@ -58,17 +71,22 @@ class Stylizer:
 
     def runner(self, direction: str) -> TileRunner:
         if direction not in self._runners:
-            net, _ = generator_from_config(self.run_dir, direction)
-            net = net.to(self.device)
-            if self.channels_last:
-                net = net.to(memory_format=torch.channels_last)
-            self._runners[direction] = TileRunner(net, self.device, net.multiple, self.amp_dtype,
-                                                  self.channels_last)
+            self._runners[direction] = self._build_runner(direction)
         return self._runners[direction]
+
+    def _build_runner(self, direction: str) -> TileRunner:
+        if self.backend == "onnxruntime":
+            graph = OnnxGenerator(onnx_for(self.run_dir, direction))
+            return TileRunner(graph, self.device, graph.multiple, None, channels_last=False)
+        net, _ = generator_from_config(self.run_dir, direction)
+        net = net.to(self.device)
+        if self.channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        return TileRunner(net, self.device, net.multiple, self.amp_dtype, self.channels_last)
 
     def stylize(self, image, *, direction: str = "a2b", strength: float = 1.0,
                 max_side: int | None = None, tile: int = 512, overlap: int = 64,
-                progress: Progress | None = None) -> Image.Image:
+                preserve_color: bool = False, progress: Progress | None = None) -> Image.Image:
         """Translate one image (path, PIL image or uint8 array) and return a PIL image.
 
         Args:
@@ -77,6 +95,8 @@ class Stylizer:
             max_side: translate at most this long a side (closer to the training scale), then
                 resize back to the input size.
             tile: the largest side sent through the network at once; 0 disables tiling.
+            preserve_color: keep the input's colours (Cb/Cr) and take only the stylized
+                luminance (Y), for a change of texture and tone without a change of palette.
         """
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
@@ -90,6 +110,8 @@ class Stylizer:
         result = Image.fromarray(out, "RGB")
         if result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
+        if preserve_color:
+            result = _preserve_color(loaded.rgb, result)
         if strength < 1.0:
             result = Image.blend(loaded.rgb, result, strength)
         if loaded.alpha is not None:

@@ -20,8 +20,13 @@ from ..nn import GlobalStatsInstanceNorm
 Progress = Callable[[int, int], None]
 
 
-def set_norm_mode(net: nn.Module, mode: str) -> bool:
-    """Switch every instance norm to instance/collect/frozen; True if the net has any."""
+def set_norm_mode(net: nn.Module | Callable, mode: str) -> bool:
+    """Switch every instance norm to instance/collect/frozen; True if the net has any.
+
+    A net that is not a torch module (an onnxruntime graph) has none that can be switched.
+    """
+    if not isinstance(net, nn.Module):
+        return False
     found = False
     for module in net.modules():
         if isinstance(module, GlobalStatsInstanceNorm):
@@ -49,11 +54,15 @@ def _ramp(n: int, overlap: int) -> np.ndarray:
 
 
 class TileRunner:
-    """Applies ``net`` ((1,3,h,w) in [-1,1] -> same) to uint8 HxWx3 arrays of any size."""
+    """Applies ``net`` ((1,3,h,w) in [-1,1] -> same) to uint8 HxWx3 arrays of any size.
+
+    ``net`` is a torch module or a callable such as ``OnnxGenerator``; only a module gets frozen
+    whole-image statistics when tiled, a callable normalises each tile by its own.
+    """
 
     def __init__(
         self,
-        net: nn.Module,
+        net: nn.Module | Callable[[torch.Tensor], torch.Tensor],
         device: torch.device,
         multiple: int,
         amp_dtype: torch.dtype | None = None,

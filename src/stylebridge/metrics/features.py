@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..errors import ConfigError
+from ..nn import pick_device
 from ..registry import Registry
 from .lite0 import NUM_CLASSES, NUM_FEATURES, WHEEL_FILE, fuse_batchnorm, load_lite0
 
@@ -30,22 +30,7 @@ def cache_dir(override: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else Path.home() / ".cache" / "stylebridge"
 
 
-def best_device(name: str = "auto") -> torch.device:
-    """``auto`` prefers cuda, then mps, then cpu; an absent explicit device is an error."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda, cuda:N or mps") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} asked for, but no CUDA GPU is available")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ConfigError("device 'mps' asked for, but Metal is not available")
-    return device
+best_device = pick_device  # one device policy for the whole package
 
 
 class FeatureExtractor(nn.Module):
@@ -57,6 +42,7 @@ class FeatureExtractor(nn.Module):
     num_features: int = 0
     num_classes: int = 0  # 0: no classifier, so no Inception Score
     standard: bool = False  # True only for the published FID Inception network
+    label: str = ""  # how results name it, e.g. "FID (lite0)"; defaults to ``name``
     device: torch.device = torch.device("cpu")  # set by build_extractor
 
     def resize(self, x: torch.Tensor) -> torch.Tensor:
@@ -75,6 +61,7 @@ class FeatureExtractor(nn.Module):
             "classes": self.num_classes,
             "input_size": self.input_size,
             "standard": self.standard,
+            "label": self.label or self.name,
         }
 
 

@@ -12,22 +12,16 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..data import files as data_files
 from ..errors import DataError
 from ..imageio import IMAGE_SUFFIXES, load_image
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Image files under ``folder`` (recursively, hidden files skipped), in sorted order."""
-    folder = Path(folder)
-    if not folder.is_dir():
+    """Image files under ``folder`` (recursively, sorted); a folder without any is an error."""
+    if not Path(folder).is_dir():
         raise DataError(f"{folder}: not a folder of images")
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.suffix.lower() in IMAGE_SUFFIXES
-        and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    files = data_files.list_images(folder)
     if not files:
         raise DataError(f"{folder}: no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return files
@@ -41,19 +35,11 @@ def choose(files: Sequence[Path], max_images: int | None, seed: int) -> list[Pat
     return [files[i] for i in sorted(picked)]
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def set_digest(files: Sequence[Path], *parts: str) -> str:
     """Hash of the files' contents in order plus ``parts`` (extractor, version, preprocessing)."""
     digest = hashlib.sha256("\n".join(parts).encode())
     for path in files:
-        digest.update(bytes.fromhex(file_digest(path)))
+        digest.update(bytes.fromhex(data_files.file_digest(path)))
     return digest.hexdigest()
 
 

@@ -195,20 +195,24 @@ def weights_path(weights: str | os.PathLike | None) -> Path:
     return path
 
 
-def load_state(path: Path) -> dict[str, torch.Tensor]:
-    """Checksum-verified state dict from .pth (weights_only) or .safetensors."""
+def load_state(path: Path) -> tuple[dict[str, torch.Tensor], str, bool]:
+    """(state dict, sha256, verified). A .pth must be the published file (its checksum is
+    known); a .safetensors conversion cannot be checked and counts as unverified."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
-        return load_file(path)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return load_file(path), digest, False
     if not digest.startswith(WEIGHTS_SHA256_PREFIX):
         raise ModelFileError(path, f"not the published {WEIGHTS_FILE} (sha256 {digest[:8]}...)")
-    return torch.load(path, map_location="cpu", weights_only=True)
+    return torch.load(path, map_location="cpu", weights_only=True), digest, True
 
 
 class InceptionExtractor(FeatureExtractor):
-    """Standard FID network: 2048-d pool3 features, 1008 logits, 299 px input."""
+    """Standard FID network: 2048-d pool3 features, 1008 logits, 299 px input.
+
+    Only the checksum-verified published .pth earns ``standard`` (plain "FID" labels).
+    """
 
     name = "inception"
     version = f"1:{WEIGHTS_FILE}:bicubic299"
@@ -221,7 +225,11 @@ class InceptionExtractor(FeatureExtractor):
         super().__init__()
         path = weights_path(weights)
         self.net = FidInceptionV3()
-        state = load_state(path)
+        state, digest, verified = load_state(path)
+        if not verified:  # honest labels, and a cache key of its own
+            self.standard = False
+            self.label = "inception, unverified weights"
+            self.version = f"1:sha256-{digest[:16]}:bicubic299"
         try:
             missing, unexpected = self.net.load_state_dict(state, strict=False)
         except RuntimeError as err:  # a tensor of the wrong shape

@@ -34,14 +34,14 @@ class GlobalStatsInstanceNorm(nn.InstanceNorm2d):
         if self.mode == "instance":
             # group norm with one channel per group is instance norm; its CPU kernel is 2-3x
             # faster and keeps channels_last (instance_norm reshapes and copies)
-            return F.group_norm(x, x.shape[1], eps=self.eps)
+            return F.group_norm(x, self.num_features, eps=self.eps)
         if self.mode == "collect":
             flat = x.detach().double()
             s, sq = flat.sum(dim=(0, 2, 3)), flat.square().sum(dim=(0, 2, 3))
             self._sum = s if self._sum is None else self._sum + s
             self._sumsq = sq if self._sumsq is None else self._sumsq + sq
             self._count += x.shape[0] * x.shape[2] * x.shape[3]
-            return F.group_norm(x, x.shape[1], eps=self.eps)
+            return F.group_norm(x, self.num_features, eps=self.eps)
         if self._sum is None or self._count == 0:
             raise RuntimeError("frozen instance norm used before any statistics were collected")
         mean = self._sum / self._count
