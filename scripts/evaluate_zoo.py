@@ -76,13 +76,17 @@ def main() -> None:
             shutil.copy(src, originals / file_name)
             save_image(model.stylize(src), translated / (Path(file_name).stem + ".png"))
         target = args.cultures / card["style"]
-        card["metrics"] = {"translated": _measure(target, translated),
-                           "untranslated": _measure(target, originals)}
+        card["metrics"] = {
+            "translated": _measure(target, translated),
+            "untranslated": _measure(target, originals),
+        }
         config["card"] = card
         write_json(folder / "config.json", config)
         atomic_write_bytes(folder / "MODEL_CARD.md", card_markdown(name, card).encode())
-        print(name, json.dumps({k: {m: v[m] for m in ("fid", "kid")}
-                                for k, v in card["metrics"].items()}))
+        print(
+            name,
+            json.dumps({k: {m: v[m] for m in ("fid", "kid")} for k, v in card["metrics"].items()}),
+        )
         shutil.rmtree(work)
 
 

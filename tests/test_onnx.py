@@ -125,6 +125,18 @@ def test_cli_export_writes_a_loadable_file(tiny_run, tmp_path):
     assert isinstance(error, ModelFileError) and "bundled" in str(error)
 
 
+def test_cli_export_by_bundled_style_name(tmp_path):
+    from stylebridge import zoo
+
+    if not zoo.styles():
+        pytest.skip("no bundled style in this checkout")
+    name = next(iter(zoo.styles()))
+    out = tmp_path / f"{name}.onnx"
+    result = _run("export", name, "--onnx", str(out), "--exporter", "torchscript")
+    assert result.exit_code == 0, result.output
+    assert OnnxGenerator(out).metadata["stylebridge.direction"] == "a2b"
+
+
 def test_fallback_exporter_and_tolerance(tmp_path, monkeypatch):
     from stylebridge.inference import export_module
     from stylebridge.inference import onnx as onnx_mod

@@ -30,6 +30,7 @@ from torch import nn
 
 from ..errors import ConfigError, ModelFileError
 from ..models.files import atomic_write_bytes, generator_from_config, read_run_config
+from ..nn import GlobalStatsInstanceNorm
 from .tiling import set_norm_mode
 
 ONNX_TOLERANCE = 1e-3  # max abs difference to PyTorch on [-1, 1] accepted at export
@@ -102,6 +103,18 @@ def _quiet_exporter():
         logger.setLevel(level)
 
 
+def _plain_instance_norms(net: nn.Module) -> nn.Module:
+    """A copy with torch's InstanceNorm2d in place of ours: it exports as one
+    InstanceNormalization node, where group norm leaves Reshape/Mul/Add around it (13-20% slower
+    in onnxruntime, measured at 256 px). The check still compares against the original."""
+    plain = copy.deepcopy(net)
+    for module in list(plain.modules()):
+        for name, child in module.named_children():
+            if isinstance(child, GlobalStatsInstanceNorm):
+                setattr(module, name, nn.InstanceNorm2d(child.num_features, eps=child.eps))
+    return plain
+
+
 def _export_bytes(net: nn.Module, multiple: int, exporter: str) -> bytes:
     seeded = torch.Generator().manual_seed(0)  # leaves the caller's global RNG alone
     example = torch.rand(1, 3, _TRACE_SIDE, _TRACE_SIDE, generator=seeded) * 2 - 1
@@ -129,6 +142,24 @@ def _export_bytes(net: nn.Module, multiple: int, exporter: str) -> bytes:
             **names,
         )
         return buffer.getvalue()
+
+
+def _export_with_fallback(
+    net: nn.Module, multiple: int, exporter: str, out: Path
+) -> tuple[bytes, str, str | None]:
+    """(graph bytes, exporter used, why dynamo was not used); dynamo first unless told."""
+    used = "torchscript" if exporter == "torchscript" else "dynamo"
+    try:
+        return _export_bytes(net, multiple, used), used, None
+    except Exception as err:  # any failure of the new exporter: fall back, report why
+        reason = _first_line(err)
+        if exporter != "auto":
+            raise ModelFileError(out, f"{used} ONNX export failed ({reason})") from None
+    try:
+        return _export_bytes(net, multiple, "torchscript"), "torchscript", reason
+    except Exception as err:  # both exporters failed: one line with both reasons
+        detail = f"{reason}; then {_first_line(err)}"
+        raise ModelFileError(out, f"ONNX export failed ({detail})") from None
 
 
 def _with_metadata(data: bytes, metadata: dict[str, str]) -> bytes:
@@ -182,20 +213,9 @@ def export_module(
     net = copy.deepcopy(net).to("cpu", torch.float32, memory_format=torch.contiguous_format)
     net.eval()
     set_norm_mode(net, "instance")
+    graph_net = _plain_instance_norms(net)
     start = time.perf_counter()
-    fallback_reason, used = None, "torchscript" if exporter == "torchscript" else "dynamo"
-    try:
-        data = _export_bytes(net, multiple, used)
-    except Exception as err:  # any failure of the new exporter: fall back, report why
-        reason = _first_line(err)
-        if exporter != "auto":
-            raise ModelFileError(out, f"{used} ONNX export failed ({reason})") from None
-        fallback_reason, used = reason, "torchscript"
-        try:
-            data = _export_bytes(net, multiple, used)
-        except Exception as err2:  # both exporters failed: one line with both reasons
-            detail = f"{reason}; then {_first_line(err2)}"
-            raise ModelFileError(out, f"ONNX export failed ({detail})") from None
+    data, used, fallback_reason = _export_with_fallback(graph_net, multiple, exporter, out)
     diff = _max_abs_diff(net, data)
     if not diff <= tolerance:
         raise ModelFileError(
