@@ -132,6 +132,25 @@ def test_pickle_weights_refused(tiny_run, tmp_path):
     assert "\n" not in str(info.value)
 
 
+def test_safetensors_whose_header_length_starts_like_a_pickle_loads(tmp_path):
+    """A header of 0x0?80 bytes begins with 0x80, pickle's PROTO opcode: still safetensors."""
+    from safetensors.torch import save_file
+
+    from stylebridge.models.files import read_tensors
+
+    path = tmp_path / "w.safetensors"
+    for name_len in range(1, 400):
+        save_file({"w" * name_len: torch.ones(2)}, str(path))
+        if path.read_bytes()[0] == 0x80:
+            break
+    assert path.read_bytes()[0] == 0x80
+    tensors, _ = read_tensors(path)
+    assert torch.equal(next(iter(tensors.values())), torch.ones(2))
+    torch.save({"x": torch.zeros(1)}, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(ModelFileError, match="pickle"):
+        read_tensors(path)
+
+
 def test_corrupt_and_mismatched_weights_refused(tiny_run, tmp_path):
     import json
     import shutil

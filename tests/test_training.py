@@ -30,17 +30,20 @@ def _redness(images: list[np.ndarray]) -> float:
     return float(np.mean(values))
 
 
-def _shape_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Overlap of the coloured-shape masks: 1 when the shapes stay where they were."""
-    ma = np.abs(a.astype(np.float64) - 128).max(axis=2) > 40
-    mb = np.abs(b.astype(np.float64) - 128).max(axis=2) > 40
-    return float((ma & mb).sum() / max((ma | mb).sum(), 1))
+def _shape_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of the shape maps (distance from the grey background): near 1 when the same
+    shapes sit in the same places, whatever their colour; near 0 for unrelated images. Unlike a
+    thresholded mask overlap it does not punish the soft edges of a small generator."""
+    sa = np.abs(a.astype(np.float64) - 128).max(axis=2).ravel()
+    sb = np.abs(b.astype(np.float64) - 128).max(axis=2).ravel()
+    return float(np.corrcoef(sa, sb)[0, 1])
 
 
 @pytest.mark.parametrize(
     "method,steps,extra",
     [
-        ("cyclegan", 400, ["model.lr=0.001"]),
+        # transposed upsampling: at 32 px the bilinear path blurs the 4-pixel shapes' edges
+        ("cyclegan", 400, ["model.lr=0.001", "model.upsample=transpose"]),
         ("cut", 500, ["model.lr=0.0005", "model.nce_layers=0,4,8,12,13"]),
     ],
 )
@@ -70,10 +73,12 @@ def test_learns_red_to_blue_and_keeps_shapes(tmp_path, method, steps, extra):
         f"moved {moved:.2f} of the way from red to blue "
         f"({start:.0f} -> {reached:.0f}, goal {goal:.0f})"
     )
-    structure = np.mean([_shape_iou(x, y) for x, y in zip(inputs, outputs, strict=True)])
-    unrelated = np.mean([_shape_iou(x, y) for x, y in zip(inputs, targets, strict=False)])
-    assert structure > 0.55 and structure > 2 * unrelated, (
-        f"shape IoU {structure:.2f} (unrelated images: {unrelated:.2f}): shapes were not kept"
+    structure = np.mean([_shape_correlation(x, y) for x, y in zip(inputs, outputs, strict=True)])
+    unrelated = np.mean([_shape_correlation(x, y) for x, y in zip(inputs, targets, strict=False)])
+    # measured over seeds: cyclegan and cut 0.65-0.72, unrelated images 0.06
+    assert structure > 0.5 and structure > 5 * unrelated, (
+        f"shape correlation {structure:.2f} (unrelated images: {unrelated:.2f}): "
+        "shapes were not kept"
     )
 
 

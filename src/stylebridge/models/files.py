@@ -21,7 +21,20 @@ from ..errors import ModelFileError
 
 CONFIG_NAME = "config.json"
 FORMAT = "stylebridge.translation/1"
-_PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default .pth container
+
+
+def _looks_like_safetensors(head: bytes, file_size: int) -> bool:
+    """A little-endian u64 header length that fits in the file, then the JSON header's ``{``."""
+    if len(head) < 9:
+        return False
+    header_len = int.from_bytes(head[:8], "little")
+    return head[8:9] == b"{" and 2 <= header_len <= file_size - 8
+
+
+def _looks_like_pickle(head: bytes) -> bool:
+    """Pickle protocol 2-5 opens with PROTO (0x80) and the protocol number."""
+    return head.startswith(_ZIP_MAGIC) or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05")
 
 
 def _temp_beside(path: Path) -> tuple[int, str]:
@@ -72,8 +85,8 @@ def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     if not path.is_file():
         raise ModelFileError(path, "file not found")
     with path.open("rb") as fh:
-        head = fh.read(8)
-    if head.startswith(_PICKLE_MAGIC):
+        head = fh.read(9)
+    if not _looks_like_safetensors(head, path.stat().st_size) and _looks_like_pickle(head):
         raise ModelFileError(
             path,
             "is a pickle/PyTorch .pth file; stylebridge only loads "

@@ -134,9 +134,22 @@ def _restore(model: TranslationModel, run_dir: Path) -> int:
         net.load_state_dict(state["networks"][name])
     for name, opt in model.optimizers.items():
         opt.load_state_dict(state["optimizers"][name])
+        _match_param_layout(opt)
     model.load_extra_state(state["extra"])
     _set_rng_state(state["rng"], model.device)
     return int(state["step"])
+
+
+def _match_param_layout(opt: torch.optim.Optimizer) -> None:
+    """Give each optimiser moment its parameter's memory layout. Saved moments come back
+    contiguous while channels_last weights are not, and the fused Adam kernel pairs elements by
+    memory position: without this a resumed run silently scrambles its Adam moments."""
+    for group in opt.param_groups:
+        for param in group["params"]:
+            for key, value in opt.state.get(param, {}).items():
+                if torch.is_tensor(value) and value.shape == param.shape:
+                    if value.stride() != param.stride():
+                        opt.state[param][key] = torch.empty_like(param).copy_(value)
 
 
 def _fixed_samples(dataset: UnpairedDataset, count: int = 3) -> dict[str, torch.Tensor]:
