@@ -147,9 +147,9 @@ def _match_param_layout(opt: torch.optim.Optimizer) -> None:
     for group in opt.param_groups:
         for param in group["params"]:
             for key, value in opt.state.get(param, {}).items():
-                if torch.is_tensor(value) and value.shape == param.shape:
-                    if value.stride() != param.stride():
-                        opt.state[param][key] = torch.empty_like(param).copy_(value)
+                mismatched = torch.is_tensor(value) and value.shape == param.shape
+                if mismatched and value.stride() != param.stride():
+                    opt.state[param][key] = torch.empty_like(param).copy_(value)
 
 
 def _fixed_samples(dataset: UnpairedDataset, count: int = 3) -> dict[str, torch.Tensor]:
