@@ -1,4 +1,4 @@
-"""Training objectives: adversarial, cycle/identity and PatchNCE."""
+"""Training objectives: adversarial, gradient penalty, R1, cycle/identity and PatchNCE."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from .errors import ConfigError
 
 GAN_LOSSES = ("lsgan", "vanilla", "hinge")
+OBJECTIVES = (*GAN_LOSSES, "wgan")  # the unconditional GANs also take the Wasserstein loss
 
 
 def check_gan_loss(kind: str) -> str:
@@ -25,7 +26,7 @@ def generator_adv_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
         return (fake_logits - 1).square().mean()
     if kind == "vanilla":
         return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-    if kind == "hinge":
+    if kind in ("hinge", "wgan"):
         return -fake_logits.mean()
     raise ConfigError(f"unknown gan_loss {kind!r}")
 
@@ -43,7 +44,29 @@ def discriminator_adv_loss(
         return 0.5 * (real + fake)
     if kind == "hinge":
         return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
+    if kind == "wgan":  # the critic's estimate of the Wasserstein-1 distance, negated
+        return fake_logits.mean() - real_logits.mean()
     raise ConfigError(f"unknown gan_loss {kind!r}")
+
+
+def gradient_penalty(
+    critic, real: torch.Tensor, fake: torch.Tensor, mix: torch.Tensor | None = None
+) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): mean of (||grad critic(x)|| - 1)^2 at random points x on
+    the lines between real and fake samples; ``mix`` (N,) fixes those points for tests."""
+    if mix is None:
+        mix = torch.rand(real.shape[0], device=real.device)
+    mix = mix.to(real.dtype).view(-1, *([1] * (real.dim() - 1)))
+    points = (real.detach() * mix + fake.detach() * (1 - mix)).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(points).float().sum(), points, create_graph=True)
+    return (grad.float().flatten(1).norm(dim=1) - 1).square().mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): mean squared gradient norm of D on real images; ``real`` must
+    require grad and ``real_logits`` be computed from it. Multiply by gamma / 2."""
+    (grad,) = torch.autograd.grad(real_logits.float().sum(), real, create_graph=True)
+    return grad.float().flatten(1).square().sum(dim=1).mean()
 
 
 def l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

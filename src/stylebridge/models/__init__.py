@@ -1,15 +1,20 @@
-"""Translation methods: one file each, found by name through ``MODELS``."""
+"""Translation and generation methods: one file each, found by name through ``MODELS``."""
 
-from . import cut, cyclegan  # noqa: F401  (registration)
+from . import cut, cyclegan, gan, pix2pix  # noqa: F401  (registration)
 from .base import MODELS, GeneratorOptions, TranslationModel
 from .cut import CUTConfig, FastCUTConfig
 from .cyclegan import CycleGANConfig
+from .gan import GANConfig, UnconditionalGAN
+from .pix2pix import Pix2PixConfig
 
 __all__ = [
     "MODELS",
     "CUTConfig",
     "CycleGANConfig",
     "FastCUTConfig",
+    "GANConfig",
+    "Pix2PixConfig",
+    "UnconditionalGAN",
     "GeneratorOptions",
     "TranslationModel",
 ]

@@ -47,6 +47,10 @@ class TranslationModel:
 
     config_cls: type = GeneratorOptions
     directions: dict[str, str] = {}  # "a2b" -> name of the generator network
+    exports: dict[str, str] = {}  # other inference networks ("generator" -> "g_ema")
+    data_kind: str = "unpaired"  # unpaired (real_a, real_b) | images (real) | paired (aligned)
+    load_scale: float = 286 / 256  # default load_size / size: room for the random crop
+    default_batch_size: int = 1
 
     def __init__(
         self,
@@ -100,6 +104,30 @@ class TranslationModel:
 
     def make_generator(self) -> ResnetGenerator:
         return ResnetGenerator(self.config.generator_config())
+
+    # --- what the loop and the run folder need (defaults fit the translation methods) -------
+    @property
+    def batches_per_step(self) -> int:
+        """Batches the loop hands to one ``train_step`` (a GAN's critic updates per step)."""
+        return 1
+
+    def learning_rates(self) -> dict[str, float]:
+        """Base learning rate per optimiser; the loop scales it by the schedule."""
+        return {name: self.config.lr for name in self.optimizers}
+
+    def architecture(self) -> dict:
+        """config.json sections that rebuild the inference networks without this class."""
+        return {"generator": vars(self.config.generator_config())}
+
+    def inference_fn(self):
+        """images -> outputs, for the training evaluator (the a2b translation here)."""
+        generator = self.networks[self.directions["a2b"]]
+
+        def translate(x: torch.Tensor) -> torch.Tensor:
+            with torch.no_grad(), self.autocast():
+                return generator(x.to(self.device)).float()
+
+        return translate
 
     # --- the contract -----------------------------------------------------------------------
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:

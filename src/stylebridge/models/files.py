@@ -17,10 +17,12 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from ..errors import ModelFileError
+from ..errors import ModelFileError, StylebridgeError
 
 CONFIG_NAME = "config.json"
 FORMAT = "stylebridge.translation/1"
+MAX_CONFIG_BYTES = 4 << 20  # real configs are a few kB; a huge one is an attack or an accident
+MAX_ARCH_INT = 4096  # no width, depth or count in an architecture section is anywhere near this
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default .pth container
 
 
@@ -79,8 +81,13 @@ def atomic_save_tensors(
         raise
 
 
-def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-    """Open a safetensors file; a pickle, a zip (.pth) or garbage gets a one-line refusal."""
+def read_tensors(
+    path: Path, *, header_only: bool = False
+) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Open a safetensors file; a pickle, a zip (.pth) or garbage gets a one-line refusal.
+
+    ``header_only`` validates the header and returns no tensors (nothing is read into memory).
+    """
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(path, "file not found")
@@ -93,9 +100,9 @@ def read_tensors(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
             "safetensors (pickles can run code when opened)",
         )
     try:
-        tensors = load_file(str(path))
         with safe_open(str(path), "pt") as fh:
             metadata = fh.metadata() or {}
+        tensors = {} if header_only else load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ModelFileError(path, f"corrupt or not a safetensors file ({message})") from None
@@ -112,45 +119,87 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
         raise ModelFileError(run_dir, "not a folder (expected a run folder with config.json)")
     if not path.is_file():
         raise ModelFileError(path, "missing: not a stylebridge run or model folder")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ModelFileError(path, f"{path.stat().st_size} bytes is too large for a config file")
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise ModelFileError(path, f"corrupt JSON ({err})") from None
+    except RecursionError:
+        raise ModelFileError(path, "corrupt JSON (nested too deeply)") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ModelFileError(path, f"not a stylebridge model config (format is not {FORMAT})")
     return data
 
 
 def generator_from_config(run_dir: Path, direction: str):
-    """Rebuild a generator from ``config.json`` and load its weights (cast to float32)."""
-    from ..nn import ResnetGenerator, ResnetGeneratorConfig
+    """Rebuild a generator from ``config.json`` and load its weights (cast to float32).
+
+    ``direction`` is a translation direction (``a2b``) or an exported network (``generator``).
+    """
+    from ..nn import build_generator
 
     run_dir = Path(run_dir)
     config = read_run_config(run_dir)
     directions = config.get("directions", {})
+    if not isinstance(directions, dict):
+        raise ModelFileError(run_dir / CONFIG_NAME, "directions section is not a mapping")
+    exports = config.get("exports") or {}
+    directions = {**directions, **exports} if isinstance(exports, dict) else directions
     if direction not in directions:
         available = ", ".join(sorted(directions)) or "none"
         raise ModelFileError(run_dir, f"has no {direction} generator (available: {available})")
+    section = config.get("generator")
+    check_architecture(run_dir / CONFIG_NAME, "generator", section)
     try:
-        net = ResnetGenerator(ResnetGeneratorConfig(**config["generator"]))
-    except (KeyError, TypeError) as err:
-        raise ModelFileError(run_dir / CONFIG_NAME, f"bad generator section ({err})") from None
-    weights_path = run_dir / directions[direction]
+        with torch.device("meta"):  # shapes only: an absurd config allocates nothing
+            expected = build_generator(section).state_dict()
+    except (KeyError, TypeError, ValueError, RuntimeError, StylebridgeError) as err:
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ModelFileError(run_dir / CONFIG_NAME, f"bad generator section ({message})") from None
+    weights_path = _weights_path(run_dir, directions[direction])
+    check_shapes(weights_path, {k: tuple(v.shape) for k, v in expected.items()})
+    net = build_generator(section)
     tensors, _ = read_tensors(weights_path)
-    expected = net.state_dict()
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
-    if missing or extra:
-        detail = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
-        raise ModelFileError(
-            weights_path, f"weights do not fit the generator in config.json ({detail})"
-        )
-    for key, value in tensors.items():
-        if value.shape != expected[key].shape:
-            raise ModelFileError(
-                weights_path,
-                f"{key} has shape {tuple(value.shape)}, the "
-                f"architecture needs {tuple(expected[key].shape)}",
-            )
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
     return net.eval(), config
+
+
+def _weights_path(run_dir: Path, name: object) -> Path:
+    """A weights file named in config.json must be a plain file name inside the folder."""
+    if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+        raise ModelFileError(run_dir / CONFIG_NAME, f"weights file name {name!r} is not allowed")
+    return run_dir / name
+
+
+def check_architecture(path: Path, name: str, section: object) -> None:
+    """Refuse an architecture section with absurd numbers before anything is built from it."""
+    if not isinstance(section, dict):
+        raise ModelFileError(path, f"{name} section is missing or not a mapping")
+    for key, value in section.items():
+        if isinstance(value, bool) or value is None:
+            continue
+        if isinstance(value, (int, float)) and not 0 <= value <= MAX_ARCH_INT:
+            raise ModelFileError(
+                path, f"{name}.{key}={value} is out of range (0..{MAX_ARCH_INT}); refusing to build"
+            )
+        if not isinstance(value, (int, float, str)) or len(str(value)) > 200:
+            raise ModelFileError(path, f"{name}.{key} has an unusable value")
+
+
+def check_shapes(path: Path, expected: dict[str, tuple[int, ...]]) -> None:
+    """Compare the safetensors header with the architecture before reading any tensor data."""
+    path = Path(path)
+    read_tensors(path, header_only=True)  # the same one-line refusals as a full read
+    with safe_open(str(path), "pt") as fh:
+        shapes = {key: tuple(fh.get_slice(key).get_shape()) for key in fh.keys()}  # noqa: SIM118
+    missing = sorted(set(expected) - set(shapes))
+    extra = sorted(set(shapes) - set(expected))
+    if missing or extra:
+        detail = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
+        raise ModelFileError(path, f"weights do not fit the generator in config.json ({detail})")
+    for key, shape in shapes.items():
+        if shape != expected[key]:
+            raise ModelFileError(
+                path, f"{key} has shape {shape}, the architecture needs {expected[key]}"
+            )

@@ -30,14 +30,15 @@ def pick_device(name: str = "auto") -> torch.device:
 
 @cache
 def cpu_has_fast_bf16() -> bool:
-    """AMX tiles make bf16 convolutions fast on CPU; without them oneDNN emulates bf16 and
-    autocast is 2-3x slower than fp32 (measured: ResNet generator, Xeon with AVX-512 only)."""
+    """bf16 instructions (AMX tiles or AVX512-BF16) make bf16 autocast faster than fp32: a
+    FastCUT step at 128 px took 0.16 s instead of 0.21 s on an AVX512-BF16 EPYC. Without them
+    oneDNN emulates bf16 and autocast is 2-3x slower (measured on a Xeon with AVX-512 only)."""
     try:
         with open("/proc/cpuinfo") as fh:
-            flags = fh.read()
+            flags = set(fh.read().split())
     except OSError:
         return False
-    return "amx_bf16" in flags
+    return bool(flags & {"amx_bf16", "avx512_bf16"})
 
 
 def choose_precision(precision: str, device: torch.device) -> torch.dtype | None:

@@ -24,13 +24,15 @@ PRECISIONS = ("auto", "fp32", "bf16")
 class TrainConfig:
     """Everything a run needs; saved resolved as config.yaml and inside config.json."""
 
-    method: str = "cyclegan"  # cyclegan | cut | fastcut
+    method: str = "cyclegan"  # cyclegan | cut | fastcut | pix2pix | dcgan | lsgan | wgan | ...
     domain_a: str = ""  # folder of source images
     domain_b: str = ""  # folder of target images
+    data: str = ""  # folder of images (the unconditional GANs: dcgan ... stylegan2)
+    pairs: str = ""  # pairs folder from 'stylebridge data pairs' (pix2pix)
     out: str = "runs/run"
     size: int = 256  # training crop side in pixels
-    load_size: int | None = None  # shorter side before cropping; None = size * 286/256
-    batch_size: int = 1
+    load_size: int | None = None  # shorter side before cropping; None = size * 286/256 (GANs: size)
+    batch_size: int | None = None  # None = the method's default (1; 32 for the GANs)
     steps: int = 20000
     seed: int = 0
     device: str = "auto"  # auto (cuda > mps > cpu) | cpu | cuda | cuda:1 | mps
@@ -141,14 +143,20 @@ def resolve(config: TrainConfig) -> TrainConfig:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}")
     if config.size < 16 or config.size % 4:
         raise ConfigError(f"size must be a multiple of 4 and at least 16, got {config.size}")
+    model_cls = MODELS.get(config.method)
     if config.load_size is None:
-        config.load_size = int(round(config.size * 286 / 256))
+        config.load_size = int(round(config.size * model_cls.load_scale))
+    if config.batch_size is None:
+        config.batch_size = model_cls.default_batch_size
     if config.load_size < config.size:
         raise ConfigError(f"load_size ({config.load_size}) must be >= size ({config.size})")
     for key in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every"):
         if getattr(config, key) < 1:
             raise ConfigError(f"{key} must be at least 1")
-    if config.model.n_blocks is None:
+    resolve_model = getattr(config.model, "resolve", None)
+    if resolve_model is not None:  # method-specific checks and size-dependent defaults
+        resolve_model(config.size)
+    elif config.model.n_blocks is None:
         config.model.n_blocks = 9 if config.size >= 256 else 6
     if not 0.0 <= config.model.decay_fraction <= 1.0:
         raise ConfigError("model.decay_fraction must be within [0, 1]")

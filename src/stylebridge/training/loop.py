@@ -1,4 +1,4 @@
-"""The one training loop for every translation method.
+"""The one training loop for every method: translation, paired, and unconditional GANs.
 
 Resume is exact: the data for step ``s`` is a pure function of (seed, s); networks, optimisers,
 image pools and RNG states are restored from ``train_state.safetensors``; the learning rate is a
@@ -8,6 +8,7 @@ function of the step. SIGINT/SIGTERM finish the current step, write a checkpoint
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import signal
 import time
@@ -19,6 +20,8 @@ import torch
 import yaml
 
 from ..data import ImageSource, UnpairedDataset, make_loader, set_digest
+from ..data.pairs import PairedDataset, pair_sources
+from ..data.single import SingleDataset
 from ..errors import ConfigError, StylebridgeError
 from ..models import MODELS, TranslationModel
 from ..models.files import CONFIG_NAME, FORMAT, atomic_save_tensors, atomic_write_bytes, write_json
@@ -98,11 +101,13 @@ def save_checkpoint(
     run_dir: Path, model: TranslationModel, config: TrainConfig, step: int, data: dict
 ) -> None:
     """Generator weights, then the training state, then config.json (which names the weights)."""
-    directions = {}
-    for direction, net_name in model.directions.items():
+    files = {}
+    for key, net_name in {**model.directions, **model.exports}.items():
         file_name = f"{net_name}.safetensors"
         atomic_save_tensors(model.networks[net_name].state_dict(), run_dir / file_name)
-        directions[direction] = file_name
+        files[key] = file_name
+    directions = {key: files[key] for key in model.directions}
+    exports = {key: files[key] for key in model.exports}
     state = {
         "step": step,
         "networks": {name: net.state_dict() for name, net in model.networks.items()},
@@ -117,8 +122,9 @@ def save_checkpoint(
         {
             "format": FORMAT,
             "method": config.method,
-            "generator": vars(model.config.generator_config()),
+            **model.architecture(),
             "directions": directions,
+            **({"exports": exports} if exports else {}),
             "size": config.size,
             "step": step,
             "data": data,
@@ -152,9 +158,41 @@ def _match_param_layout(opt: torch.optim.Optimizer) -> None:
                     opt.state[param][key] = torch.empty_like(param).copy_(value)
 
 
-def _fixed_samples(dataset: UnpairedDataset, count: int = 3) -> dict[str, torch.Tensor]:
+def _build_data(config: TrainConfig, kind: str):
+    """The dataset a method declares (``data_kind``), its sources and the run's data summary."""
+    needs = {"unpaired": ("domain_a", "domain_b"), "images": ("data",), "paired": ("pairs",)}
+    if kind not in needs:
+        raise ConfigError(f"{config.method}: unknown data kind {kind!r}")
+    missing = [key for key in needs[kind] if not getattr(config, key)]
+    if missing:
+        flags = ", ".join("--" + key.replace("_", "-") for key in missing)
+        raise ConfigError(f"{config.method} needs {flags} (a folder of images)")
+    if kind == "images":
+        source = ImageSource(config.data, config.load_size)
+        dataset = SingleDataset(source, config.size, seed=config.seed)
+        return dataset, [source], {"data": _data_summary(config.data, source)}
+    if kind == "paired":
+        source_a, source_b = pair_sources(config.pairs, config.load_size)
+        dataset = PairedDataset(source_a, source_b, config.size, seed=config.seed)
+        data = {
+            "a": _data_summary(f"{config.pairs}/a", source_a),
+            "b": _data_summary(f"{config.pairs}/b", source_b),
+        }
+        return dataset, [source_a, source_b], data
+    source_a = ImageSource(config.domain_a, config.load_size)
+    source_b = ImageSource(config.domain_b, config.load_size)
+    data = {
+        "a": _data_summary(config.domain_a, source_a),
+        "b": _data_summary(config.domain_b, source_b),
+    }
+    dataset = UnpairedDataset(source_a, source_b, config.size, seed=config.seed)
+    return dataset, [source_a, source_b], data
+
+
+def _fixed_samples(dataset, count: int = 3) -> dict[str, torch.Tensor]:
     """The same few images at every sample point, so grids show progress, not new inputs."""
-    fixed = UnpairedDataset(*dataset.sources, dataset.size, seed=dataset.seed + 1, flip=False)
+    fixed = copy.copy(dataset)  # any of the datasets: same sources, another seed, no flips
+    fixed.seed, fixed.flip = dataset.seed + 1, False
     items = [fixed[i] for i in range(count)]
     return {k: torch.stack([it[k] for it in items]) for k in items[0]}
 
@@ -166,7 +204,8 @@ def train(
     progress: Callable[[StepReport], None] | None = None,
     evaluator: Evaluator | None = None,
 ) -> Path:
-    """Train ``config.method`` on two image folders; returns the run folder."""
+    """Train ``config.method`` on the data it declares (two folders, one, or pairs); returns the
+    run folder."""
     run_dir = Path(config.out)
     has_state = (run_dir / STATE_NAME).is_file()
     if resume and not has_state:
@@ -186,14 +225,9 @@ def train(
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
-    source_a = ImageSource(config.domain_a, config.load_size)
-    source_b = ImageSource(config.domain_b, config.load_size)
-    data = {
-        "a": _data_summary(config.domain_a, source_a),
-        "b": _data_summary(config.domain_b, source_b),
-    }
-    dataset = UnpairedDataset(source_a, source_b, config.size, seed=config.seed)
-    model = MODELS.get(config.method)(
+    model_cls = MODELS.get(config.method)
+    dataset, sources, data = _build_data(config, model_cls.data_kind)
+    model = model_cls(
         config.model,
         device,
         amp_dtype=choose_precision(config.precision, device),
@@ -209,7 +243,7 @@ def train(
         if progress is not None:
             progress(StepReport(step, config.steps, {}, 0.0, message))
 
-    for source in (source_a, source_b):
+    for source in sources:
         for path, problem in source.skipped:
             report(f"skipping {path}: {problem}")
     samples = _fixed_samples(dataset)
@@ -220,7 +254,7 @@ def train(
         dataset,
         start_step=step,
         num_steps=config.steps,
-        batch_size=config.batch_size,
+        batch_size=config.batch_size * model.batches_per_step,
         device_type=device.type,
         num_workers=config.num_workers,
     )
@@ -230,14 +264,15 @@ def train(
         with _StopRequest() as stop:
             for batch in loader:
                 factor = lr_factor(step, config.steps, config.model.decay_fraction)
-                for opt in model.optimizers.values():
-                    for group in opt.param_groups:
-                        group["lr"] = config.model.lr * factor
+                for name, base_lr in model.learning_rates().items():
+                    for group in model.optimizers[name].param_groups:
+                        group["lr"] = base_lr * factor
                 losses = model.train_step(batch)
                 step += 1
                 _check_finite(losses, step, run_dir)
                 logger.accumulate(losses)
-                speed = (step - start_step) * config.batch_size / (time.perf_counter() - started)
+                images = (step - start_step) * config.batch_size * model.batches_per_step
+                speed = images / (time.perf_counter() - started)
                 extra = {}
                 if config.eval_every and evaluator is not None and step % config.eval_every == 0:
                     extra = _evaluate(model, evaluator)
@@ -260,7 +295,7 @@ def train(
                     break
     finally:
         logger.close()
-    skipped = sum(len(s.skipped) for s in (source_a, source_b))
+    skipped = sum(len(s.skipped) for s in sources)
     if skipped:
         report(f"{skipped} unreadable image(s) were skipped")
     return run_dir
@@ -277,14 +312,8 @@ def _check_finite(losses: dict[str, float], step: int, run_dir: Path) -> None:
 
 
 def _evaluate(model: TranslationModel, evaluator: Evaluator) -> dict[str, float]:
-    generator = model.networks[model.directions["a2b"]]
     model.train(False)
-
-    def translate(x: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad(), model.autocast():
-            return generator(x.to(model.device)).float()
-
     try:
-        return evaluator(translate)
+        return evaluator(model.inference_fn())
     finally:
         model.train(True)

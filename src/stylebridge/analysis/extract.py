@@ -1,0 +1,271 @@
+"""Streaming feature extraction with a worker pool and a per-image cache.
+
+Each image is read once, described (hand-made descriptors, learned style statistics, a small
+thumbnail) and cached under its content hash plus the extractor version, so a re-run costs only
+the new or changed files. Results are written into preallocated arrays as they arrive: memory
+grows with the feature table only, never with the images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..data.files import file_digest
+from ..errors import StylebridgeError
+from ..imageio import load_image
+from ..metrics import cache_dir
+from . import descriptors as desc
+from . import learned
+
+THUMB_SIDE = 48
+CHUNK = 16  # images per worker task: one network batch
+PALETTE_SIZE = desc.PALETTE_SIZE
+SCALARS = (*desc.DESCRIPTOR_NAMES, desc.HUE_MEAN)
+VERSION = hashlib.sha256(
+    f"{desc.VERSION}|{learned.VERSION}|thumb{THUMB_SIDE}|{','.join(SCALARS)}".encode()
+).hexdigest()[:16]
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FeatureTable:
+    """One row per usable image; ``failures`` lists (file, reason) for the rest."""
+
+    files: list[str]
+    labels: list[str]
+    digests: list[str]
+    scalars: np.ndarray  # (N, len(SCALARS)) float32
+    orientation: np.ndarray  # (N, ORIENTATION_BINS)
+    palette_lab: np.ndarray  # (N, PALETTE_SIZE, 3)
+    palette_share: np.ndarray  # (N, PALETTE_SIZE)
+    learned: np.ndarray  # (N, NUM_LEARNED) float16
+    thumbs: np.ndarray  # (N, THUMB_SIDE, THUMB_SIDE, 3) uint8
+    sizes: np.ndarray  # (N, 2) width, height
+    grayscale: np.ndarray  # (N,) bool
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    cached: int = 0
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def column(self, name: str) -> np.ndarray:
+        return self.scalars[:, SCALARS.index(name)]
+
+
+def _thumbnail(rgb: np.ndarray) -> np.ndarray:
+    """Central square, shrunk to the thumbnail side."""
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    square = Image.fromarray(rgb[top : top + side, left : left + side])
+    return np.asarray(square.resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX))
+
+
+def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One file -> (cache record without the learned vector, the network's input)."""
+    rgb = np.asarray(load_image(path).rgb)
+    values = desc.describe_image(rgb)
+    record = {
+        "scalars": np.array([values[name] for name in SCALARS], np.float32),
+        "orientation": values["orientation_hist"],
+        "palette_lab": values["palette_lab"],
+        "palette_share": values["palette_share"],
+        "thumb": _thumbnail(rgb),
+        "size": np.array([rgb.shape[1], rgb.shape[0]], np.int32),
+        "grayscale": np.array(bool(np.ptp(rgb.astype(np.int16), axis=2).max() <= 2)),
+    }
+    return record, learned.StyleStatistics.prepare(rgb)
+
+
+_WORKER_NET: learned.StyleStatistics | None = None
+
+
+def _worker_init(weights_cache: str | None) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    global _WORKER_NET
+    _WORKER_NET = learned.StyleStatistics(weights_cache)
+
+
+def describe_chunk(paths: Sequence[str]) -> list[tuple[str, dict | None, str | None]]:
+    """Describe a batch of files in a worker: (path, record or None, error or None) each."""
+    if _WORKER_NET is None:
+        raise RuntimeError("describe_chunk runs in a worker set up by _worker_init")
+    out: list[tuple[str, dict | None, str | None]] = []
+    inputs = []
+    for path in paths:
+        try:
+            record, net_input = describe_file(path)
+        except StylebridgeError as err:
+            out.append((path, None, err.problem if hasattr(err, "problem") else str(err)))
+            continue
+        except Exception as err:  # a file that breaks a descriptor must not stop the run
+            out.append((path, None, f"cannot describe: {type(err).__name__}: {err}"))
+            continue
+        out.append((path, record, None))
+        inputs.append(net_input)
+    if inputs:
+        vectors = iter(_WORKER_NET(np.stack(inputs)))
+        for _, record, _ in out:
+            if record is not None:
+                record["learned"] = next(vectors).astype(np.float16)
+    return out
+
+
+class FeatureCache:
+    """One small .npz per image under ``<cache>/analysis/<VERSION>/<hash[:2]>/<hash>.npz``."""
+
+    def __init__(self, root: str | os.PathLike | None):
+        self.root = cache_dir(root) / "analysis" / VERSION
+
+    def _path(self, digest: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.npz"
+
+    def get(self, digest: str) -> dict[str, np.ndarray] | None:
+        path = self._path(digest)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path) as data:
+                return {key: data[key] for key in data.files}
+        except Exception:  # a damaged entry is recomputed
+            return None
+
+    def put(self, digest: str, record: dict[str, np.ndarray]) -> None:
+        path = self._path(digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        os.close(fd)
+        try:
+            np.savez(tmp, **record)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+def _empty_table(items: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+    n = len(items)
+    return {
+        "scalars": np.zeros((n, len(SCALARS)), np.float32),
+        "orientation": np.zeros((n, desc.ORIENTATION_BINS), np.float32),
+        "palette_lab": np.zeros((n, PALETTE_SIZE, 3), np.float32),
+        "palette_share": np.zeros((n, PALETTE_SIZE), np.float32),
+        "learned": np.zeros((n, learned.NUM_LEARNED), np.float16),
+        "thumb": np.zeros((n, THUMB_SIDE, THUMB_SIDE, 3), np.uint8),
+        "size": np.zeros((n, 2), np.int32),
+        "grayscale": np.zeros(n, bool),
+    }
+
+
+def _pool(workers: int, weights_cache: str | None):
+    """A process pool (spawned: safe after torch has started threads), or None for in-process."""
+    if workers <= 1:
+        _worker_init(weights_cache)
+        return None
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_init, initargs=(weights_cache,)
+    )
+
+
+def extract(
+    items: Sequence[tuple[str, str]],
+    *,
+    cache: str | os.PathLike | None = None,
+    use_cache: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> FeatureTable:
+    """Describe ``(file, label)`` items; unreadable files land in ``failures`` with the reason."""
+    progress = progress or (lambda stage, done, total: None)
+    store = FeatureCache(cache)
+    columns = _empty_table(items)
+    ok = np.zeros(len(items), bool)
+    digests: list[str] = [""] * len(items)
+    failures: list[tuple[str, str]] = []
+    todo: list[int] = []
+    for i, (path, _) in enumerate(items):
+        try:
+            digests[i] = file_digest(Path(path))
+        except OSError as err:
+            failures.append((path, f"cannot read: {err.strerror or err}"))
+            continue
+        record = store.get(digests[i]) if use_cache else None
+        if record is None:
+            todo.append(i)
+        else:
+            _store(columns, i, record)
+            ok[i] = True
+        progress("hash + cache", i + 1, len(items))
+    cached = int(ok.sum())
+    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    done = 0
+    index_chunks = [todo[s : s + CHUNK] for s in range(0, len(todo), CHUNK)]
+    chunks = [[items[i][0] for i in chunk] for chunk in index_chunks]
+    for indices, results in zip(index_chunks, _run_chunks(chunks, workers, cache), strict=False):
+        for i, (path, record, error) in zip(indices, results, strict=True):
+            if record is None:
+                failures.append((path, error or "unknown error"))
+            else:
+                store.put(digests[i], record)
+                _store(columns, i, record)
+                ok[i] = True
+        done += len(results)
+        progress("describe images", done, len(todo))
+    keep = np.flatnonzero(ok)
+    return FeatureTable(
+        files=[items[i][0] for i in keep],
+        labels=[items[i][1] for i in keep],
+        digests=[digests[i] for i in keep],
+        scalars=columns["scalars"][keep],
+        orientation=columns["orientation"][keep],
+        palette_lab=columns["palette_lab"][keep],
+        palette_share=columns["palette_share"][keep],
+        learned=columns["learned"][keep],
+        thumbs=columns["thumb"][keep],
+        sizes=columns["size"][keep],
+        grayscale=columns["grayscale"][keep],
+        failures=failures,
+        cached=cached,
+    )
+
+
+def _store(columns: dict[str, np.ndarray], i: int, record: dict[str, np.ndarray]) -> None:
+    for key, array in columns.items():
+        array[i] = record[key]
+
+
+def _run_chunks(chunks: list[list[str]], workers: int, weights_cache):
+    """Yield each chunk's results, keeping at most 2 tasks per worker in flight."""
+    if not chunks:
+        return
+    pool = _pool(workers, None if weights_cache is None else str(weights_cache))
+    if pool is None:
+        for chunk in chunks:
+            yield describe_chunk(chunk)
+        return
+    with pool:
+        pending: list[Future] = []
+        queue = iter(chunks)
+        for chunk in queue:
+            pending.append(pool.submit(describe_chunk, chunk))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            yield pending.pop(0).result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(pool.submit(describe_chunk, nxt))
