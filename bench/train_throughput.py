@@ -9,7 +9,12 @@ Each configuration runs in its own process so peak memory is its own. In the sam
 Architectures are equal (ngf 64, 9 blocks at 256 px / 6 at 128 px, transposed upsampling where
 the comparison needs it, PatchGAN 70x70, batch 1).
 
-    python bench/train_throughput.py --sizes 128,256 --methods cyclegan,cut,fastcut
+    python bench/train_throughput.py --sizes 128,256 --methods cyclegan,cut,fastcut [--interleaved]
+
+``--interleaved`` times the runners turn by turn in one process (adding ``stylebridge-fp32``,
+our schedule without bf16 autocast), so that on a machine shared with other jobs every runner
+sees the same load and the ratios stay meaningful; peak memory still comes from one process per
+configuration.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample: str) -> dict:
+def _build(kind: str, method: str, size: int, upsample: str, precision: str = "auto"):
+    """One training step of ``kind`` (stylebridge | paper) as a zero-argument callable."""
     import torch
 
     sys.path.insert(0, str(HERE))
@@ -53,29 +59,36 @@ def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample:
         prepare_runtime(device)  # as the training loop does
         cls = MODELS.get(method)
         config = cls.config_cls(n_blocks=n_blocks, upsample=upsample)
-        model = cls(config, device, channels_last=True, amp_dtype=choose_precision("auto", device))
-        run = lambda: model.train_step(batch)  # noqa: E731
-    else:
-        from paper_schedule import PaperCUT, PaperCycleGAN
+        amp = choose_precision(precision, device)
+        model = cls(config, device, channels_last=True, amp_dtype=amp)
+        return lambda: model.train_step(batch), device
+    from paper_schedule import PaperCUT, PaperCycleGAN
 
-        model = (
-            PaperCycleGAN(n_blocks, device)
-            if method == "cyclegan"
-            else PaperCUT(n_blocks, device, fast=method == "fastcut")
-        )
-        a, b = batch["real_a"].to(device), batch["real_b"].to(device)
-        run = lambda: model.step(a, b)  # noqa: E731
+    model = (
+        PaperCycleGAN(n_blocks, device)
+        if method == "cyclegan"
+        else PaperCUT(n_blocks, device, fast=method == "fastcut")
+    )
+    a, b = batch["real_a"].to(device), batch["real_b"].to(device)
+    return lambda: model.step(a, b), device
+
+
+def _timed(run, device) -> float:
+    import torch
+
+    start = time.perf_counter()
+    run()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample: str) -> dict:
+    """Median step time and this process's peak memory for one configuration."""
+    run, device = _build(kind, method, size, upsample)
     for _ in range(warmup):
         run()
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    sync()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        run()
-        sync()
-        times.append(time.perf_counter() - start)
-    times.sort()
+    times = sorted(_timed(run, device) for _ in range(steps))
     median = times[len(times) // 2]
     return {
         "s_per_iter": median,
@@ -83,6 +96,26 @@ def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample:
         "peak_mb": _peak_mb(),
         "device": str(device),
     }
+
+
+def interleaved(method: str, size: int, steps: int, warmup: int) -> dict:
+    """Speed only: the runners take turns step by step in one process, so a machine shared with
+    other jobs slows them alike and the ratios stay meaningful."""
+    runners = {
+        "stylebridge": _build("stylebridge", method, size, "transpose"),
+        "stylebridge-fp32": _build("stylebridge", method, size, "transpose", "fp32"),
+        "stylebridge-resize": _build("stylebridge", method, size, "resize"),
+        "paper-schedule": _build("paper", method, size, "transpose"),
+    }
+    for run, _ in runners.values():
+        for _ in range(warmup):
+            run()
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    order = list(runners)
+    for i in range(steps):
+        for name in order[i % len(order) :] + order[: i % len(order)]:
+            times[name].append(_timed(*runners[name]))
+    return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
 def _spawn(args: list[str]) -> dict:
@@ -172,10 +205,19 @@ def main() -> None:
     ap.add_argument("--methods", default="cyclegan,cut,fastcut")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument(
+        "--interleaved",
+        action="store_true",
+        help="Time the runners turn by turn in one process (use on a busy machine); memory "
+        "still comes from one process per configuration.",
+    )
     args = ap.parse_args()
     if args.worker:
         kind, method, size, steps, warmup, upsample = args.worker
-        print(json.dumps(worker(kind, method, int(size), int(steps), int(warmup), upsample)))
+        if kind == "interleaved":
+            print(json.dumps(interleaved(method, int(size), int(steps), int(warmup))))
+        else:
+            print(json.dumps(worker(kind, method, int(size), int(steps), int(warmup), upsample)))
         return
     checkout = os.environ.get("STYLEBRIDGE_BENCH_CYCLEGAN_DIR")
     rows = []
@@ -184,11 +226,19 @@ def main() -> None:
     for size in [int(s) for s in args.sizes.split(",")]:
         for method in args.methods.split(","):
             common = [method, str(size), str(args.steps), str(args.warmup)]
+            timed = common
+            if args.interleaved:  # the separate processes only measure memory
+                common = [method, str(size), "1", "1"]
             results = {
                 "stylebridge": _spawn(["stylebridge", *common, "transpose"]),
                 "stylebridge-resize": _spawn(["stylebridge", *common, "resize"]),
                 "paper-schedule": _spawn(["paper", *common, "transpose"]),
             }
+            if args.interleaved:
+                medians = _spawn(["interleaved", *timed, "transpose"])
+                results["stylebridge-fp32"] = {"peak_mb": float("nan")}
+                for runner, median in medians.items():
+                    results[runner].update(s_per_iter=median, images_per_s=1 / median)
             if checkout and method == "cyclegan":
                 ref = _reference(Path(checkout), size, _dataroot(size))
                 if ref:

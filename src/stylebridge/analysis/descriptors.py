@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
-from scipy import ndimage
-from skimage.color import rgb2lab
 
-VERSION = "desc-1"
+VERSION = "desc-2"
 ANALYSIS_SIDE = 256
 PALETTE_SIZE = 5
 ORIENTATION_BINS = 8
@@ -80,16 +79,9 @@ def shrink(rgb: np.ndarray, side: int = ANALYSIS_SIDE) -> np.ndarray:
 
 
 def _hsv(img: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hue in radians, saturation and value, vectorised (matplotlib's formulas)."""
-    maxc, minc = img.max(axis=2), img.min(axis=2)
-    delta = maxc - minc
-    sat = np.where(maxc > 0, delta / np.maximum(maxc, 1e-6), 0.0)
-    safe = np.maximum(delta, 1e-6)
-    r, g, b = img[..., 0], img[..., 1], img[..., 2]
-    hue = np.where(
-        maxc == r, (g - b) / safe, np.where(maxc == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe)
-    )
-    return (hue / 6.0 % 1.0) * 2 * np.pi, sat, maxc
+    """Hue in radians, saturation (max-min)/max and value max(R,G,B) (the HSV cone)."""
+    hsv = cv2.cvtColor(np.ascontiguousarray(img, np.float32), cv2.COLOR_RGB2HSV)
+    return np.radians(hsv[..., 0]), hsv[..., 1], hsv[..., 2]
 
 
 def colour_descriptors(img: np.ndarray) -> dict[str, float]:
@@ -97,12 +89,12 @@ def colour_descriptors(img: np.ndarray) -> dict[str, float]:
     weight = sat * val  # grey pixels carry no hue
     total = float(weight.sum())
     if total > 1e-6:
-        cx, cy = float((weight * np.cos(hue)).sum()) / total, float((weight * np.sin(hue)).sum())
-        cy /= total
+        cx = float((weight * np.cos(hue)).sum()) / total
+        cy = float((weight * np.sin(hue)).sum()) / total
         hue_mean = float(np.degrees(np.arctan2(cy, cx)) % 360)
         hue_spread = 1.0 - float(np.hypot(cx, cy))
-        deg = np.degrees(hue)
-        warm = float((weight * ((deg < 90) | (deg > 330))).sum()) / total
+        warm_hues = (hue < np.radians(90)) | (hue > np.radians(330))
+        warm = float(weight[warm_hues].sum()) / total
     else:
         hue_mean, hue_spread, warm = 0.0, 0.0, 0.0
     px = img * 255.0
@@ -125,17 +117,17 @@ def palette(img: np.ndarray, k: int = PALETTE_SIZE, seed: int = 0) -> tuple[np.n
     pixels = img.reshape(-1, 3)
     rng = np.random.default_rng(seed)
     sample = pixels[rng.choice(len(pixels), min(len(pixels), 1024), replace=False)]
-    lab = rgb2lab(sample[None].astype(np.float64))[0]
+    lab = cv2.cvtColor(sample[None].astype(np.float32), cv2.COLOR_RGB2Lab)[0].astype(np.float64)
     order = np.argsort(lab[:, 0])
     centres = lab[order[np.linspace(0, len(lab) - 1, k).astype(int)]].copy()  # spread by lightness
     for _ in range(8):
-        dist = ((lab[:, None, :] - centres[None]) ** 2).sum(-1)
+        dist = (lab * lab).sum(1)[:, None] - 2.0 * lab @ centres.T + (centres * centres).sum(1)
         assign = dist.argmin(1)
-        for j in range(k):
-            members = lab[assign == j]
-            if len(members):
-                centres[j] = members.mean(0)
-    shares = np.bincount(assign, minlength=k) / len(lab)
+        counts = np.bincount(assign, minlength=k)
+        for axis in range(3):
+            sums = np.bincount(assign, weights=lab[:, axis], minlength=k)
+            centres[:, axis] = np.where(counts > 0, sums / np.maximum(counts, 1), centres[:, axis])
+    shares = counts / len(lab)
     order = np.argsort(-shares)
     return centres[order].astype(np.float32), shares[order].astype(np.float32)
 
@@ -166,7 +158,8 @@ def composition_descriptors(
     img: np.ndarray, lum: np.ndarray, grad: np.ndarray, aspect: float
 ) -> dict[str, float]:
     cell = EMPTY_CELL if min(lum.shape) >= 4 * EMPTY_CELL else 2
-    chroma = img.max(axis=2) - img.min(axis=2)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    chroma = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
     empty = (_cells_std(lum, cell) < EMPTY_STD) & (_cells_std(chroma, cell) < EMPTY_STD)
     weight = grad + np.abs(lum - np.median(lum))  # detail and departure from the ground
     total = float(weight.sum()) or 1.0
@@ -194,13 +187,13 @@ def composition_descriptors(
 
 def _stroke_widths(lum: np.ndarray) -> tuple[float, float, float]:
     """Dark marks (darker than their surround) -> mean/std width along their ridges, area."""
-    local = ndimage.uniform_filter(lum, 15)
+    local = cv2.blur(lum, (15, 15), borderType=cv2.BORDER_REFLECT)
     strokes = lum < local - 0.08
     share = float(strokes.mean())
     if share < 1e-4:
         return 0.0, 0.0, share
-    dist = ndimage.distance_transform_edt(strokes)
-    ridge = strokes & (dist >= ndimage.maximum_filter(dist, 3))
+    dist = cv2.distanceTransform(strokes.astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    ridge = strokes & (dist >= cv2.dilate(dist, np.ones((3, 3), np.uint8)))
     widths = 2.0 * dist[ridge] - 1.0
     return float(widths.mean()), float(widths.std()), share
 
@@ -209,7 +202,7 @@ def _pyramid_band_energy(lum: np.ndarray, levels: int) -> list[float]:
     """Std of each Laplacian-pyramid band: texture energy from fine (first) to coarse."""
     bands, level = [], lum
     for _ in range(levels):
-        blurred = ndimage.gaussian_filter(level, 1.0)
+        blurred = cv2.GaussianBlur(level, (9, 9), 1.0, borderType=cv2.BORDER_REFLECT)
         bands.append(float((level - blurred).std()))
         if min(blurred.shape) < 8:
             break
@@ -231,8 +224,9 @@ def _uniform_lbp_histogram(lum: np.ndarray) -> np.ndarray:
 
 def line_texture_descriptors(lum: np.ndarray) -> tuple[dict[str, float], np.ndarray, np.ndarray]:
     """Line and texture numbers, the gradient magnitude, and the orientation histogram."""
-    gx, gy = ndimage.sobel(lum, 1) / 8.0, ndimage.sobel(lum, 0) / 8.0
-    grad = np.hypot(gx, gy)
+    gx = cv2.Sobel(lum, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT) / 8.0
+    gy = cv2.Sobel(lum, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT) / 8.0
+    grad = cv2.magnitude(gx, gy)
     edges = grad > EDGE_THRESHOLD / 2.0  # Sobel/8 turns a step of s into s/2 at its pixels
     angle = np.arctan2(gy, gx)[edges] % np.pi
     hist = np.bincount(

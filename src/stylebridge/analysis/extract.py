@@ -72,6 +72,12 @@ def _thumbnail(rgb: np.ndarray) -> np.ndarray:
     return np.asarray(square.resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX))
 
 
+def _is_grey(rgb: np.ndarray, tolerance: int = 2) -> bool:
+    """All three channels equal within ``tolerance`` everywhere (JPEG leaves small tints)."""
+    r, g, b = (rgb[..., i].astype(np.int16) for i in range(3))
+    return all(int(np.abs(x - y).max()) <= tolerance for x, y in ((r, g), (g, b), (r, b)))
+
+
 def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One file -> (cache record without the learned vector, the network's input)."""
     rgb = np.asarray(load_image(path).rgb)
@@ -83,20 +89,26 @@ def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
         "palette_share": values["palette_share"],
         "thumb": _thumbnail(rgb),
         "size": np.array([rgb.shape[1], rgb.shape[0]], np.int32),
-        "grayscale": np.array(bool(np.ptp(rgb.astype(np.int16), axis=2).max() <= 2)),
+        "grayscale": np.array(_is_grey(rgb)),
     }
     return record, learned.StyleStatistics.prepare(rgb)
 
 
 _WORKER_NET: learned.StyleStatistics | None = None
+_WORKER_CACHE: str | None = None
 
 
-def _worker_init(weights_cache: str | None) -> None:
-    import torch
+def _worker_init(weights_cache: str | None, single_thread: bool = True) -> None:
+    """Build the network once per process; pool workers use one torch thread each, so two
+    workers on two cores do not fight over them."""
+    global _WORKER_NET, _WORKER_CACHE
+    if single_thread:
+        import torch
 
-    torch.set_num_threads(1)
-    global _WORKER_NET
-    _WORKER_NET = learned.StyleStatistics(weights_cache)
+        torch.set_num_threads(1)
+    if _WORKER_NET is None or weights_cache != _WORKER_CACHE:
+        _WORKER_NET = learned.StyleStatistics(weights_cache)
+        _WORKER_CACHE = weights_cache
 
 
 def describe_chunk(paths: Sequence[str]) -> list[tuple[str, dict | None, str | None]]:
@@ -173,7 +185,7 @@ def _empty_table(items: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
 def _pool(workers: int, weights_cache: str | None):
     """A process pool (spawned: safe after torch has started threads), or None for in-process."""
     if workers <= 1:
-        _worker_init(weights_cache)
+        _worker_init(weights_cache, single_thread=False)  # leave the caller's threads alone
         return None
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
@@ -212,6 +224,8 @@ def extract(
         progress("hash + cache", i + 1, len(items))
     cached = int(ok.sum())
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    if len(todo) <= CHUNK:  # a few new files: starting a pool would cost more than them
+        workers = 1
     done = 0
     index_chunks = [todo[s : s + CHUNK] for s in range(0, len(todo), CHUNK)]
     chunks = [[items[i][0] for i in chunk] for chunk in index_chunks]

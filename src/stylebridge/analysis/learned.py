@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..metrics import build_extractor
 
-INPUT_SIDE = 160
+INPUT_SIDE = 128
 GRAM_BLOCK = 4  # end of stage 3: 40 channels at 1/8 resolution
 STATS_BLOCK = 10  # end of stage 5: 112 channels at 1/16 resolution
 GRAM_CHANNELS = 40

@@ -33,6 +33,20 @@ def _words(name: str) -> str:
     return name.replace("_", " ")
 
 
+def spread_picks(coords: np.ndarray, cells: int = 14) -> list[int]:
+    """One image per occupied grid cell (the one nearest the cell centre): thumbnails that
+    cover the whole map without piling up in its dense parts."""
+    lo, span = coords.min(0), np.maximum(np.ptp(coords, axis=0), 1e-12)
+    unit = (coords - lo) / span * (cells - 1e-9)
+    cell = np.floor(unit).astype(int)
+    offset = ((unit - cell - 0.5) ** 2).sum(1)
+    best: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(map(tuple, cell)):
+        if key not in best or offset[i] < offset[best[key]]:
+            best[key] = i
+    return sorted(best.values())
+
+
 def map_with_thumbnails(
     coords: np.ndarray,
     labels: np.ndarray,
@@ -40,27 +54,25 @@ def map_with_thumbnails(
     thumbs: np.ndarray,
     title: str,
     path: Path,
-    max_thumbs: int = 350,
-    seed: int = 0,
+    cells: int = 14,
 ) -> Path:
-    """2-D map: every image a dot, a random subset drawn as framed thumbnails."""
+    """2-D map: every image a dot, one framed thumbnail per grid cell."""
     fig, ax = plt.subplots(figsize=(10, 8.5))
-    span = np.ptp(coords, axis=0).max() or 1.0
-    half = span * 0.022
+    span = np.ptp(coords, axis=0)
+    span = np.where(span > 0, span, 1.0)
+    half = span * 0.45 / cells
     for c, name in enumerate(cultures):
         rows = labels == c
         ax.scatter(*coords[rows].T, s=6, color=colour_of(c), alpha=0.6, label=_words(name))
-    rng = np.random.default_rng(seed)
-    picks = rng.choice(len(coords), min(max_thumbs, len(coords)), replace=False)
-    for i in picks:
+    for i in spread_picks(coords, cells):
         x, y = coords[i]
-        ax.imshow(thumbs[i], extent=(x - half, x + half, y - half, y + half), zorder=3)
+        ax.imshow(thumbs[i], extent=(x - half[0], x + half[0], y - half[1], y + half[1]), zorder=3)
         frame = plt.Rectangle(
-            (x - half, y - half), 2 * half, 2 * half, fill=False, lw=1.6,
+            (x - half[0], y - half[1]), 2 * half[0], 2 * half[1], fill=False, lw=1.8,
             edgecolor=colour_of(int(labels[i])), zorder=4,
         )  # fmt: skip
         ax.add_patch(frame)
-    lo, hi = coords.min(0) - 2 * half, coords.max(0) + 2 * half
+    lo, hi = coords.min(0) - 1.2 * half, coords.max(0) + 1.2 * half
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("auto")
@@ -100,6 +112,8 @@ def palette_strips(
         for colour, width in zip(rgb, shares, strict=True):
             ax.barh(row, width, left=left, color=colour, height=0.8, edgecolor="white", lw=0.5)
             left += width
+        outline = plt.Rectangle((0, row - 0.4), 1, 0.8, fill=False, edgecolor="0.55", lw=0.8)
+        ax.add_patch(outline)  # a white swatch must not read as a missing one
     ax.set_yticks(range(len(cultures)), [_words(c) for c in cultures])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
@@ -136,9 +150,9 @@ def distance_heatmap(
     distance: np.ndarray, p_values: np.ndarray, cultures: list[str], path: Path
 ) -> Path:
     """Energy distances ordered by an average-linkage dendrogram; cells show p after Holm."""
-    fig = plt.figure(figsize=(9, 6.5))
-    ax_tree = fig.add_axes((0.02, 0.1, 0.18, 0.75))
-    ax_map = fig.add_axes((0.21, 0.1, 0.6, 0.75))
+    fig = plt.figure(figsize=(10, 6.5))
+    ax_tree = fig.add_axes((0.02, 0.1, 0.16, 0.75))
+    ax_map = fig.add_axes((0.19, 0.1, 0.52, 0.75))
     tree = linkage(squareform(distance, checks=False), "average")
     order = dendrogram(tree, orientation="left", ax=ax_tree, no_labels=True,
                        color_threshold=0, above_threshold_color="0.3")["leaves"]  # fmt: skip
@@ -157,7 +171,8 @@ def distance_heatmap(
             text = f"{distance[i, j]:.2f}\np={p_values[i, j]:.3f}"
             colour = "white" if distance[i, j] > 0.55 * high else "black"
             ax_map.text(c, r, text, ha="center", va="center", fontsize=7, color=colour)
-    fig.colorbar(image, ax=ax_map, fraction=0.04, pad=0.22, label="energy distance")
+    ax_bar = fig.add_axes((0.9, 0.1, 0.02, 0.75))
+    fig.colorbar(image, cax=ax_bar, label="energy distance")
     ax_map.set_title("Distance between cultures (all descriptors, standardised)")
     return _save(fig, path)
 
@@ -192,16 +207,22 @@ def importance_bars(importance: dict[str, float], path: Path, count: int = 12) -
 def typical_grid(
     thumbs: np.ndarray, picks: dict[str, tuple[list[int], list[int]]], path: Path
 ) -> Path:
-    """Per culture: the most typical images (left) and the most atypical (right)."""
+    """Per culture: the most typical images (left), a gap, the most atypical (right)."""
     count = max(len(t) for t, _ in picks.values())
-    fig, axes = plt.subplots(len(picks), 2 * count, figsize=(2 * count * 0.9, len(picks) * 1.0),
-                             squeeze=False)  # fmt: skip
+    cols = 2 * count + 1
+    fig, axes = plt.subplots(len(picks), cols, figsize=(cols * 0.95, len(picks) * 1.15),
+                             squeeze=False, gridspec_kw={"width_ratios": [1] * count + [0.35]
+                                                         + [1] * count})  # fmt: skip
     for row, (name, (typical, atypical)) in enumerate(picks.items()):
-        for col, index in enumerate(typical + [-1] * (count - len(typical)) + atypical):
+        padded = typical + [-1] * (count - len(typical)) + [-1] + atypical
+        for col, index in enumerate(padded):
             ax = axes[row, col]
             ax.axis("off")
             if index >= 0:
                 ax.imshow(thumbs[index])
-        axes[row, 0].set_title(_words(name), fontsize=8, loc="left")
-    fig.suptitle("typical (nearest the culture centre)  |  atypical (farthest)", fontsize=9)
+        axes[row, 0].set_title(_words(name), fontsize=9, loc="left")
+    axes[0, 0].annotate("typical: nearest the culture centre", (0, 1.45), xycoords="axes fraction",
+                        fontsize=9, weight="bold")  # fmt: skip
+    axes[0, count + 1].annotate("atypical: farthest from it", (0, 1.45), xycoords="axes fraction",
+                                fontsize=9, weight="bold")  # fmt: skip
     return _save(fig, path)

@@ -55,13 +55,24 @@ def features_frame(analysis):
 
 
 def _top_descriptors(numbers: dict, count: int = 6) -> list[str]:
-    """Descriptors with the largest rank effect over all pairs (what differs most anywhere)."""
-    best: dict[str, float] = {}
-    for pair in numbers.get("pairs", []):
-        for name, effect in pair["effects"].items():
-            best[name] = max(best.get(name, 0.0), abs(effect["cliffs_delta"]))
-    ranked = sorted(best, key=lambda n: -best[n])
-    return ranked[:count] or ["negative_space", "saturation", "contrast", "edge_density"]
+    """Descriptors with the largest mean rank effect over all pairs, the best of each group
+    first, so the violins show colour, tone, composition, line and texture side by side."""
+    pairs = numbers.get("pairs", [])
+    if not pairs:
+        return ["negative_space", "saturation", "contrast", "edge_density"]
+    mean = {
+        name: float(np.mean([abs(p["effects"][name]["cliffs_delta"]) for p in pairs]))
+        for name in pairs[0]["effects"]
+    }
+    ranked = sorted(mean, key=lambda n: -mean[n])
+    chosen, groups = [], set()
+    for name in ranked:
+        group = DESCRIPTORS[name].group
+        if group not in groups:
+            chosen.append(name)
+            groups.add(group)
+    chosen += [n for n in ranked if n not in chosen]
+    return chosen[:count]
 
 
 def _typical_picks(analysis) -> dict[str, tuple[list[int], list[int]]]:
@@ -77,7 +88,10 @@ def write_plots(analysis, numbers: dict, out: Path) -> dict[str, Path]:
     table, labels, cultures = analysis.table, analysis.labels, analysis.cultures
     compared = labels >= 0
     made: dict[str, Path] = {}
-    titles = {"pca": "PCA of all descriptors", "tsne": "t-SNE of all descriptors"}
+    titles = {
+        "pca": "PCA of all descriptors (standardised)",
+        "umap": "UMAP of all descriptors (standardised)",
+    }
     for key, coords in analysis.maps.items():
         made[f"map_{key}"] = plots.map_with_thumbnails(
             coords,
@@ -146,7 +160,8 @@ def _pairs_section(numbers: dict) -> str:
 def _separability_text(numbers: dict) -> str:
     s = numbers["separability"]
     return (
-        f"<p>Logistic regression on all descriptors, {s['folds']}-fold stratified "
+        f"<p>Linear discriminant analysis (shrinkage) on all descriptors, {s['folds']}-fold "
+        "stratified "
         f"cross-validation: <b>balanced accuracy {s['balanced_accuracy']:.3f}</b>; with shuffled "
         f"labels ({s['permutations']} permutations) {s['permutation_baseline_mean']:.3f} on "
         f"average, at most {s['permutation_baseline_max']:.3f} (chance {s['chance']:.3f}; "
@@ -193,7 +208,7 @@ def index_html(analysis, numbers: dict, made: dict[str, Path]) -> str:
                 colours,
             )
         )
-        parts += [_img(made[k], k) for k in ("map_tsne", "map_pca") if k in made]
+        parts += [_img(made[k], k) for k in ("map_umap", "map_pca") if k in made]
     for key, title in (
         ("palettes", "Palettes"),
         ("violins", "Distributions of the top descriptors"),
@@ -217,7 +232,10 @@ def index_html(analysis, numbers: dict, made: dict[str, Path]) -> str:
     )
 
 
-def write_report(analysis, numbers: dict, out: Path, progress: Progress) -> Path:
+def write_report(
+    analysis, numbers: dict, out: Path, progress: Progress
+) -> tuple[Path, dict[str, Path]]:
+    """Write every file of the report; returns the folder and the files by name."""
     out.mkdir(parents=True, exist_ok=True)
     progress("write report", 0, 3)
     features_frame(analysis).to_parquet(out / "features.parquet", index=False)
@@ -228,4 +246,6 @@ def write_report(analysis, numbers: dict, out: Path, progress: Progress) -> Path
     progress("write report", 2, 3)
     (out / "index.html").write_text(index_html(analysis, numbers, made), encoding="utf-8")
     progress("write report", 3, 3)
-    return out
+    files = {"index": out / "index.html", "stats": out / "stats.json"}
+    files["features"] = out / "features.parquet"
+    return out, {**files, **made}

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.inspection import permutation_importance
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import adjusted_rand_score, balanced_accuracy_score, confusion_matrix
 from sklearn.model_selection import StratifiedKFold, permutation_test_score
 from sklearn.pipeline import make_pipeline
@@ -18,8 +18,12 @@ from sklearn.preprocessing import StandardScaler
 
 
 def classifier():
-    """Standardised multinomial logistic regression: fast, stable, and its errors are readable."""
-    return make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=3000))
+    """Standardised linear discriminant analysis with Ledoit-Wolf shrinkage: a closed-form fit
+    (milliseconds, so the permutation baseline's 100 refits stay cheap), stable with many
+    correlated descriptors and few images, and linear, so its errors are readable."""
+    return make_pipeline(
+        StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+    )
 
 
 def standardize(x: np.ndarray) -> np.ndarray:

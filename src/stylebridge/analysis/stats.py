@@ -23,8 +23,9 @@ def bootstrap_ci(
     rng = np.random.default_rng(seed)
     n = len(values)
     means = np.empty((n_boot, values.shape[1]))
-    for start in range(0, n_boot, 100):  # chunks keep memory flat for large cultures
-        stop = min(start + 100, n_boot)
+    step = max(1, min(100, 4_000_000 // max(values.size, 1)))  # <= ~32 MB of resampled rows
+    for start in range(0, n_boot, step):
+        stop = min(start + step, n_boot)
         idx = rng.integers(0, n, (stop - start, n))
         means[start:stop] = values[idx].mean(axis=1)
     tail = (1 - level) / 2 * 100
@@ -39,10 +40,21 @@ def cohens_d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a.mean(0) - b.mean(0)) / np.sqrt(np.maximum(pooled, 1e-12))
 
 
+def rank_test(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: Cliff's delta, P(a > b) - P(a < b), and the Mann-Whitney two-sided p-value.
+
+    A rank effect ignores outliers and units, so "0.8" means the same for every descriptor.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        result = mannwhitneyu(a, b, axis=0, alternative="two-sided")
+    delta = 2.0 * np.asarray(result.statistic, np.float64) / (len(a) * len(b)) - 1.0
+    p = np.nan_to_num(np.asarray(result.pvalue, np.float64), nan=1.0)  # constant columns
+    return delta, p
+
+
 def cliffs_delta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """P(a > b) - P(a < b) per column: a rank effect size that ignores outliers and units."""
-    u = mannwhitneyu(a, b, axis=0, alternative="two-sided").statistic
-    return 2.0 * np.asarray(u, np.float64) / (len(a) * len(b)) - 1.0
+    """P(a > b) - P(a < b) per column."""
+    return rank_test(a, b)[0]
 
 
 def _distances(x: np.ndarray) -> np.ndarray:
@@ -62,11 +74,10 @@ def energy_test(
     labels[0, :n] = 1.0
     for row in labels[1:]:
         row[rng.permutation(total)[:n]] = 1.0
-    others = 1.0 - labels
-    d_labels = dist @ labels.T  # (total, P+1)
+    d_labels = dist @ labels.T  # (total, P+1): each point's distance sum to the x group
     s_xx = (labels.T * d_labels).sum(0)
-    s_xy = (others.T * d_labels).sum(0)
-    s_yy = (others.T * (dist @ others.T)).sum(0)
+    s_xy = d_labels.sum(0) - s_xx
+    s_yy = dist.sum() - s_xx - 2.0 * s_xy  # the whole matrix is xx + 2 xy + yy
     m = total - n
     energy = 2.0 * s_xy / (n * m) - s_xx / n**2 - s_yy / m**2
     observed = float(energy[0])
@@ -94,12 +105,23 @@ class PairEffect:
     mean_b: float
     cohens_d: float
     cliffs_delta: float
+    p_value: float = 1.0  # Mann-Whitney, Holm-adjusted over the pair's descriptors
 
 
 def pair_effects(a: np.ndarray, b: np.ndarray, names: list[str]) -> list[PairEffect]:
-    d, delta = cohens_d(a, b), cliffs_delta(a, b)
+    """Effect sizes and rank-test p-values (Holm over descriptors) for every descriptor."""
+    d = cohens_d(a, b)
+    delta, p = rank_test(a, b)
+    p_holm = holm(p.tolist())
     return [
-        PairEffect(name, float(a[:, j].mean()), float(b[:, j].mean()), float(d[j]), float(delta[j]))
+        PairEffect(
+            name,
+            float(a[:, j].mean()),
+            float(b[:, j].mean()),
+            float(d[j]),
+            float(delta[j]),
+            float(p_holm[j]),
+        )
         for j, name in enumerate(names)
     ]
 
@@ -108,24 +130,51 @@ def _culture_words(name: str) -> str:
     return name.replace("_", " ")
 
 
+MAX_RATIO = 10.0  # beyond this the smaller mean is near zero and "437x more" misleads
+
+
 def claim(effect: PairEffect, culture_a: str, culture_b: str) -> str:
     """One plain sentence, the culture with the larger value first."""
     info = DESCRIPTORS.get(effect.descriptor)
     phrase = info.phrase if info else effect.descriptor.replace("_", " ")
     high, low = (culture_a, culture_b) if effect.mean_a >= effect.mean_b else (culture_b, culture_a)
     hi_mean, lo_mean = max(effect.mean_a, effect.mean_b), min(effect.mean_a, effect.mean_b)
-    stats = f"d={abs(effect.cohens_d):.1f}, Cliff's delta={abs(effect.cliffs_delta):.2f}"
+    stats = (
+        f"d={abs(effect.cohens_d):.1f}, Cliff's delta={abs(effect.cliffs_delta):.2f}, "
+        f"p={effect.p_value:.2g}"
+    )
     means = f"{hi_mean:.3g} vs {lo_mean:.3g}"
     subject = f"{_culture_words(high)} images"
     other = _culture_words(low)
-    if info is not None and info.ratio and lo_mean > 0 and hi_mean / lo_mean >= 1.15:
+    ratio = hi_mean / lo_mean if lo_mean > 0 else float("inf")
+    if info is not None and info.ratio and 1.15 <= ratio <= MAX_RATIO:
+        return f"{subject} show {ratio:.1f}x more {phrase} than {other} ({means}; {stats})"
+    if info is not None and info.ratio and ratio > MAX_RATIO:
         return (
-            f"{subject} show {hi_mean / lo_mean:.1f}x more {phrase} than {other} "
+            f"{subject} have far more {phrase} than {other}, which has almost none "
             f"({means}; {stats})"
         )
     return f"{subject} have more {phrase} than {other} ({means}; {stats})"
 
 
-def top_effects(effects: list[PairEffect], count: int = 3) -> list[PairEffect]:
-    """Largest rank effects first; Cohen's d breaks ties."""
-    return sorted(effects, key=lambda e: (-abs(e.cliffs_delta), -abs(e.cohens_d)))[:count]
+MIN_CLAIM_DELTA = 0.33  # a "medium" rank effect: smaller differences are not worth a sentence
+
+
+def top_effects(effects: list[PairEffect], count: int = 5, alpha: float = 0.05) -> list[PairEffect]:
+    """The strongest significant effect of each descriptor group, then the next strongest.
+
+    Ranking by rank effect (ties by Cohen's d) alone lets one group fill every slot with near
+    synonyms (saturation, colourfulness, hue spread); one per group first says more.
+    """
+    named = [e for e in effects if e.descriptor in DESCRIPTORS]
+    ranked = sorted(named, key=lambda e: (-abs(e.cliffs_delta), -abs(e.cohens_d)))
+    strong = [e for e in ranked if e.p_value < alpha and abs(e.cliffs_delta) >= MIN_CLAIM_DELTA]
+    chosen: list[PairEffect] = []
+    groups: set[str] = set()
+    for effect in strong:
+        group = DESCRIPTORS[effect.descriptor].group
+        if group not in groups:
+            chosen.append(effect)
+            groups.add(group)
+    chosen += [e for e in strong if e not in chosen]
+    return sorted(chosen[:count], key=lambda e: -abs(e.cliffs_delta))

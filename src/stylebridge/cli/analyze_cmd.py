@@ -1,0 +1,172 @@
+"""``stylebridge analyze``: compare image corpora by culture, or measure what a translation did.
+
+``analyze DIR... -o report/`` is short for ``analyze corpus DIR... -o report/``: the group
+routes any first argument that is not a subcommand name to ``corpus``, so the short form and
+``analyze translation RUN ...`` live side by side. (A culture folder literally named
+``corpus`` or ``translation`` needs the long form.)
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typer.core import TyperGroup
+
+from .. import api
+from .progress import console, say
+
+SUBCOMMANDS = ("corpus", "translation")
+
+
+class _CorpusByDefault(TyperGroup):
+    """A group whose default subcommand is ``corpus``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["corpus", *args]
+        return super().parse_args(ctx, args)
+
+
+analyze_app = typer.Typer(
+    cls=_CorpusByDefault,
+    no_args_is_help=True,
+    help="Compare visual cultures (analyze DIR... -o report/) or a translation's effect.",
+)
+
+
+@contextmanager
+def _stages():
+    """A ``progress(stage, done, total)`` callback drawing one bar per stage on a terminal."""
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    with Progress(*columns, console=console, disable=not sys.stderr.isatty()) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+def _corpus_summary(numbers: dict) -> list[str]:
+    lines = []
+    sep = numbers.get("separability")
+    if sep:
+        lines.append(
+            f"separability: balanced accuracy {sep['balanced_accuracy']:.3f} "
+            f"(shuffled labels {sep['permutation_baseline_mean']:.3f}, "
+            f"chance {sep['chance']:.3f}); "
+            f"clustering vs cultures ARI {numbers['clustering_ari']:.3f}"
+        )
+    for pair in sorted(numbers.get("pairs", []), key=lambda r: -r["energy_distance"]):
+        lines.append(
+            f"{pair['a']} vs {pair['b']}: energy distance {pair['energy_distance']:.2f}, "
+            f"p (Holm) {pair['p_holm']:.3g}"
+        )
+        lines += [f"  - {claim}" for claim in pair["claims"][:2]]
+    return lines
+
+
+@analyze_app.command("corpus")
+def corpus(
+    inputs: list[Path] = typer.Argument(
+        ..., help="One folder per culture (named by the folder), or CSV manifests (file,label)."
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="Report folder to write."),
+    permutations: int = typer.Option(
+        999, min=9, help="Permutations of the energy-distance test per pair of cultures."
+    ),
+    classifier_permutations: int = typer.Option(
+        20, min=1, help="Label shuffles for the classifier's chance baseline."
+    ),
+    maps: str = typer.Option("pca,umap", help="2-D maps to draw: pca, umap (comma list)."),
+    workers: int = typer.Option(None, min=1, help="Extraction processes [default: CPU count]."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse cached image features."),
+    cache_dir: Path = typer.Option(
+        None, help="Cache folder [default: STYLEBRIDGE_CACHE_DIR or ~/.cache/stylebridge]"
+    ),
+    seed: int = typer.Option(0, help="Seed for resampling, permutations, maps and clustering."),
+) -> None:
+    """Describe every image, compare the cultures and write a report.
+
+    Example: stylebridge analyze ../data/cultures/ukiyoe ../data/cultures/western_oil -o report/
+    """
+    kinds = [k.strip() for k in maps.split(",") if k.strip()]
+    with _stages() as progress:
+        report = api.analyze(
+            [str(p) for p in inputs],
+            out,
+            cache=cache_dir,
+            use_cache=cache,
+            workers=workers,
+            permutations=permutations,
+            classifier_permutations=classifier_permutations,
+            maps=kinds,
+            seed=seed,
+            progress=progress,
+            log=say,
+        )
+    for line in _corpus_summary(report.numbers):
+        say(line)
+    say(f"report: {report.files['index']}")
+
+
+@analyze_app.command("translation")
+def translation(
+    model: str = typer.Argument(..., help="A run/model folder or a bundled style name."),
+    source: Path = typer.Option(..., "--source", help="Folder of source-culture images."),
+    target: Path = typer.Option(..., "--target", help="Folder of target-culture images."),
+    out: Path = typer.Option(..., "-o", "--out", help="Report folder to write."),
+    direction: str = typer.Option("a2b", help="a2b or b2a (CUT runs have a2b only)."),
+    max_images: int = typer.Option(200, min=2, help="At most N images from each folder."),
+    max_side: int = typer.Option(None, min=16, help="Translate at most this long a side."),
+    device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
+    workers: int = typer.Option(None, min=1, help="Extraction processes [default: CPU count]."),
+    cache_dir: Path = typer.Option(None, help="Feature cache folder."),
+    seed: int = typer.Option(0, help="Seed for the image sample and the bootstrap."),
+) -> None:
+    """Stylize source images and measure how far they moved toward the target culture.
+
+    Example: stylebridge analyze translation ukiyoe --source photos/ --target ukiyoe/ -o tr/
+    """
+    with _stages() as progress:
+        report = api.analyze_translation(
+            model,
+            source,
+            target,
+            out,
+            direction=direction,
+            max_side=max_side,
+            device=device,
+            max_images=max_images,
+            cache=cache_dir,
+            workers=workers,
+            seed=seed,
+            progress=progress,
+            log=say,
+        )
+    n = report.numbers
+    ci = n["overall_movement_ci95"]
+    say(
+        f"movement toward the target: {n['overall_movement']:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] "
+        f"(0 = unchanged, 1 = reached the target mean)"
+    )
+    say(f"content kept (edge SSIM): {n['edge_ssim']:.3f}")
+    say(f"classified as the target culture: {100 * n['classified_as_target']:.0f}%")
+    say(f"report: {report.files['index']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(analyze_app, name="analyze")
