@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from stylebridge.errors import StylebridgeError
-from stylebridge.imageio import load_image, probe_image
+from stylebridge.imageio import load_image, metadata_summary, probe_image
 from stylebridge.models.files import generator_from_config, read_tensors
 from stylebridge.training.checkpoint import load_training_state
 
@@ -74,11 +74,9 @@ def mutate(seed: bytes, edits: list[tuple[int, int, int]], cut: int | None) -> b
 def load_image_bytes(data: bytes, folder: Path, suffix: str) -> None:
     path = folder / ("input." + suffix.rsplit(".", 1)[-1])
     path.write_bytes(data)
-    try:
-        probe_image(path)
-        load_image(path)
-    except StylebridgeError:
-        pass
+    for loader in (probe_image, metadata_summary, load_image):
+        with contextlib.suppress(StylebridgeError):
+            loader(path)
 
 
 def load_tensor_bytes(data: bytes, folder: Path) -> None:

@@ -8,6 +8,7 @@ file and the problem in one line.
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -22,6 +23,10 @@ from .errors import ImageError
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 DEFAULT_MAX_PIXELS = 150_000_000
 MIN_SIDE = 8
+# what Pillow's decoders raise on malformed files besides OSError (found by tests/test_fuzz.py:
+# a TIFF without width tags raises TypeError from n_frames, for one)
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, EOFError)
+_DECODE_ERRORS += (struct.error, ZeroDivisionError)
 
 
 def max_pixels_limit() -> int:
@@ -70,7 +75,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
             im = Image.open(path)
     except UnidentifiedImageError:
         raise ImageError(path, "not an image file (format not recognised)") from None
-    except OSError as err:
+    except _DECODE_ERRORS as err:
         raise ImageError(path, f"cannot open image: {err}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = old_limit
@@ -91,7 +96,50 @@ def probe_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image
     path = Path(path)
     im = _open(path, max_pixels or max_pixels_limit())
     with im:
-        return ImageInfo(im.width, im.height, im.mode, im.format or "", getattr(im, "n_frames", 1))
+        return ImageInfo(im.width, im.height, im.mode, im.format or "", _frame_count(im, path))
+
+
+def _frame_count(im: Image.Image, path: Path) -> int:
+    """Counting frames walks the file: a corrupt later frame fails here, not at open."""
+    try:
+        return getattr(im, "n_frames", 1)
+    except _DECODE_ERRORS as err:
+        raise ImageError(path, f"corrupt multi-frame image ({err or type(err).__name__})") from None
+
+
+_XMP_KEYS = ("xmp", "XML:com.adobe.xmp")
+
+
+def metadata_summary(path: str | os.PathLike) -> dict[str, object]:
+    """Which metadata blocks a file carries (EXIF tag count, GPS, XMP, comments, ICC, other
+    text chunks), under the decompression-bomb limit; privacy tools report and verify with it."""
+    path = Path(path)
+    im = _open(path, max_pixels_limit())
+    with im:
+        info = dict(im.info)
+        try:
+            exif = im.getexif()
+            gps = len(exif.get_ifd(0x8825)) if 0x8825 in exif else 0
+            tags = len(exif)
+        except _DECODE_ERRORS:
+            tags, gps = (1 if info.get("exif") else 0), 0
+        try:
+            text = [k for k in getattr(im, "text", {}) if k not in _XMP_KEYS]  # PNG text chunks
+        except _DECODE_ERRORS as err:
+            raise ImageError(path, f"corrupt or truncated image data ({err})") from None
+    found: dict[str, object] = {}
+    if tags:
+        found["exif_tags"] = tags
+    if gps:
+        found["gps_tags"] = gps
+    if any(info.get(key) for key in _XMP_KEYS):
+        found["xmp"] = True
+    for key in ("comment", "icc_profile"):
+        if info.get(key):
+            found[key] = True
+    if text:
+        found["text"] = sorted(text)
+    return found
 
 
 def _to_8bit(im: Image.Image) -> Image.Image:
@@ -136,7 +184,7 @@ def load_image(
     notes: list[str] = []
     try:
         with im:
-            frames = getattr(im, "n_frames", 1)
+            frames = _frame_count(im, path)
             if frames > 1:
                 notes.append(f"animated with {frames} frames: using the first")
                 im.seek(0)
@@ -151,7 +199,7 @@ def load_image(
             rgb, alpha = _split_modes(oriented, notes)
     except ImageError:
         raise
-    except (OSError, SyntaxError, ValueError) as err:
+    except _DECODE_ERRORS as err:
         raise ImageError(path, f"corrupt or truncated image data ({err})") from None
     if min(rgb.size) < min_side:
         raise ImageError(

@@ -1,7 +1,9 @@
-"""Progress bars for long commands; silent when output is not a terminal."""
+"""Progress bars for long commands; silent when output is not a terminal, and on every
+torchrun process but rank 0 (one bar and one set of messages per job)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
@@ -18,6 +20,10 @@ from rich.progress import (
 console = Console(stderr=True)
 
 
+def _secondary_rank() -> bool:
+    return os.environ.get("RANK", "0") not in ("", "0")
+
+
 @contextmanager
 def progress_bar(description: str, total: int | None = None):
     """Yields ``update(done, total=None, info="")``; draws nothing unless stderr is a terminal."""
@@ -30,7 +36,10 @@ def progress_bar(description: str, total: int | None = None):
         TextColumn("{task.fields[info]}"),
     ]
     with Progress(
-        *columns, console=console, disable=not sys.stderr.isatty(), transient=False
+        *columns,
+        console=console,
+        disable=not sys.stderr.isatty() or _secondary_rank(),
+        transient=False,
     ) as bar:
         task = bar.add_task(description, total=total, info="")
 
@@ -41,4 +50,6 @@ def progress_bar(description: str, total: int | None = None):
 
 
 def say(message: str) -> None:
+    if _secondary_rank():
+        return
     console.print(message, markup=False, highlight=False, soft_wrap=True)

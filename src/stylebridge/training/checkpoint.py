@@ -1,21 +1,48 @@
-"""The training state for ``--resume``: every network, optimiser, pool and RNG state.
+"""Checkpoints: the training state for ``--resume`` plus the run folder's model files.
 
 Nothing is pickled. Optimiser and RNG states are flattened into safetensors tensors plus a JSON
 skeleton in the file's metadata, so a run folder from a stranger is safe to open.
+
+A checkpoint is written in two phases: every file is first written and fsynced under a hidden
+temporary name, then all are renamed into place, the training state last. A full disk or a
+read-only folder fails in the first phase and leaves the previous checkpoint untouched; a kill
+at any moment leaves whole files, and resume reads only ``train_state.safetensors``.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
+from safetensors.torch import save_file
 
-from ..errors import ModelFileError
-from ..models.files import FORMAT, atomic_save_tensors, read_tensors
+from ..errors import ModelFileError, StylebridgeError
+from ..models import TranslationModel
+from ..models.files import CONFIG_NAME, FORMAT, read_tensors
+from .config import TrainConfig, config_to_dict
 
 STATE_NAME = "train_state.safetensors"
+
+
+class CheckpointWriteError(StylebridgeError):
+    """The file system refused a checkpoint (disk full, read-only, no permission)."""
+
+    def __init__(self, run_dir: Path, step: int, err: OSError):
+        reason = err.strerror or type(err).__name__
+        super().__init__(
+            f"{run_dir}: cannot write the step {step} checkpoint ({reason}); "
+            "the previous checkpoint is intact, free space or fix permissions and --resume"
+        )
+
+
+class NonFiniteWeightsError(StylebridgeError):
+    """A network holds NaN/inf values: such weights are never written."""
 
 
 def flatten_state(obj: Any, prefix: str, tensors: dict[str, torch.Tensor]) -> Any:
@@ -54,14 +81,181 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return skeleton
 
 
-def save_training_state(path: Path, state: dict[str, Any]) -> None:
-    tensors: dict[str, torch.Tensor] = {}
-    skeleton = flatten_state(state, "s", tensors)
-    atomic_save_tensors(tensors, path, metadata={"format": FORMAT, "state": json.dumps(skeleton)})
-
-
 def load_training_state(path: Path) -> dict[str, Any]:
     tensors, metadata = read_tensors(path)
     if metadata.get("format") != FORMAT or "state" not in metadata:
         raise ModelFileError(path, "not a stylebridge training state (no state metadata)")
     return unflatten_state(json.loads(metadata["state"]), tensors)
+
+
+def _temp_beside(path: Path) -> str:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    return tmp
+
+
+def _fsync(path: str) -> None:
+    """Flush to disk and give the file the usual permissions (mkstemp makes it 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _stage_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata=None) -> str:
+    tmp = _temp_beside(path)
+    try:
+        clean = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+        save_file(clean, tmp, metadata=metadata)
+        _fsync(tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _stage_bytes(data: bytes, path: Path) -> str:
+    tmp = _temp_beside(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        _fsync(tmp)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def nonfinite_weights(model: TranslationModel) -> list[str]:
+    """Names of network tensors holding NaN or inf (empty when the model is healthy)."""
+    bad = []
+    for net_name, net in model.networks.items():
+        for key, value in net.state_dict().items():
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                bad.append(f"{net_name}.{key}")
+    return bad
+
+
+def rng_state(device: torch.device) -> dict[str, torch.Tensor]:
+    state = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+def save_checkpoint(
+    run_dir: Path,
+    model: TranslationModel,
+    config: TrainConfig,
+    step: int,
+    data: dict,
+    faults: dict[str, float] | None = None,
+) -> None:
+    """Generator weights, config.json/config.yaml and the training state, all or nothing."""
+    run_dir = Path(run_dir)
+    bad = nonfinite_weights(model)
+    if bad:
+        raise NonFiniteWeightsError(
+            f"{run_dir}: not saving step {step}: non-finite values in {', '.join(bad[:3])}"
+        )
+    staged: list[tuple[str, Path]] = []
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        files = {}
+        for key, net_name in {**model.directions, **model.exports}.items():
+            target = run_dir / f"{net_name}.safetensors"
+            staged.append((_stage_tensors(model.networks[net_name].state_dict(), target), target))
+            files[key] = target.name
+        settings = config_to_dict(config)
+        summary = {
+            "format": FORMAT,
+            "method": config.method,
+            **model.architecture(),
+            "directions": {key: files[key] for key in model.directions},
+            **({"exports": {key: files[key] for key in model.exports}} if model.exports else {}),
+            "size": config.size,
+            "step": step,
+            "data": data,
+            "train": settings,
+        }
+        for name, payload in (
+            (CONFIG_NAME, json.dumps(summary, indent=2) + "\n"),
+            ("config.yaml", yaml.safe_dump(settings, sort_keys=False)),
+        ):
+            staged.append((_stage_bytes(payload.encode(), run_dir / name), run_dir / name))
+        state = {
+            "step": step,
+            "networks": {name: net.state_dict() for name, net in model.networks.items()},
+            "optimizers": {name: opt.state_dict() for name, opt in model.optimizers.items()},
+            "extra": model.extra_state(),
+            "rng": rng_state(model.device),
+            "faults": dict(faults or {}),
+        }
+        tensors: dict[str, torch.Tensor] = {}
+        skeleton = flatten_state(state, "s", tensors)
+        metadata = {"format": FORMAT, "state": json.dumps(skeleton)}
+        target = run_dir / STATE_NAME
+        staged.append((_stage_tensors(tensors, target, metadata), target))
+    except OSError as err:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise CheckpointWriteError(run_dir, step, err) from None
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, target in staged:  # the training state is last: resume never sees a newer half
+        os.replace(tmp, target)
+
+
+def restore_checkpoint(model: TranslationModel, run_dir: Path) -> tuple[int, dict[str, float]]:
+    """Load networks, optimisers, extra state and RNG; returns (step, fault counters)."""
+    state = load_training_state(Path(run_dir) / STATE_NAME)
+    for name, net in model.networks.items():
+        net.load_state_dict(state["networks"][name])
+    for name, opt in model.optimizers.items():
+        opt.load_state_dict(state["optimizers"][name])
+        _match_param_layout(opt)
+    model.load_extra_state(state["extra"])
+    set_rng_state(state["rng"], model.device)
+    faults = state.get("faults") or {}
+    return int(state["step"]), {k: v for k, v in faults.items() if isinstance(v, (int, float))}
+
+
+def _match_param_layout(opt: torch.optim.Optimizer) -> None:
+    """Give each optimiser moment its parameter's memory layout. Saved moments come back
+    contiguous while channels_last weights are not, and the fused Adam kernel pairs elements by
+    memory position: without this a resumed run silently scrambles its Adam moments."""
+    for group in opt.param_groups:
+        for param in group["params"]:
+            for key, value in opt.state.get(param, {}).items():
+                mismatched = torch.is_tensor(value) and value.shape == param.shape
+                if mismatched and value.stride() != param.stride():
+                    opt.state[param][key] = torch.empty_like(param).copy_(value)
+
+
+def remove_stale_temps(run_dir: Path) -> list[Path]:
+    """Temporary files a killed writer left behind: ours (``.NAME.xxxx`` beside the real
+    files) and safetensors' own (``.tmpXXXXXX``, which ``save_file`` writes and renames)."""
+    removed = []
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return removed
+    for path in run_dir.glob(".*"):
+        head = path.name[1:]
+        known = head.startswith((STATE_NAME + ".", CONFIG_NAME + ".", "config.yaml."))
+        rust_temp = re.fullmatch(r"tmp[A-Za-z0-9]{6}", head) is not None
+        if path.is_file() and (known or rust_temp or ".safetensors." in head):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed

@@ -47,6 +47,10 @@ class TrainConfig:
     eval_every: int = 0  # 0 = never; else KID (lite0) of a2b outputs vs eval_real
     eval_real: str = ""
     time_limit_s: float = 0.0  # 0 = none; else stop (with a checkpoint) after this long
+    nonfinite_patience: int = 3  # bad (NaN/inf) steps in a row before a rollback; 0 = stop
+    nonfinite_lr_factor: float = 0.5  # learning-rate multiplier at each rollback
+    nonfinite_max_rollbacks: int = 3  # rollbacks before the run stops with an error
+    manifest: str = ""  # provenance CSV (data manifest); "" = a manifest.csv in a data folder
     model: Any = None  # the method's config dataclass (models.*Config)
 
 
@@ -153,6 +157,10 @@ def resolve(config: TrainConfig) -> TrainConfig:
     for key in ("steps", "batch_size", "log_every", "sample_every", "checkpoint_every"):
         if getattr(config, key) < 1:
             raise ConfigError(f"{key} must be at least 1")
+    if config.nonfinite_patience < 0 or config.nonfinite_max_rollbacks < 0:
+        raise ConfigError("nonfinite_patience and nonfinite_max_rollbacks must be >= 0")
+    if not 0.0 < config.nonfinite_lr_factor <= 1.0:
+        raise ConfigError("nonfinite_lr_factor must be within (0, 1]")
     resolve_model = getattr(config.model, "resolve", None)
     if resolve_model is not None:  # method-specific checks and size-dependent defaults
         resolve_model(config.size)

@@ -75,6 +75,13 @@ class RunLogger:
             self._jsonl.flush()
         return values
 
+    def event(self, step: int, kind: str, message: str) -> None:
+        """A one-off record in log.jsonl (a skipped step, a rollback) beside the averages."""
+        if self.enabled:
+            record = {"step": step, "time": time.time(), "event": kind, "message": message}
+            self._jsonl.write(json.dumps(record) + "\n")
+            self._jsonl.flush()
+
     def images(self, step: int, rows: list[list[torch.Tensor]]) -> Path | None:
         if not self.enabled:
             return None

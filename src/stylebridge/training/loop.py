@@ -3,13 +3,15 @@
 Resume is exact: the data for step ``s`` is a pure function of (seed, s); networks, optimisers,
 image pools and RNG states are restored from ``train_state.safetensors``; the learning rate is a
 function of the step. SIGINT/SIGTERM finish the current step, write a checkpoint and return.
+Under torchrun each rank trains on its slice of the global batch (``distributed.py``); non-finite
+steps are skipped and rolled back (``faults.py``); checkpoints are all-or-nothing
+(``checkpoint.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import math
 import signal
 import time
 from collections.abc import Callable
@@ -17,18 +19,37 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import yaml
 
 from ..data import ImageSource, UnpairedDataset, make_loader, set_digest
+from ..data.manifest import find_manifests
 from ..data.pairs import PairedDataset, pair_sources
 from ..data.single import SingleDataset
 from ..errors import ConfigError, StylebridgeError
 from ..models import MODELS, TranslationModel
-from ..models.files import CONFIG_NAME, FORMAT, atomic_save_tensors, atomic_write_bytes, write_json
-from ..nn import choose_precision, pick_device, prepare_runtime
-from .checkpoint import STATE_NAME, load_training_state, save_training_state
-from .config import TrainConfig, config_to_dict
+from ..nn import choose_precision, prepare_runtime
+from .checkpoint import (
+    STATE_NAME,
+    NonFiniteWeightsError,
+    remove_stale_temps,
+    restore_checkpoint,
+    save_checkpoint,
+)
+from .config import TrainConfig
+from .distributed import (
+    DistContext,
+    barrier,
+    broadcast_networks,
+    context_from_env,
+    per_rank_batch,
+    rank_seed,
+    reduce_step_values,
+    setup,
+    teardown,
+)
+from .faults import FaultPolicy, FaultState, StepGuard, judge_step, start_rollback
 from .logging import RunLogger
+
+__all__ = ["StepReport", "lr_factor", "save_checkpoint", "train"]
 
 Evaluator = Callable[[Callable[[torch.Tensor], torch.Tensor]], dict[str, float]]
 
@@ -75,19 +96,6 @@ class _StopRequest:
             signal.signal(sig, handler)
 
 
-def _rng_state(device: torch.device) -> dict[str, torch.Tensor]:
-    state = {"torch": torch.get_rng_state()}
-    if device.type == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state(device)
-    return state
-
-
-def _set_rng_state(state: dict[str, torch.Tensor], device: torch.device) -> None:
-    torch.set_rng_state(state["torch"])
-    if device.type == "cuda" and "cuda" in state:
-        torch.cuda.set_rng_state(state["cuda"], device)
-
-
 def _data_summary(name: str, source: ImageSource) -> dict:
     return {
         "path": str(name),
@@ -95,67 +103,6 @@ def _data_summary(name: str, source: ImageSource) -> dict:
         "skipped": len(source.skipped),
         "hash": set_digest(source.files),
     }
-
-
-def save_checkpoint(
-    run_dir: Path, model: TranslationModel, config: TrainConfig, step: int, data: dict
-) -> None:
-    """Generator weights, then the training state, then config.json (which names the weights)."""
-    files = {}
-    for key, net_name in {**model.directions, **model.exports}.items():
-        file_name = f"{net_name}.safetensors"
-        atomic_save_tensors(model.networks[net_name].state_dict(), run_dir / file_name)
-        files[key] = file_name
-    directions = {key: files[key] for key in model.directions}
-    exports = {key: files[key] for key in model.exports}
-    state = {
-        "step": step,
-        "networks": {name: net.state_dict() for name, net in model.networks.items()},
-        "optimizers": {name: opt.state_dict() for name, opt in model.optimizers.items()},
-        "extra": model.extra_state(),
-        "rng": _rng_state(model.device),
-    }
-    save_training_state(run_dir / STATE_NAME, state)
-    settings = config_to_dict(config)
-    write_json(
-        run_dir / CONFIG_NAME,
-        {
-            "format": FORMAT,
-            "method": config.method,
-            **model.architecture(),
-            "directions": directions,
-            **({"exports": exports} if exports else {}),
-            "size": config.size,
-            "step": step,
-            "data": data,
-            "train": settings,
-        },
-    )
-    atomic_write_bytes(run_dir / "config.yaml", yaml.safe_dump(settings, sort_keys=False).encode())
-
-
-def _restore(model: TranslationModel, run_dir: Path) -> int:
-    state = load_training_state(run_dir / STATE_NAME)
-    for name, net in model.networks.items():
-        net.load_state_dict(state["networks"][name])
-    for name, opt in model.optimizers.items():
-        opt.load_state_dict(state["optimizers"][name])
-        _match_param_layout(opt)
-    model.load_extra_state(state["extra"])
-    _set_rng_state(state["rng"], model.device)
-    return int(state["step"])
-
-
-def _match_param_layout(opt: torch.optim.Optimizer) -> None:
-    """Give each optimiser moment its parameter's memory layout. Saved moments come back
-    contiguous while channels_last weights are not, and the fused Adam kernel pairs elements by
-    memory position: without this a resumed run silently scrambles its Adam moments."""
-    for group in opt.param_groups:
-        for param in group["params"]:
-            for key, value in opt.state.get(param, {}).items():
-                mismatched = torch.is_tensor(value) and value.shape == param.shape
-                if mismatched and value.stride() != param.stride():
-                    opt.state[param][key] = torch.empty_like(param).copy_(value)
 
 
 def _build_data(config: TrainConfig, kind: str):
@@ -205,7 +152,7 @@ def train(
     evaluator: Evaluator | None = None,
 ) -> Path:
     """Train ``config.method`` on the data it declares (two folders, one, or pairs); returns the
-    run folder."""
+    run folder. Under torchrun (``WORLD_SIZE`` > 1) every rank calls this; rank 0 writes."""
     run_dir = Path(config.out)
     has_state = (run_dir / STATE_NAME).is_file()
     if resume and not has_state:
@@ -214,7 +161,24 @@ def train(
         raise ConfigError(
             f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
         )
-    device = pick_device(config.device)
+    ctx = context_from_env()
+    per_rank_batch(config.batch_size, ctx)  # a bad global batch fails before any process waits
+    device = setup(ctx, config.device)
+    try:
+        return _train(config, ctx, device, resume, progress if ctx.is_main else None, evaluator)
+    finally:
+        teardown(ctx)
+
+
+def _train(
+    config: TrainConfig,
+    ctx: DistContext,
+    device: torch.device,
+    resume: bool,
+    progress: Callable[[StepReport], None] | None,
+    evaluator: Evaluator | None,
+) -> Path:
+    run_dir = Path(config.out)
     prepare_runtime(device)
     torch.manual_seed(config.seed)
     if config.deterministic:
@@ -227,6 +191,10 @@ def train(
 
     model_cls = MODELS.get(config.method)
     dataset, sources, data = _build_data(config, model_cls.data_kind)
+    folders = [config.domain_a, config.domain_b, config.data, config.pairs]
+    manifests = find_manifests([f for f in folders if f], config.manifest)
+    if manifests:
+        data["manifests"] = manifests
     model = model_cls(
         config.model,
         device,
@@ -234,7 +202,22 @@ def train(
         channels_last=config.channels_last,
         seed=config.seed,
     )
-    step = _restore(model, run_dir) if resume else 0
+    faults, policy = (
+        FaultState(),
+        FaultPolicy(
+            config.nonfinite_patience, config.nonfinite_lr_factor, config.nonfinite_max_rollbacks
+        ),
+    )
+    step = 0
+    if resume:
+        if ctx.is_main:
+            remove_stale_temps(run_dir)
+        step, saved = restore_checkpoint(model, run_dir)
+        faults = FaultState.from_saved(saved)
+    if ctx.enabled:
+        broadcast_networks(model.networks.values())
+        if ctx.rank:  # rank 0 keeps the saved stream; others draw their own noise
+            torch.manual_seed(rank_seed(config.seed, step, ctx.rank))
     if config.compile:
         for net in model.networks.values():
             net.compile()
@@ -243,56 +226,99 @@ def train(
         if progress is not None:
             progress(StepReport(step, config.steps, {}, 0.0, message))
 
+    def rollback() -> int:
+        barrier(ctx)  # rank 0 has finished any checkpoint write
+        restored, _ = restore_checkpoint(model, run_dir)
+        if ctx.rank:
+            torch.manual_seed(rank_seed(config.seed, restored, ctx.rank))
+        report(f"resumed from the checkpoint of step {restored}")
+        return restored
+
     for source in sources:
         for path, problem in source.skipped:
             report(f"skipping {path}: {problem}")
-    samples = _fixed_samples(dataset)
-    logger = RunLogger(run_dir)
+    samples = _fixed_samples(dataset) if ctx.is_main else None
+    logger = RunLogger(run_dir, enabled=ctx.is_main)
     if not resume:
-        save_checkpoint(run_dir, model, config, 0, data)
-    loader = make_loader(
-        dataset,
-        start_step=step,
-        num_steps=config.steps,
-        batch_size=config.batch_size * model.batches_per_step,
-        device_type=device.type,
-        num_workers=config.num_workers,
-    )
+        _checkpoint(run_dir, model, config, 0, data, faults, ctx)
+    guard = StepGuard(ctx)
+    rank_batch = per_rank_batch(config.batch_size, ctx) * model.batches_per_step
     model.train(True)
     started, start_step = time.perf_counter(), step
+    run_started = started
     try:
         with _StopRequest() as stop:
-            for batch in loader:
-                factor = lr_factor(step, config.steps, config.model.decay_fraction)
-                for name, base_lr in model.learning_rates().items():
-                    for group in model.optimizers[name].param_groups:
-                        group["lr"] = base_lr * factor
-                losses = model.train_step(batch)
-                step += 1
-                _check_finite(losses, step, run_dir)
-                logger.accumulate(losses)
-                images = (step - start_step) * config.batch_size * model.batches_per_step
-                speed = images / (time.perf_counter() - started)
-                extra = {}
-                if config.eval_every and evaluator is not None and step % config.eval_every == 0:
-                    extra = _evaluate(model, evaluator)
-                if step % config.log_every == 0 or extra:
-                    logger.flush(
-                        step, {**extra, "perf/images_per_s": speed, "lr": config.model.lr * factor}
+            while step < config.steps and not stop.requested:
+                loader = make_loader(
+                    dataset,
+                    start_step=step,
+                    num_steps=config.steps,
+                    batch_size=rank_batch,
+                    device_type=device.type,
+                    rank=ctx.rank,
+                    world_size=ctx.world_size,
+                    num_workers=config.num_workers,
+                )
+                for batch in loader:
+                    factor = lr_factor(step, config.steps, config.model.decay_fraction)
+                    for name, base_lr in model.learning_rates().items():
+                        for group in model.optimizers[name].param_groups:
+                            group["lr"] = base_lr * factor * faults.lr_scale
+                    guard.watch(model.optimizers)
+                    losses = model.train_step(batch)
+                    step += 1
+                    elapsed = time.perf_counter() - started
+                    if (
+                        config.time_limit_s
+                        and time.perf_counter() - run_started > config.time_limit_s
+                    ):
+                        stop.requested = True
+                    losses, skipped, stop.requested = _sync_step(
+                        losses, guard.take_skipped(), stop.requested, device, ctx
                     )
-                if step % config.sample_every == 0 or step == config.steps:
-                    logger.images(step, model.sample(samples))
-                if progress is not None:
-                    progress(StepReport(step, config.steps, losses, speed))
-                last = step == config.steps
-                elapsed = time.perf_counter() - started
-                if config.time_limit_s and elapsed > config.time_limit_s:
-                    stop.requested = True
-                if step % config.checkpoint_every == 0 or stop.requested or last:
-                    save_checkpoint(run_dir, model, config, step, data)
-                if stop.requested:
-                    report(f"stopped at step {step}; checkpoint written, continue with --resume")
-                    break
+                    verdict, message = judge_step(step, losses, skipped, faults, policy, run_dir)
+                    if message:
+                        report(message)
+                        logger.event(step, f"nonfinite_{verdict}", message)
+                    if verdict == "rollback":
+                        step = rollback()
+                        started, start_step = time.perf_counter(), step  # images/s from here
+                        break
+                    if verdict == "ok":
+                        logger.accumulate(losses)
+                    images = (step - start_step) * config.batch_size * model.batches_per_step
+                    speed = images / max(elapsed, 1e-9)
+                    extra = {}
+                    if (
+                        ctx.is_main
+                        and config.eval_every
+                        and evaluator is not None
+                        and step % config.eval_every == 0
+                    ):
+                        extra = _evaluate(model, evaluator)
+                    if step % config.log_every == 0 or extra:
+                        lr = config.model.lr * factor * faults.lr_scale
+                        logger.flush(step, {**extra, "perf/images_per_s": speed, "lr": lr})
+                    if ctx.is_main and (step % config.sample_every == 0 or step == config.steps):
+                        logger.images(step, model.sample(samples))
+                    if progress is not None:
+                        progress(StepReport(step, config.steps, losses, speed))
+                    last = step == config.steps
+                    if step % config.checkpoint_every == 0 or stop.requested or last:
+                        try:
+                            _checkpoint(run_dir, model, config, step, data, faults, ctx)
+                        except NonFiniteWeightsError as err:
+                            detail = start_rollback(step, "weights", faults, policy, run_dir)
+                            report(f"{err}; {detail}")
+                            logger.event(step, "nonfinite_rollback", f"{err}; {detail}")
+                            step = rollback()
+                            started, start_step = time.perf_counter(), step
+                            break
+                    if stop.requested:
+                        report(
+                            f"stopped at step {step}; checkpoint written, continue with --resume"
+                        )
+                        break
     finally:
         logger.close()
     skipped = sum(len(s.skipped) for s in sources)
@@ -301,14 +327,48 @@ def train(
     return run_dir
 
 
-def _check_finite(losses: dict[str, float], step: int, run_dir: Path) -> None:
-    """Stop before a diverged model overwrites the last good checkpoint."""
-    for key, value in losses.items():
-        if not math.isfinite(value):
-            raise StylebridgeError(
-                f"{key} became {value} at step {step}; training stopped and the last checkpoint "
-                f"in {run_dir} is intact (try a lower model.lr or precision=fp32)"
-            )
+def _sync_step(
+    losses: dict[str, float],
+    skipped: list[str],
+    stop: bool,
+    device: torch.device,
+    ctx: DistContext,
+) -> tuple[dict[str, float], list[str], bool]:
+    """One small all-reduce per step: mean losses for the log, and the same stop decision on
+    every rank (a rank that stops alone would leave the others waiting forever)."""
+    if not ctx.enabled:
+        return losses, skipped, stop
+    keys = sorted(losses)
+    values = [losses[k] for k in keys] + [float(stop), float(len(skipped))]
+    reduced = reduce_step_values(values, device, ctx)
+    mean = {k: v / ctx.world_size for k, v in zip(keys, reduced[: len(keys)], strict=True)}
+    return mean, skipped, reduced[-2] > 0
+
+
+def _checkpoint(
+    run_dir: Path,
+    model: TranslationModel,
+    config: TrainConfig,
+    step: int,
+    data: dict,
+    faults: FaultState,
+    ctx: DistContext,
+) -> None:
+    """Rank 0 writes; every rank learns whether it worked, so all stop or roll back together."""
+    error: StylebridgeError | None = None
+    if ctx.is_main:
+        try:
+            save_checkpoint(run_dir, model, config, step, data, faults.saved())
+        except StylebridgeError as err:
+            error = err
+    code = 0.0 if error is None else 2.0 if isinstance(error, NonFiniteWeightsError) else 1.0
+    code = reduce_step_values([code], model.device, ctx)[0]
+    if error is not None:
+        raise error
+    if code == 2.0:
+        raise NonFiniteWeightsError(f"{run_dir}: rank 0 found non-finite weights at step {step}")
+    if code:
+        raise StylebridgeError(f"{run_dir}: rank 0 could not write the step {step} checkpoint")
 
 
 def _evaluate(model: TranslationModel, evaluator: Evaluator) -> dict[str, float]:
