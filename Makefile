@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test lint bench browser
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -22,8 +22,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench scripts
 	$(VENV)/bin/lint-imports
 
-test: lint
-	$(VENV)/bin/pytest -q
+# Debian's chromium for the web UI's browser test (tests/test_web_e2e.py), installed when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || $(SUDO) apt-get install -y chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+test: lint browser
+	STYLEBRIDGE_REQUIRE_BROWSER=1 $(VENV)/bin/pytest -q
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/train_throughput.py

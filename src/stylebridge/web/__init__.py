@@ -1,0 +1,1 @@
+"""The Gradio web UI over ``stylebridge.api`` (needs the ``[web]`` extra)."""

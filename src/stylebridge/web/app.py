@@ -1,0 +1,204 @@
+"""``stylebridge web``: a Gradio Blocks app over the Python API; offline, analytics off.
+
+Requests are queued: ``concurrency`` of them compute at once and the rest wait their turn (up to
+``queue_size``), so several users never run the models in parallel on a small machine.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+
+import gradio as gr  # noqa: E402
+
+from ..errors import StylebridgeError  # noqa: E402
+from .handlers import NO_BLEND, Handlers, WebSettings, style_choices  # noqa: E402
+
+# system fonts only: the default theme would ask Google Fonts for its typeface
+THEME = gr.themes.Default(
+    font=["ui-sans-serif", "system-ui", "sans-serif"],
+    font_mono=["ui-monospace", "monospace"],
+)
+BLEND_NOTE = (
+    "**Blending** stylizes the photo with both styles and mixes the two finished pictures pixel "
+    "by pixel (0 = only the first style, 1 = only the second); it does not mix the networks. "
+    "**Strength** then blends the result with your photo."
+)
+
+
+def _friendly(fn):
+    """Show a StylebridgeError's one line to the user instead of a generic failure."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StylebridgeError as err:
+            raise gr.Error(str(err)) from None
+
+    return wrapper
+
+
+def _style_controls(prefix: str):
+    choices = style_choices()
+    style = gr.Radio(choices, value=choices[0], label="Style", elem_id=f"{prefix}-style")
+    run_dir = gr.Textbox(label="Run folder (when 'run folder' is chosen)", elem_id=f"{prefix}-run")
+    strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength", elem_id=f"{prefix}-strength")
+    return style, run_dir, strength
+
+
+def _stylize_tab(h: Handlers, limits: str) -> None:
+    with gr.Row():
+        photo = gr.Image(
+            type="filepath", sources=["upload"], label=f"Photo ({limits})", elem_id="photo"
+        )
+        result = gr.Image(
+            type="pil",
+            format="png",
+            buttons=["download", "fullscreen"],  # no share button: the app stays offline
+            label="Result",
+            interactive=False,
+            elem_id="result",
+        )
+    style, run_dir, strength = _style_controls("stylize")
+    with gr.Accordion("Blend two styles", open=False):
+        gr.Markdown(BLEND_NOTE)
+        blend_with = gr.Radio(
+            [NO_BLEND, *style_choices()[:-1]],
+            value=NO_BLEND,
+            label="Second style",
+            elem_id="blend-with",
+        )
+        blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
+    button = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
+    button.click(_friendly(h.stylize), [photo, style, run_dir, strength, blend_with, blend], result)
+    with gr.Accordion("Analysis: which cultures is this picture closest to?", open=False):
+        closest = gr.Markdown(elem_id="analysis")
+        gr.Button("Compare with the culture corpus").click(_friendly(h.closest), photo, closest)
+
+
+def _garment_tab(h: Handlers, limits: str) -> None:
+    gr.Markdown(
+        "Restyle only the garment: white in the mask is restyled, black is kept. "
+        "Auto-mask finds a frontal face and segments the clothes below it (GrabCut); "
+        "it needs a clearly visible face and can catch same-coloured background."
+    )
+    with gr.Row():
+        photo = gr.Image(
+            type="filepath", sources=["upload"], label=f"Photo ({limits})", elem_id="garment-photo"
+        )
+        mask = gr.Image(type="filepath", sources=["upload"], label="Garment mask (optional)")
+    auto = gr.Checkbox(label="Auto-mask (ignore the uploaded mask)", value=False)
+    style, run_dir, strength = _style_controls("garment")
+    button = gr.Button("Restyle garment", variant="primary", elem_id="garment-button")
+    with gr.Row():
+        result = gr.Image(
+            type="pil",
+            format="png",
+            buttons=["download", "fullscreen"],
+            label="Result",
+            interactive=False,
+        )
+        overlay = gr.Image(
+            type="pil",
+            format="png",
+            buttons=["download", "fullscreen"],
+            label="Mask used",
+            interactive=False,
+        )
+    button.click(
+        _friendly(h.garment), [photo, style, run_dir, mask, auto, strength], [result, overlay]
+    )
+
+
+def _pattern_tab(h: Handlers) -> None:
+    gr.Markdown(
+        "Learn a texture from one or a few motif images on the CPU (a small GAN with "
+        "circular padding, so every pattern tiles seamlessly), then generate new ones. "
+        f"Training takes minutes; at most {h.settings.max_pattern_steps} steps here."
+    )
+    motifs = gr.File(
+        file_count="multiple",
+        file_types=["image"],
+        type="filepath",
+        label="Motif images",
+        elem_id="motifs",
+    )
+    with gr.Row():
+        size = gr.Slider(64, 1024, value=256, step=16, label="Pattern side (px)")
+        seeds = gr.Slider(1, 8, value=2, step=1, label="Patterns")
+        most = max(50, h.settings.max_pattern_steps)
+        steps = gr.Slider(50, most, value=min(300, most), step=50, label="Training steps")
+    culture = gr.Dropdown(
+        [None, *h.cultures()],
+        value=None,
+        label="Recolour to a culture's palette (needs --cultures)",
+    )
+    button = gr.Button("Learn and generate", variant="primary")
+    gallery = gr.Gallery(
+        label="Patterns", format="png", columns=4, buttons=["download", "fullscreen"]
+    )
+    tiled = gr.Image(
+        type="pil",
+        format="png",
+        buttons=["download", "fullscreen"],
+        label="2x2 tiling of the first pattern",
+        interactive=False,
+    )
+    note = gr.Markdown()
+
+    def run(motif_files, side, count, n_steps, palette, progress=gr.Progress()):
+        return h.pattern(
+            motif_files, side, count, n_steps, palette, progress=lambda f, d: progress(f, desc=d)
+        )
+
+    button.click(_friendly(run), [motifs, size, seeds, steps, culture], [gallery, tiled, note])
+
+
+def build_app(settings: WebSettings | None = None) -> gr.Blocks:
+    """The Blocks app with its queue configured; call ``launch`` (or ``serve``) to start it."""
+    h = Handlers(settings)
+    s = h.settings
+    limits = f"up to {s.max_megapixels:g} MP and {s.max_file_mb} MB"
+    with gr.Blocks(title="stylebridge", analytics_enabled=False) as app:
+        gr.Markdown(
+            "# stylebridge\nCulture-inspired restyling, garments and textile patterns. "
+            f"Uploads: {limits}. Requests are queued and run "
+            f"{s.concurrency} at a time."
+        )
+        with gr.Tab("Stylize"):
+            _stylize_tab(h, limits)
+        with gr.Tab("Garment"):
+            _garment_tab(h, limits)
+        with gr.Tab("Pattern"):
+            _pattern_tab(h)
+    app.queue(default_concurrency_limit=s.concurrency, max_size=s.queue_size)
+    if s.cultures:
+        threading.Thread(target=h.warm_up, name="culture-means", daemon=True).start()
+    return app
+
+
+def serve(
+    settings: WebSettings | None = None,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    block: bool = True,
+) -> gr.Blocks:
+    """Start the server (no share link, no telemetry); ``block=False`` returns at once."""
+    settings = settings or WebSettings()
+    app = build_app(settings)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        share=False,
+        inbrowser=False,
+        prevent_thread_lock=not block,
+        max_file_size=f"{settings.max_file_mb}mb",
+        theme=THEME,
+        quiet=True,
+        footer_links=[],
+    )
+    return app

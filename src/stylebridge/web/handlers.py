@@ -1,0 +1,208 @@
+"""What the web UI's buttons do: plain functions over ``api``, testable without a browser.
+
+Every handler takes upload file paths (as Gradio hands them over) and returns PIL images or
+text. Bad input raises a ``StylebridgeError`` whose one-line message the app shows to the user.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from .. import api, zoo
+from ..errors import ConfigError, ImageError
+
+RUN_FOLDER = "run folder (path below)"
+NO_BLEND = "none"
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class WebSettings:
+    """Server-side limits and options for ``stylebridge web``."""
+
+    max_megapixels: float = 16.0  # uploads above this are refused with a message
+    max_file_mb: int = 20  # larger files are refused by the upload itself
+    work_side: int = 1024  # photos are stylized at most this long a side, then resized back
+    cultures: Path | None = None  # folder of culture folders for the analysis panel and palettes
+    concurrency: int = 1  # requests computed at once; the others wait in the queue
+    queue_size: int = 16  # waiting requests beyond this get "queue is full"
+    max_pattern_steps: int = 800
+
+    @property
+    def max_pixels(self) -> int:
+        return int(self.max_megapixels * 1e6)
+
+
+def style_choices() -> list[str]:
+    return [*zoo.styles(), RUN_FOLDER]
+
+
+class Handlers:
+    """The UI's actions; keeps loaded models and culture palettes between requests."""
+
+    def __init__(self, settings: WebSettings | None = None):
+        self.settings = settings or WebSettings()
+        self._lock = threading.Lock()
+        self._stylizers: dict[str, object] = {}
+        self._palettes: dict[str, object] = {}
+
+    # --- inputs -----------------------------------------------------------------------------
+    def photo(self, path: str | None, what: str = "photo") -> Image.Image:
+        """An upload as RGB after the size check; a missing upload is a clear message."""
+        if not path:
+            raise ConfigError(f"upload a {what} first")
+        check_upload_size(path, self.settings)
+        return api.read_image(path, max_pixels=self.settings.max_pixels)
+
+    def model(self, style: str, run_dir: str | None) -> Path:
+        if style == RUN_FOLDER:
+            if not run_dir or not run_dir.strip():
+                raise ConfigError("type the path of a trained run folder, or pick a bundled style")
+            return api.model_folder(run_dir.strip())
+        return api.model_folder(style)
+
+    def stylizer(self, folder: Path):
+        key = str(Path(folder).resolve())
+        with self._lock:
+            if key not in self._stylizers:
+                self._stylizers[key] = api.load(folder)
+            return self._stylizers[key]
+
+    # --- actions ----------------------------------------------------------------------------
+    def stylize(
+        self,
+        photo: str | None,
+        style: str,
+        run_dir: str | None = None,
+        strength: float = 1.0,
+        blend_with: str = NO_BLEND,
+        blend: float = 0.5,
+    ) -> Image.Image:
+        """Stylize; with ``blend_with``, stylize with both styles and mix the two results."""
+        image = self.photo(photo)
+        side = self.settings.work_side
+        first = self.stylizer(self.model(style, run_dir)).stylize(image, max_side=side)
+        if blend_with and blend_with != NO_BLEND:
+            second = self.stylizer(self.model(blend_with, run_dir)).stylize(image, max_side=side)
+            first = Image.blend(first, second, float(blend))
+        return Image.blend(image, first, float(strength))
+
+    def garment(
+        self,
+        photo: str | None,
+        style: str,
+        run_dir: str | None,
+        mask: str | None,
+        auto: bool,
+        strength: float = 1.0,
+    ) -> tuple[Image.Image, Image.Image]:
+        """Restyle the garment only; returns the result and the mask overlay."""
+        image = self.photo(photo)
+        if not auto and not mask:
+            raise ConfigError("upload a garment mask (white = garment) or tick auto-mask")
+        mask_path = None if auto else mask
+        if mask_path:
+            self.photo(mask_path, "mask")  # same size limit as photos
+        result = api.design_garment(
+            image,
+            self.model(style, run_dir),
+            mask=mask_path,
+            auto_mask=auto,
+            strength=strength,
+            max_side=self.settings.work_side,
+        )
+        return result.image, result.overlay
+
+    def cultures(self) -> list[str]:
+        root = self.settings.cultures
+        if not root or not Path(root).is_dir():
+            return []
+        return sorted(p.name for p in Path(root).iterdir() if p.is_dir())
+
+    def palette(self, culture: str):
+        if culture not in self.cultures():
+            raise ConfigError(f"unknown culture {culture!r}; choose one of {self.cultures()}")
+        with self._lock:
+            if culture not in self._palettes:
+                folder = Path(self.settings.cultures) / culture
+                self._palettes[culture] = api.design_palette([folder])
+            return self._palettes[culture]
+
+    def pattern(
+        self,
+        motifs: list[str] | None,
+        size: int = 256,
+        seeds: int = 2,
+        steps: int = 300,
+        culture: str | None = None,
+        progress: Progress | None = None,
+    ) -> tuple[list[Image.Image], Image.Image, str]:
+        """Train on the uploaded motifs, return the patterns, a 2x2 tiling and seam ratios."""
+        if not motifs:
+            raise ConfigError("upload one or more motif images first")
+        for path in motifs:
+            self.photo(path, "motif")
+        steps = int(min(max(1, steps), self.settings.max_pattern_steps))
+
+        def report(r) -> None:
+            if progress:
+                progress(r.step / r.steps, f"training step {r.step}/{r.steps}")
+
+        with tempfile.TemporaryDirectory(prefix="stylebridge-pattern-") as out:
+            result = api.design_pattern(
+                motifs,
+                out,
+                size=int(size),
+                seeds=list(range(int(seeds))),
+                steps=steps,
+                progress=report,
+            )
+            images = [im.copy() for im in result.images.values()]
+        if culture:
+            palette = self.palette(culture)
+            images = [api.design_recolor(im, palette)[0] for im in images]
+        first = images[0]
+        tiled = Image.new("RGB", (first.width * 2, first.height * 2))
+        for i in range(4):
+            tiled.paste(first, ((i % 2) * first.width, (i // 2) * first.height))
+        seams = ", ".join(f"seed {s}: {score.ratio:.2f}" for s, score in result.seams.items())
+        note = f"Seam ratio (1 = the wrap-around seam is as smooth as the interior): {seams}"
+        return images, tiled, note
+
+    def warm_up(self) -> None:
+        """Compute the culture means now (minutes on a busy CPU) so the first visitor need not."""
+        if self.cultures():
+            api.closest_cultures(Image.new("RGB", (64, 64), "grey"), self.settings.cultures)
+
+    def closest(self, photo: str | None) -> str:
+        """A Markdown table of culture distances, nearest first."""
+        if not self.cultures():
+            return (
+                "The analysis panel needs a corpus of culture folders: start the app with "
+                "`stylebridge web --cultures DIR`."
+            )
+        image = self.photo(photo)
+        ranked = api.closest_cultures(image, self.settings.cultures)
+        rows = "\n".join(f"| {i} | {name} | {d:.2f} |" for i, (name, d) in enumerate(ranked, 1))
+        return (
+            "| rank | culture | distance |\n|---|---|---|\n" + rows + "\n\nDistance: RMS of "
+            "z-scored differences over 29 colour, tone, composition, line and texture "
+            "descriptors to each culture's mean (lower = closer). A similarity, not a "
+            "classifier."
+        )
+
+
+def check_upload_size(path: str, settings: WebSettings) -> None:
+    """Refuse files over the byte limit (Gradio's own limit also applies before upload ends)."""
+    size = Path(path).stat().st_size
+    if size > settings.max_file_mb * 1_000_000:
+        raise ImageError(
+            Path(path).name,
+            f"{size / 1e6:.1f} MB is over the {settings.max_file_mb} MB upload limit",
+        )

@@ -1,0 +1,135 @@
+"""The web UI's handlers as plain functions: blending, limits, garments, analysis, the app."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stylebridge import api
+from stylebridge.errors import ConfigError, ImageError
+from stylebridge.web.handlers import NO_BLEND, RUN_FOLDER, Handlers, WebSettings
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    pixels[15:45, 20:60] = (30, 160, 60)
+    path = tmp_path_factory.mktemp("web") / "photo.png"
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def _px(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), np.int16)
+
+
+def test_stylize_keeps_size_and_blends_two_styles_pixelwise(photo):
+    h = Handlers(WebSettings(work_side=256))
+    oil = h.stylize(str(photo), "western_oil")
+    ink = h.stylize(str(photo), "chinese_ink")
+    assert oil.size == (80, 60)
+    assert np.abs(_px(oil) - _px(ink)).mean() > 3  # two different styles
+    half = h.stylize(str(photo), "western_oil", blend_with="chinese_ink", blend=0.5)
+    expected = (_px(oil) + _px(ink)) / 2
+    assert np.abs(_px(half) - expected).max() <= 1  # the mean of the two results
+    only_first = h.stylize(str(photo), "western_oil", blend_with=NO_BLEND, blend=0.9)
+    assert np.array_equal(_px(only_first), _px(oil))
+    untouched = h.stylize(str(photo), "western_oil", strength=0.0)
+    assert np.array_equal(_px(untouched), _px(Image.open(photo)))
+
+
+def test_run_folder_choice(photo):
+    h = Handlers()
+    folder = api.model_folder("ukiyoe")  # any model folder on disk works like a run folder
+    by_path = h.stylize(str(photo), RUN_FOLDER, run_dir=f" {folder} ")
+    assert np.array_equal(_px(by_path), _px(h.stylize(str(photo), "ukiyoe")))
+    with pytest.raises(ConfigError, match="path of a trained run folder"):
+        h.stylize(str(photo), RUN_FOLDER, run_dir="  ")
+
+
+def test_uploads_over_the_limits_and_missing_uploads_get_clear_messages(photo, tmp_path):
+    h = Handlers(WebSettings(max_megapixels=0.004))  # 4,000 px; the photo has 4,800
+    with pytest.raises(ImageError, match=r"photo.png: 80x60 px \(0.0 MP\) is over the 0.0 MP"):
+        h.stylize(str(photo), "ukiyoe")
+    with pytest.raises(ConfigError, match="upload a photo first"):
+        Handlers().stylize(None, "ukiyoe")
+    big = tmp_path / "big.png"
+    big.write_bytes(photo.read_bytes() + b"\0" * 1_100_000)
+    with pytest.raises(ImageError, match="big.png: 1.1 MB is over the 1 MB upload limit"):
+        Handlers(WebSettings(max_file_mb=1)).stylize(str(big), "ukiyoe")
+
+
+def test_garment_needs_a_mask_and_keeps_the_rest(photo, tmp_path):
+    h = Handlers()
+    with pytest.raises(ConfigError, match="upload a garment mask"):
+        h.garment(str(photo), "ukiyoe", None, None, False)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[15:45, 20:60] = 255
+    mask_path = tmp_path / "mask.png"
+    Image.fromarray(mask).save(mask_path)
+    result, overlay = h.garment(str(photo), "ukiyoe", None, str(mask_path), False)
+    change = np.abs(_px(result) - _px(Image.open(photo))).max(-1)
+    assert change[mask == 0].max() == 0 and change[mask > 0].mean() > 5
+    assert overlay.size == (80, 60)
+
+
+def test_closest_cultures_ranks_the_matching_folder_first(tmp_path):
+    from tests.conftest import make_domain
+
+    cultures = tmp_path / "cultures"
+    make_domain(cultures / "reds", "red", 6, size=48, seed=1)
+    make_domain(cultures / "blues", "blue", 6, size=48, seed=2)
+    probe = tmp_path / "probe.png"
+    make_domain(tmp_path / "probe", "red", 1, size=48, seed=9)
+    Image.open(next((tmp_path / "probe").iterdir())).save(probe)
+    ranked = api.closest_cultures(probe, cultures, per_culture=6)
+    assert [name for name, _ in ranked] == ["reds", "blues"]
+    table = Handlers(WebSettings(cultures=cultures)).closest(str(probe))
+    assert table.index("| 1 | reds |") < table.index("| 2 | blues |")
+    assert "--cultures" in Handlers().closest(str(probe))  # no corpus configured
+
+
+def test_app_builds_with_a_queue_and_analytics_off():
+    import os
+
+    from stylebridge.web.app import build_app
+
+    app = build_app(WebSettings(concurrency=2, queue_size=5))
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    assert app.analytics_enabled is False
+    assert app._queue.max_size == 5
+    assert app._queue.default_concurrency_limit == 2
+
+
+@pytest.fixture
+def one_thread():
+    """Small texture GAN: one thread avoids spin-waiting on a busy two-core machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_pattern_mode_returns_patterns_tiling_and_recolours(tmp_path, one_thread):
+    from tests.conftest import make_domain
+
+    make_domain(tmp_path / "cultures" / "blues", "blue", 3, size=48, seed=2)
+    motif = tmp_path / "motif.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(100, 255, (96, 96, 3), dtype=np.uint8)).save(motif)
+    h = Handlers(WebSettings(cultures=tmp_path / "cultures"))
+    seen = []
+    images, tiled, note = h.pattern(
+        [str(motif)], size=64, seeds=2, steps=1, progress=lambda f, d: seen.append(f)
+    )
+    assert [im.size for im in images] == [(64, 64), (64, 64)] and tiled.size == (128, 128)
+    assert note.startswith("Seam ratio") and "seed 1:" in note and seen == [1.0]
+    blue, _, _ = h.pattern([str(motif)], size=64, seeds=1, steps=1, culture="blues")
+    mean = np.asarray(blue[0], np.float64).reshape(-1, 3).mean(0)
+    assert mean[2] > mean[0] + 20  # recoloured into the blue folder's palette
+    with pytest.raises(ConfigError, match="upload one or more motif"):
+        h.pattern([], size=64)
