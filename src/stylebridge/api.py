@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,11 +24,15 @@ from .training import train as _train_loop
 from .training.checkpoint import STATE_NAME
 
 __all__ = [
+    "analyze",
+    "analyze_translation",
     "check_data",
     "demo",
     "evaluate",
     "export",
+    "generate",
     "load",
+    "make_pairs",
     "model_folder",
     "stylize",
     "train",
@@ -92,6 +97,26 @@ def check_data(folders: list[str | os.PathLike], progress=None) -> list[FolderRe
     return [check_folder(folder, progress=progress) for folder in folders]
 
 
+def anonymize(inputs: list[str | os.PathLike], out: str | os.PathLike, **options: Any):
+    """Blur or pixelate faces and strip metadata into ``out``; returns one record per file
+    (see ``stylebridge.data.privacy.anonymize``: method, min_face, progress)."""
+    from .data.privacy import anonymize as _anonymize
+
+    return _anonymize(inputs, out, **options)
+
+
+def write_manifest(folder: str | os.PathLike, out: str | os.PathLike | None = None, **options):
+    """Write a provenance CSV (file, sha256, size, width, height, source, licence) for every
+    image under ``folder``; options: source, licence, progress. Returns the build result."""
+    from .data.manifest import MANIFEST_NAME, build_manifest, manifest_bytes
+    from .models.files import atomic_write_bytes
+
+    out = Path(out) if out else Path(folder) / MANIFEST_NAME
+    result = build_manifest(folder, relative_to=out.parent, **options)
+    atomic_write_bytes(out, manifest_bytes(result.rows))
+    return result
+
+
 def _evaluator(config) -> Callable | None:
     if not config.eval_every:
         return None
@@ -99,7 +124,9 @@ def _evaluator(config) -> Callable | None:
         raise ConfigError("eval_every needs eval_real (a folder of real target-domain images)")
     from .metrics import training_evaluator
 
-    return training_evaluator(config.domain_a, config.eval_real, size=config.size)
+    # GANs ignore the source images (only their count matters); pix2pix translates its sketches
+    source = config.domain_a or config.data or (config.pairs and str(Path(config.pairs) / "a"))
+    return training_evaluator(source, config.eval_real, size=config.size)
 
 
 def training_config(
@@ -140,7 +167,9 @@ def train(
     """Train a translation model; returns the run folder.
 
     Args:
-        method: ``cyclegan``, ``cut`` or ``fastcut``.
+        method: ``cyclegan``, ``cut``, ``fastcut`` (``domain_a``, ``domain_b``), ``pix2pix``
+            (``pairs``) or a GAN: ``dcgan``, ``lsgan``, ``wgan``, ``wgan-gp``, ``sngan``,
+            ``stylegan2`` (``data``).
         config_file: a YAML file of options (see ``TrainConfig`` and the method's config).
         overrides: ``["steps=500", "model.lambda_a=5"]`` applied last.
         resume: continue the run in ``out`` at its saved step with its saved settings;
@@ -161,6 +190,47 @@ def evaluate(*args, **kwargs) -> dict[str, Any]:
     return _evaluate(*args, **kwargs)
 
 
+def analyze(inputs: list[str | os.PathLike], out: str | os.PathLike, **options: Any):
+    """Compare image corpora by culture; writes ``out``/index.html, stats.json,
+    features.parquet and PNG plots and returns an ``analysis.CorpusReport``.
+
+    Args:
+        inputs: one folder per culture (named by the folder), or CSV manifests (file,label).
+        options: ``cache``, ``use_cache``, ``workers``, ``permutations``,
+            ``classifier_permutations``, ``maps`` (pca, umap), ``seed``, ``progress``, ``log``
+            (see ``analysis.analyze_corpus``).
+    """
+    from .analysis import analyze_corpus
+
+    return analyze_corpus(inputs, out, **options)
+
+
+def analyze_translation(
+    model: str | os.PathLike,
+    source: str | os.PathLike,
+    target: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    direction: str = "a2b",
+    max_side: int | None = None,
+    device: str = "auto",
+    **options: Any,
+):
+    """Stylize ``source`` images with a run folder or bundled style and measure how far they
+    moved toward ``target`` (per descriptor), the edges kept, and a classifier's verdict.
+
+    Returns an ``analysis.TranslationReport``; ``options``: ``max_images``, ``cache``,
+    ``workers``, ``seed``, ``progress``, ``log``.
+    """
+    from .analysis import analyze_translation as _analyze_translation
+
+    stylizer = load(model_folder(model), device=device)
+    stylize_options = {"direction": direction, "max_side": max_side}
+    return _analyze_translation(
+        stylizer, source, target, out, stylize_options=stylize_options, **options
+    )
+
+
 @dataclass
 class DemoResult:
     sheet: Path
@@ -175,6 +245,7 @@ def demo(
     domain_a: str | os.PathLike | None = None,
     domain_b: str | os.PathLike | None = None,
     log: Callable[[str], None] = print,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
     """Stylize the sample photos shipped with scikit-image/scikit-learn with every bundled style.
 
@@ -205,11 +276,12 @@ def demo(
         )
         models = {"demo": run_dir}
     photos = sample_photos()
+    stylizers = {style: load(path) for style, path in models.items()}  # load each once
     rows_images, rows_files, outputs = [], [], []
-    for photo_name, photo in photos.items():
+    for done, (photo_name, photo) in enumerate(photos.items(), 1):
         images, files = [photo], [save_image(photo, out / "inputs" / f"{photo_name}.png")]
-        for style, path in models.items():
-            result = load(path).stylize(photo, max_side=512)
+        for style, stylizer in stylizers.items():
+            result = stylizer.stylize(photo, max_side=512)
             saved = save_image(result, out / style / f"{photo_name}.png")
             images.append(result)
             files.append(saved)
@@ -217,6 +289,8 @@ def demo(
         rows_images.append((photo_name, images))
         rows_files.append((photo_name, files))
         log(f"stylized {photo_name} with {len(models)} style(s)")
+        if progress:
+            progress(done, len(photos))
     columns = ["input", *models]
     sheet = save_sheet(contact_sheet(rows_images, columns), out / "contact_sheet.png")
     page = html_page(
@@ -228,3 +302,286 @@ def demo(
         "each bundled culture style.",
     )
     return DemoResult(sheet, page, outputs)
+
+
+# --- GAN family and paired data (docs/gans.md) -------------------------------------------------
+def generate(
+    run_dir: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    num: int = 64,
+    seed: int = 0,
+    truncation: float = 1.0,
+    grid: bool = True,
+    interpolation_frames: int = 0,
+    style_mixing: bool = False,
+    device: str = "auto",
+    progress: Callable[[int, int], None] | None = None,
+):
+    """Write ``num`` images of a GAN run (dcgan ... stylegan2) into ``out``.
+
+    Args:
+        seed: latent seed; image ``i`` of a seed is the same whatever ``num``.
+        truncation: 1 samples the full prior; lower values pull latents (StyleGAN2: styles)
+            towards the mean, trading variety for typical-looking images.
+        grid: also write ``grid.png``.
+        interpolation_frames: frames of a looping latent walk, ``interpolation.gif``; 0 = none.
+        style_mixing: also write ``style_mixing.png`` (stylegan2 runs).
+
+    Returns a ``GenerateResult`` (``files``, ``grid``, ``extras``).
+    """
+    from .inference.generate import generate_files
+
+    return generate_files(
+        run_dir,
+        out,
+        count=num,
+        seed=seed,
+        truncation=truncation,
+        grid=grid,
+        interpolation_frames=interpolation_frames,
+        style_mixing=style_mixing,
+        device=device,
+        progress=progress,
+    )
+
+
+def make_pairs(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    line_style: str = "xdog",
+    size: int = 286,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """Build a pix2pix pairs folder: ``out/a`` line drawings derived from the paintings in
+    ``source``, ``out/b`` the paintings (shorter side ``size``). Line styles: xdog, canny,
+    pencil (``data.pairs.LINE_STYLES``). Returns a ``PairsReport`` with skipped files."""
+    from .data.pairs import build_pairs
+
+    return build_pairs(source, out, style=line_style, size=size, progress=progress)
+
+
+# --- Design: garments, variants, patterns, palettes (docs/design.md) ---------------------------
+def design_garment(
+    photo,
+    style: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    mask=None,
+    auto_mask: bool = False,
+    strength: float = 1.0,
+    feather: float | None = None,
+    max_side: int | None = None,
+):
+    """Restyle only the garment of ``photo`` with a bundled style or a run folder.
+
+    Args:
+        mask: a mask file (white = garment) or an (H, W) float array; or pass ``auto_mask``.
+        auto_mask: find the garment offline (face detection + GrabCut; see docs/design.md).
+        feather: edge ramp inside the mask in px (default 1.5% of the shorter side).
+        out: a folder for ``<photo>_<style>.png``, ``_mask.png`` and ``_mask_overlay.png``.
+    Returns a ``design.GarmentResult``; pixels outside the mask are unchanged.
+    """
+    from . import design
+
+    folder = model_folder(style)
+    result = design.restyle_garment(
+        load(folder),
+        photo,
+        mask=mask,
+        auto=auto_mask,
+        strength=strength,
+        feather_px=feather,
+        max_side=max_side,
+    )
+    if out is not None:
+        stem = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+        design.save_garment(result, out, stem, Path(folder).name)
+    return result
+
+
+def design_variants(
+    photo,
+    styles: list[str],
+    out: str | os.PathLike | None = None,
+    *,
+    mask=None,
+    auto_mask: bool = False,
+    strength: float = 1.0,
+    max_side: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """One labelled contact sheet of ``photo`` (or only its garment) in several styles.
+
+    Returns ``(sheet, images)``; with ``out``, writes ``variants.png`` and one file per style.
+    """
+    from . import design
+    from .imageio import as_loaded
+
+    if not styles:
+        raise ConfigError("give at least one style for the variants")
+    loaded = as_loaded(photo)
+    folders = {Path(model_folder(s)).name: model_folder(s) for s in styles}
+    stylizers = {name: load(folder) for name, folder in folders.items()}
+    first, weights = loaded.rgb, None
+    if mask is not None or auto_mask:
+        raw = design.garment_mask(loaded, mask, auto_mask)
+        weights = design.feather(raw, design.default_feather(loaded.size))
+        first = design.overlay(loaded, raw)
+    images = design.variants(
+        stylizers, loaded, weights, strength=strength, max_side=max_side, progress=progress
+    )
+    label = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+    columns = ["input (mask)" if weights is not None else "input", *[n for n, _ in images]]
+    sheet = contact_sheet([(label, [first, *[im for _, im in images]])], columns)
+    if out is not None:
+        save_sheet(sheet, Path(out) / "variants.png")
+        for name, image in images:
+            save_image(image, Path(out) / f"{label}_{name}.png")
+    return sheet, images
+
+
+def design_pattern(
+    motifs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] = 1024,
+    seeds: list[int] | None = None,
+    tileable: bool = True,
+    steps: int | None = None,
+    time_limit_s: float = 0.0,
+    seed: int = 0,
+    model: str | os.PathLike | None = None,
+    progress: Callable | None = None,
+    on_skip: Callable[[str], None] | None = None,
+):
+    """Learn a texture from motif image(s) and write new patterns of any size, several seeds.
+
+    Args:
+        motifs: files or folders of motif images (ignored when ``model`` is given).
+        size: side (or (width, height)) of each pattern; tileable sides are multiples of 16.
+        seeds: one pattern per seed (default 0-3); each also gets a 2x2 tiling preview.
+        steps / time_limit_s: training length (default ``TextureConfig.steps``) and an optional
+            cap in seconds; ``model``: a saved ``texture_model`` folder to reuse, no training.
+    Returns a ``design.PatternSet`` (images, seam scores, files, model folder).
+    """
+    from . import design
+
+    seeds = list(seeds) if seeds else [0, 1, 2, 3]
+    if model is not None:
+        patterns = design.generate_set(design.load_texture_model(model), size, seeds, tileable)
+        return design.save_set(patterns, out)
+    config = design.TextureConfig(seed=seed, time_limit_s=time_limit_s, circular=tileable)
+    if steps is not None:
+        config.steps = steps
+    images = design.load_motifs(motifs, on_skip=on_skip, min_side=config.crop)
+    names = [str(m) for m in motifs]
+    return design.learn_patterns(
+        images,
+        out,
+        size=size,
+        seeds=seeds,
+        tileable=tileable,
+        config=config,
+        progress=progress,
+        motif_names=names,
+    )
+
+
+def design_palette(sources: list, colors: int = 6, on_skip: Callable[[str], None] | None = None):
+    """The ``colors`` dominant colours (k-means in CIELAB) of images, files or folders."""
+    from . import design
+
+    return design.palette_of(sources, k=colors, on_skip=on_skip)
+
+
+def design_recolor(
+    image,
+    palette_from: list,
+    out: str | os.PathLike | None = None,
+    *,
+    colors: int = 6,
+    amount: float = 1.0,
+    on_skip: Callable[[str], None] | None = None,
+):
+    """Recolour a pattern into the palette of ``palette_from`` (e.g. a culture folder).
+
+    ``palette_from`` is a list of images, files or folders, or a ``Palette`` from
+    ``design_palette`` (reuse one palette for many patterns).
+
+    Returns ``(image, palette)``; with ``out`` (a file), also writes ``<out stem>_palette.png``.
+    """
+    from . import design
+
+    is_palette = isinstance(palette_from, design.Palette)
+    palette = palette_from if is_palette else design_palette(palette_from, colors, on_skip)
+    result = design.recolor(image, palette, amount=amount)
+    if out is not None:
+        out = Path(out)
+        save_image(result, out)
+        save_image(palette.swatch(), out.with_name(f"{out.stem}_palette.png"))
+    return result, palette
+
+
+@functools.lru_cache(maxsize=4)
+def _culture_centroids(cultures: str, per_culture: int):
+    """Per-culture mean descriptor vectors and the pooled within-culture spread (cached)."""
+    import numpy as np
+
+    from .analysis import DESCRIPTOR_NAMES, describe_image
+    from .data import list_images
+    from .imageio import load_image
+
+    means, spreads = {}, []
+    for folder in sorted(p for p in Path(cultures).iterdir() if p.is_dir()):
+        files = list_images(folder)
+        if not files:
+            continue
+        picked = [files[i] for i in np.linspace(0, len(files) - 1, per_culture).astype(int)]
+        rows = np.array(
+            [
+                [describe_image(np.asarray(load_image(f).rgb))[n] for n in DESCRIPTOR_NAMES]
+                for f in dict.fromkeys(picked)
+            ],
+            np.float64,
+        )
+        means[folder.name] = rows.mean(0)
+        spreads.append(rows.std(0))
+    if not means:
+        raise ConfigError(f"{cultures}: no culture folders with images")
+    return means, np.mean(spreads, 0) + 1e-6
+
+
+def closest_cultures(image, cultures: str | os.PathLike, *, per_culture: int = 20):
+    """Which culture folders an image is closest to: ``[(culture, distance), ...]``, nearest first.
+
+    A simple measure, not a classifier: the RMS over the analysis module's descriptors of the
+    z-scored difference between the image and each culture's mean (z-scored by the pooled
+    within-culture spread, from ``per_culture`` evenly spaced images per folder).
+    """
+    import numpy as np
+
+    from .analysis import DESCRIPTOR_NAMES, describe_image
+    from .imageio import as_loaded
+
+    means, spread = _culture_centroids(str(Path(cultures).resolve()), per_culture)
+    values = describe_image(np.asarray(as_loaded(image).rgb))
+    x = np.array([values[n] for n in DESCRIPTOR_NAMES], np.float64)
+    distances = {c: float(np.sqrt(np.mean(((x - m) / spread) ** 2))) for c, m in means.items()}
+    return sorted(distances.items(), key=lambda item: item[1])
+
+
+def read_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Image.Image:
+    """An uploaded image file as RGB, refused with one line when over ``max_pixels``."""
+    from .errors import ImageError
+    from .imageio import load_image, probe_image
+
+    info = probe_image(path)
+    if max_pixels and info.width * info.height > max_pixels:
+        raise ImageError(
+            Path(path).name,
+            f"{info.width}x{info.height} px ({info.width * info.height / 1e6:.1f} MP) is over "
+            f"the {max_pixels / 1e6:.1f} MP limit for uploads; resize it first",
+        )
+    return load_image(path).rgb

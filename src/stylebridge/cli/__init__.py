@@ -18,9 +18,31 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from . import data_cmd, demo_cmd, evaluate_cmd, export_cmd, stylize_cmd, train_cmd
+    from . import (
+        analyze_cmd,
+        data_cmd,
+        demo_cmd,
+        design_cmd,
+        evaluate_cmd,
+        export_cmd,
+        generate_cmd,
+        stylize_cmd,
+        train_cmd,
+        web_cmd,
+    )
 
-    for module in (data_cmd, train_cmd, stylize_cmd, export_cmd, evaluate_cmd, demo_cmd):
+    for module in (
+        data_cmd,
+        train_cmd,
+        stylize_cmd,
+        generate_cmd,
+        export_cmd,
+        evaluate_cmd,
+        analyze_cmd,
+        design_cmd,
+        web_cmd,
+        demo_cmd,
+    ):
         module.register(app)
 
 

@@ -11,7 +11,15 @@ from .. import api
 from ..training import config_to_dict
 from .progress import progress_bar, say
 
-SHOWN_LOSSES = ("loss/g/adv", "loss/g/adv_ab", "loss/g/cycle_ab", "loss/g/nce", "loss/d/b")
+SHOWN_LOSSES = (
+    "loss/g/adv",
+    "loss/g/adv_ab",
+    "loss/g/cycle_ab",
+    "loss/g/nce",
+    "loss/g/l1",
+    "loss/d/b",
+    "loss/d/adv",
+)
 
 
 def _info(losses: dict[str, float], images_per_s: float) -> str:
@@ -21,17 +29,29 @@ def _info(losses: dict[str, float], images_per_s: float) -> str:
 
 
 def train(
-    method: str = typer.Argument(None, help="cyclegan | cut | fastcut (omit with --resume)."),
+    method: str = typer.Argument(
+        None,
+        help="cyclegan | cut | fastcut | pix2pix | dcgan | lsgan | wgan | wgan-gp | sngan | "
+        "stylegan2 (omit with --resume).",
+    ),
     overrides: list[str] = typer.Argument(None, help="key=value options, e.g. model.lambda_a=5"),
     domain_a: Path = typer.Option(None, "--domain-a", help="Folder of source-domain images."),
     domain_b: Path = typer.Option(None, "--domain-b", help="Folder of target-domain images."),
+    data: Path = typer.Option(None, "--data", help="Folder of images (dcgan ... stylegan2)."),
+    pairs: Path = typer.Option(
+        None, "--pairs", help="Pairs folder from 'stylebridge data pairs' (pix2pix)."
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="Run folder to create (or resume)."),
-    size: int = typer.Option(None, min=16, help="Training crop size in px [default: 256]."),
-    steps: int = typer.Option(None, min=1, help="Training steps [default: 20000]."),
-    batch_size: int = typer.Option(None, min=1, help="Images per step [default: 1]."),
-    seed: int = typer.Option(None, help="Seed for every random choice [default: 0]."),
-    device: str = typer.Option(None, help="auto | cpu | cuda | cuda:N | mps [default: auto]."),
-    precision: str = typer.Option(None, help="auto | fp32 | bf16 [default: auto]."),
+    size: int = typer.Option(
+        None, min=16, help="Training crop size in px (default 256); GANs: a power of two."
+    ),
+    steps: int = typer.Option(None, min=1, help="Training steps (default 20000)."),
+    batch_size: int = typer.Option(
+        None, min=1, help="Images per step (default 1; 32 for the GANs)."
+    ),
+    seed: int = typer.Option(None, help="Seed for every random choice (default 0)."),
+    device: str = typer.Option(None, help="auto | cpu | cuda | cuda:N | mps (default auto)."),
+    precision: str = typer.Option(None, help="auto | fp32 | bf16 (default auto)."),
     config: Path = typer.Option(None, "--config", "-c", help="YAML file of options."),
     resume: bool = typer.Option(False, help="Continue the run in --out where it stopped."),
     sample_every: int = typer.Option(None, min=1, help="Steps between sample grids."),
@@ -41,10 +61,14 @@ def train(
     eval_real: Path = typer.Option(None, help="Real target images for --eval-every."),
     dry_run: bool = typer.Option(False, help="Print the resolved configuration and stop."),
 ) -> None:
-    """Train an unpaired translation model between two image folders.
+    """Train a translation model (two folders), pix2pix (a pairs folder) or a GAN (one folder).
 
     Example: stylebridge train cyclegan --domain-a photos/ --domain-b ukiyoe/ --size 128
     --steps 2000 --out runs/photo2ukiyoe model.lambda_identity=0
+
+    Example: stylebridge train stylegan2 --data ukiyoe/ --size 64 --steps 5000 --out runs/sg2
+
+    Example: stylebridge train pix2pix --pairs ink_pairs/ --size 128 --steps 3000 --out runs/p2p
 
     Losses go to TensorBoard (tensorboard --logdir RUN/tb), sample grids to RUN/samples, and a
     checkpoint is written every --checkpoint-every steps and on Ctrl-C or SIGTERM.
@@ -56,6 +80,8 @@ def train(
     options = dict(
         domain_a=domain_a,
         domain_b=domain_b,
+        data=data,
+        pairs=pairs,
         out=out,
         size=size,
         steps=steps,
@@ -71,7 +97,7 @@ def train(
     )
     options = {k: str(v) if isinstance(v, Path) else v for k, v in options.items()}
     if not resume and not method:
-        raise typer.BadParameter("give a method (cyclegan, cut, fastcut) or --resume")
+        raise typer.BadParameter("give a method (e.g. cyclegan, pix2pix, stylegan2) or --resume")
     resolved = api.training_config(
         method, config_file=config, overrides=overrides, resume=resume, **options
     )

@@ -174,4 +174,7 @@ def make_loader(
         persistent_workers=num_workers > 0,
         prefetch_factor=4 if num_workers > 0 else None,
         drop_last=True,
+        # its own generator: starting an iterator then draws nothing from the global RNG, which
+        # the GANs' latents and noise use, so a resumed run draws what a straight run draws
+        generator=torch.Generator(),
     )

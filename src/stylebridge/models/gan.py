@@ -34,6 +34,7 @@ from ..nn.diffaugment import diff_augment, parse_policy
 from .base import MODELS, TranslationModel
 
 ARCHITECTURES = ("dcgan", "stylegan2")
+GAN_METHODS = ("dcgan", "lsgan", "wgan", "wgan-gp", "sngan", "stylegan2")  # registered below
 SAMPLE_GRID = 8  # the sample grid is SAMPLE_GRID x SAMPLE_GRID fixed latents
 
 

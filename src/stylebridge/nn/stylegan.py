@@ -181,19 +181,32 @@ class StyleGAN2Generator(nn.Module):
             w = self.mapping.w_avg.to(w.dtype).lerp(w, truncation)
         return w[:, None].expand(-1, self.num_ws, -1)
 
-    def synthesis(self, ws: torch.Tensor) -> torch.Tensor:
+    def synthesis(self, ws: torch.Tensor, noise_seed: int | None = None) -> torch.Tensor:
+        """Styles -> images. ``noise_seed`` fixes the noise inputs and shares them across the
+        batch, so a latent gives the same image in any batch and latent walks do not flicker;
+        None draws fresh noise per sample (training)."""
+        gen = None if noise_seed is None else torch.Generator().manual_seed(noise_seed)
+
+        def noise(res: int) -> torch.Tensor | None:
+            if gen is None:
+                return None
+            return torch.randn(1, 1, res, res, generator=gen).to(ws.device, ws.dtype)
+
         x = self.const.expand(ws.shape[0], -1, -1, -1)
-        x = self.layers[0](x, ws[:, 0])
+        x = self.layers[0](x, ws[:, 0], noise(4))
         rgb = self.to_rgb[0](x, ws[:, 1])
         for i, torgb in enumerate(self.to_rgb[1:]):
-            x = self.layers[2 * i + 1](x, ws[:, 2 * i + 1])
-            x = self.layers[2 * i + 2](x, ws[:, 2 * i + 2])
+            res = 2 ** (i + 3)
+            x = self.layers[2 * i + 1](x, ws[:, 2 * i + 1], noise(res))
+            x = self.layers[2 * i + 2](x, ws[:, 2 * i + 2], noise(res))
             rgb = F.interpolate(rgb, scale_factor=2, mode="bilinear", align_corners=False)
             rgb = rgb + torgb(x, ws[:, 2 * i + 3])
         return rgb
 
-    def forward(self, z: torch.Tensor, truncation: float = 1.0) -> torch.Tensor:
-        return self.synthesis(self.ws(z, truncation))
+    def forward(
+        self, z: torch.Tensor, truncation: float = 1.0, noise_seed: int | None = None
+    ) -> torch.Tensor:
+        return self.synthesis(self.ws(z, truncation), noise_seed)
 
 
 def mix_styles(ws_a: torch.Tensor, ws_b: torch.Tensor, crossover: torch.Tensor) -> torch.Tensor:
