@@ -40,7 +40,14 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _build(kind: str, method: str, size: int, upsample: str, precision: str = "auto"):
+def _build(
+    kind: str,
+    method: str,
+    size: int,
+    upsample: str,
+    precision: str = "auto",
+    compile_: bool = False,
+):
     """One training step of ``kind`` (stylebridge | paper) as a zero-argument callable."""
     import torch
 
@@ -50,6 +57,8 @@ def _build(kind: str, method: str, size: int, upsample: str, precision: str = "a
 
     torch.manual_seed(0)
     device = pick_device("auto")
+    if device.type == "cuda":  # autotuned convolutions for every runner, as our loop uses
+        torch.backends.cudnn.benchmark = True
     n_blocks = 9 if size >= 256 else 6
     batch = {
         "real_a": torch.rand(1, 3, size, size) * 2 - 1,
@@ -61,6 +70,9 @@ def _build(kind: str, method: str, size: int, upsample: str, precision: str = "a
         config = cls.config_cls(n_blocks=n_blocks, upsample=upsample)
         amp = choose_precision(precision, device)
         model = cls(config, device, channels_last=True, amp_dtype=amp)
+        if compile_:  # what compile=true does in the loop
+            for net in model.networks.values():
+                net.compile()
         return lambda: model.train_step(batch), device
     from paper_schedule import PaperCUT, PaperCycleGAN
 
@@ -98,7 +110,7 @@ def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample:
     }
 
 
-def interleaved(method: str, size: int, steps: int, warmup: int) -> dict:
+def interleaved(method: str, size: int, steps: int, warmup: int, compile_: bool = False) -> dict:
     """Speed only: the runners take turns step by step in one process, so a machine shared with
     other jobs slows them alike and the ratios stay meaningful."""
     runners = {
@@ -107,6 +119,10 @@ def interleaved(method: str, size: int, steps: int, warmup: int) -> dict:
         "stylebridge-resize": _build("stylebridge", method, size, "resize"),
         "paper-schedule": _build("paper", method, size, "transpose"),
     }
+    if compile_:  # torch.compile's first steps compile; the warm-up below absorbs them
+        runners["stylebridge-compiled"] = _build(
+            "stylebridge", method, size, "transpose", compile_=True
+        )
     for run, _ in runners.values():
         for _ in range(warmup):
             run()
@@ -211,11 +227,17 @@ def main() -> None:
         help="Time the runners turn by turn in one process (use on a busy machine); memory "
         "still comes from one process per configuration.",
     )
+    ap.add_argument(
+        "--compile",
+        action="store_true",
+        help="With --interleaved: add stylebridge-compiled (torch.compile, as compile=true).",
+    )
     args = ap.parse_args()
     if args.worker:
         kind, method, size, steps, warmup, upsample = args.worker
-        if kind == "interleaved":
-            print(json.dumps(interleaved(method, int(size), int(steps), int(warmup))))
+        if kind in ("interleaved", "interleaved-compiled"):
+            compiled = kind == "interleaved-compiled"
+            print(json.dumps(interleaved(method, int(size), int(steps), int(warmup), compiled)))
         else:
             print(json.dumps(worker(kind, method, int(size), int(steps), int(warmup), upsample)))
         return
@@ -235,8 +257,11 @@ def main() -> None:
                 "paper-schedule": _spawn(["paper", *common, "transpose"]),
             }
             if args.interleaved:
-                medians = _spawn(["interleaved", *timed, "transpose"])
+                kind = "interleaved-compiled" if args.compile else "interleaved"
+                medians = _spawn([kind, *timed, "transpose"])
                 results["stylebridge-fp32"] = {"peak_mb": float("nan")}
+                if args.compile:
+                    results["stylebridge-compiled"] = {"peak_mb": float("nan")}
                 for runner, median in medians.items():
                     results[runner].update(s_per_iter=median, images_per_s=1 / median)
             if checkout and method == "cyclegan":

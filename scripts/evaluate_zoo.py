@@ -52,7 +52,8 @@ def card_markdown(name: str, card: dict) -> str:
         card["summary"],
         "",
         f"- architecture: {card['architecture']}",
-        f"- method: {card['method']}, {card['steps']} steps at {card['train_size']} px crops "
+        f"- method: {card['method']}, {card['steps']} steps of batch {card.get('batch_size', 1)} "
+        f"at {card['train_size']} px crops "
         f"(images resized to {card['load_size']} px on the shorter side)",
         f"- hardware: {card['hardware']}; wall time {card['wall_time_s'] / 60:.0f} min",
         f"- training data: {card['data']['photo_train']} photos, "

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -34,9 +36,49 @@ def split(folder: Path, work: Path) -> tuple[Path, list[str]]:
     return work, held
 
 
-def export(run: Path, style: str, card: dict) -> Path:
+def hardware() -> str:
+    """What the card says the model was trained on."""
+    if torch.cuda.is_available():
+        return f"1x {torch.cuda.get_device_name()} GPU"
+    threads = torch.get_num_threads()
+    return f"{platform.machine()} CPU, {threads} threads (2 cores, shared with other jobs)"
+
+
+def steps_for_budget(args, photos: Path, style_dir: Path, budget_s: float) -> int:
+    """Steps that fit ``budget_s`` seconds, from a short probe run on the same data and settings.
+
+    The learning-rate schedule decays over the planned steps, so a fixed wall-clock budget needs
+    the step count up front rather than a time limit that would cut the decay off.
+    """
+    probe = args.work / f"probe_{style_dir.name}"
+    marks: list[float] = []
+    started = time.perf_counter()
+    stylebridge.train(
+        args.method,
+        domain_a=str(photos),
+        domain_b=str(style_dir),
+        out=str(probe),
+        size=args.size,
+        load_size=args.load_size,
+        batch_size=args.batch_size,
+        steps=args.probe_steps,
+        sample_every=10**9,
+        checkpoint_every=10**9,
+        overrides=ARCH + args.set,
+        progress=lambda report: marks.append(time.perf_counter()),
+    )
+    skip = len(marks) // 3  # warm-up (cudnn autotune, loader start) is not the steady rate
+    rate = (len(marks) - 1 - skip) / (marks[-1] - marks[skip])
+    left = budget_s - (time.perf_counter() - started)
+    shutil.rmtree(probe, ignore_errors=True)
+    steps = max(args.probe_steps, int(rate * left * 0.9))
+    print(f"{style_dir.name}: {rate:.1f} steps/s in the probe -> {steps} steps", flush=True)
+    return steps
+
+
+def export(run: Path, style: str, card: dict, zoo: Path = ZOO) -> Path:
     """Copy the a2b generator as fp16 with a config.json that carries the model card."""
-    target = ZOO / style
+    target = zoo / style
     config = json.loads((run / "config.json").read_text())
     tensors, _ = read_tensors(run / config["directions"]["a2b"])
     atomic_save_tensors({k: v.half() for k, v in tensors.items()}, target / "g_ab.safetensors")
@@ -59,13 +101,26 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--size", type=int, default=128)
     ap.add_argument("--load-size", type=int, default=256)
+    ap.add_argument("--batch-size", type=int, default=1)
+    ap.add_argument(
+        "--time-budget",
+        type=float,
+        default=0.0,
+        help="Seconds per style (probe included); overrides --steps when set.",
+    )
+    ap.add_argument("--probe-steps", type=int, default=60)
+    ap.add_argument("--set", nargs="*", default=[], help="Extra key=value training overrides.")
     ap.add_argument("--work", type=Path, default=Path("runs/zoo"))
+    ap.add_argument("--zoo", type=Path, default=ZOO, help="Where the exported models go.")
     ap.add_argument("--export-only", action="store_true", help="Card and export, no training.")
     args = ap.parse_args()
     photos, held = split(args.cultures / "photo", args.work / "photo_train")
     for style in args.styles.split(","):
         run = args.work / f"photo2{style}"
         if not args.export_only:
+            steps = args.steps
+            if args.time_budget and not (run / "train_state.safetensors").exists():
+                steps = steps_for_budget(args, photos, args.cultures / style, args.time_budget)
             stylebridge.train(
                 args.method,
                 domain_a=str(photos),
@@ -73,10 +128,11 @@ def main() -> None:
                 out=str(run),
                 size=args.size,
                 load_size=args.load_size,
-                steps=args.steps,
+                batch_size=args.batch_size,
+                steps=steps,
                 sample_every=500,
                 checkpoint_every=250,
-                overrides=ARCH,
+                overrides=ARCH + args.set,
                 resume=(run / "train_state.safetensors").exists(),
             )
         saved = json.loads((run / "config.json").read_text())
@@ -90,8 +146,8 @@ def main() -> None:
             "steps": saved["step"],
             "train_size": args.size,
             "load_size": args.load_size,
-            "hardware": f"{platform.machine()} CPU, {torch.get_num_threads()} threads "
-            "(2 cores, shared with other jobs)",
+            "batch_size": saved["train"]["batch_size"],
+            "hardware": hardware(),
             "wall_time_s": round(wall),
             "data": {
                 "photo_train": len(list_images(photos)),
@@ -102,7 +158,7 @@ def main() -> None:
             },
             "recommended_max_side": args.load_size * 2,
         }
-        print(style, "->", export(run, style, card), f"{wall:.0f} s", flush=True)
+        print(style, "->", export(run, style, card, args.zoo), f"{wall:.0f} s", flush=True)
 
 
 if __name__ == "__main__":

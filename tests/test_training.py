@@ -184,3 +184,49 @@ def test_bad_files_skipped_with_summary(tmp_path, domains):
     assert "2 unreadable image(s) were skipped" in text
     assert (run / "samples" / "step_0000002.png").is_file()
     assert (run / "tb").is_dir() and (run / "config.yaml").is_file()
+
+
+def test_group_sigterm_with_loader_workers_stops_cleanly(tmp_path, domains):
+    """``timeout``, Ctrl-C and schedulers signal the whole process group, data-loader workers
+    included: the run must still finish its step and write a checkpoint, not die of a worker."""
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "run"
+    cmd = [
+        sys.executable,
+        "-m",
+        "stylebridge",
+        "train",
+        "cyclegan",
+        "--domain-a",
+        str(domains[0]),
+        "--domain-b",
+        str(domains[1]),
+        "--size",
+        "32",
+        "--steps",
+        "100000",
+        "--out",
+        str(out),
+        *TINY,
+        "num_workers=2",
+        "log_every=1",
+        "checkpoint_every=100000",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        log = out / "log.jsonl"
+        if log.is_file() and len(log.read_text().splitlines()) >= 3:
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()[1].decode()[-2000:]
+    os.killpg(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()[-2000:]
+    assert "DataLoader worker" not in err.decode()
+    assert load_training_state(out / STATE_NAME)["step"] >= 3

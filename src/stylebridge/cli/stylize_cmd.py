@@ -32,7 +32,8 @@ def stylize(
     max_side: int = typer.Option(None, min=16, help="Translate at most this long a side."),
     tile: int = typer.Option(512, min=0, help="Tile side for large images; 0 = never tile."),
     preserve_color: bool = typer.Option(
-        False, "--preserve-color/--no-preserve-color",
+        False,
+        "--preserve-color/--no-preserve-color",
         help="Keep the input's colours; take only the stylized luminance.",
     ),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
@@ -49,8 +50,13 @@ def stylize(
     stylizer = api.load(model, device=device, backend=backend)
     inputs = expand_inputs(inputs)
     total, failures, done = len(inputs), 0, 0
-    options = dict(direction=direction, strength=strength, max_side=max_side, tile=tile,
-                   preserve_color=preserve_color)
+    options = dict(
+        direction=direction,
+        strength=strength,
+        max_side=max_side,
+        tile=tile,
+        preserve_color=preserve_color,
+    )
     with progress_bar("stylizing", total) as update:
         for result in stylizer.stylize_files(inputs, out, **options):
             done += 1

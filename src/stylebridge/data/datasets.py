@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -150,6 +151,14 @@ class StepSampler(Sampler[int]):
         return max(0, math.ceil((self.stop - self.start - self.rank) / self.world_size))
 
 
+def _ignore_stop_signals(_worker_id: int) -> None:
+    """Ctrl-C, ``timeout`` and schedulers signal the whole process group; the workers leave the
+    stop to the main process, which finishes its step and writes a checkpoint (a worker dying
+    of the signal would abort that step instead). They still exit when the main process does."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def make_loader(
     dataset: Dataset,
     *,
@@ -174,6 +183,7 @@ def make_loader(
         persistent_workers=num_workers > 0,
         prefetch_factor=4 if num_workers > 0 else None,
         drop_last=True,
+        worker_init_fn=_ignore_stop_signals if num_workers > 0 else None,
         # its own generator: starting an iterator then draws nothing from the global RNG, which
         # the GANs' latents and noise use, so a resumed run draws what a straight run draws
         generator=torch.Generator(),

@@ -48,8 +48,15 @@ class Stylizer:
     once into the cache); its tiles use per-tile statistics (see ``inference.onnx``).
     """
 
-    def __init__(self, run_dir: str | os.PathLike, *, device: str = "auto",
-                 precision: str = "auto", channels_last: bool = True, backend: str = "torch"):
+    def __init__(
+        self,
+        run_dir: str | os.PathLike,
+        *,
+        device: str = "auto",
+        precision: str = "auto",
+        channels_last: bool = True,
+        backend: str = "torch",
+    ):
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         self.run_dir = Path(run_dir)
@@ -89,9 +96,18 @@ class Stylizer:
             net = net.to(memory_format=torch.channels_last)
         return TileRunner(net, self.device, net.multiple, self.amp_dtype, self.channels_last)
 
-    def stylize(self, image, *, direction: str = "a2b", strength: float = 1.0,
-                max_side: int | None = None, tile: int = 512, overlap: int = 64,
-                preserve_color: bool = False, progress: Progress | None = None) -> Image.Image:
+    def stylize(
+        self,
+        image,
+        *,
+        direction: str = "a2b",
+        strength: float = 1.0,
+        max_side: int | None = None,
+        tile: int = 512,
+        overlap: int = 64,
+        preserve_color: bool = False,
+        progress: Progress | None = None,
+    ) -> Image.Image:
         """Translate one image (path, PIL image or uint8 array) and return a PIL image.
 
         Args:
@@ -106,8 +122,10 @@ class Stylizer:
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         if direction not in self.directions:
-            raise ConfigError(f"direction {direction!r} not in this model "
-                              f"(available: {', '.join(self.directions)})")
+            raise ConfigError(
+                f"direction {direction!r} not in this model "
+                f"(available: {', '.join(self.directions)})"
+            )
         loaded = as_loaded(image)
         work = _resize_max_side(loaded.rgb, max_side)
         pixels = np.asarray(work)
@@ -123,9 +141,14 @@ class Stylizer:
             result.putalpha(loaded.alpha)
         return result
 
-    def stylize_files(self, inputs: Iterable[str | os.PathLike], out: str | os.PathLike, *,
-                      on_file: Callable[[StylizeResult], None] | None = None,
-                      **options) -> Iterator[StylizeResult]:
+    def stylize_files(
+        self,
+        inputs: Iterable[str | os.PathLike],
+        out: str | os.PathLike,
+        *,
+        on_file: Callable[[StylizeResult], None] | None = None,
+        **options,
+    ) -> Iterator[StylizeResult]:
         """Translate files and folders into ``out`` (a folder, or a file for a single input).
 
         A bad file yields a result with its one-line error and the batch goes on.

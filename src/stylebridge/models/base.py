@@ -129,6 +129,15 @@ class TranslationModel:
 
         return translate
 
+    @staticmethod
+    def read_losses(values: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Scalar tensors -> floats in one device-to-host copy: each ``.item()`` on a GPU waits
+        for every queued kernel, and a step with ten of them cannot overlap launch with work."""
+        if not values:
+            return {}
+        stacked = torch.stack([v.detach().float().reshape(()) for v in values.values()])
+        return dict(zip(values, stacked.tolist(), strict=True))
+
     # --- the contract -----------------------------------------------------------------------
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         raise NotImplementedError

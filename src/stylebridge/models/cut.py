@@ -82,7 +82,7 @@ class CUT(TranslationModel):
         if c.flip_equivariance and torch.rand(1, generator=self.rng).item() < 0.5:
             real_a, real_b = real_a.flip(-1), real_b.flip(-1)
         real = torch.cat([real_a, real_b]) if use_idt else real_a
-        losses: dict[str, float] = {}
+        losses: dict[str, torch.Tensor] = {}
         with self.autocast():
             fake, source_feats = self.g_ab(real, self.layers)
         fake_b = fake[:n]
@@ -108,23 +108,23 @@ class CUT(TranslationModel):
                 src_x = [f[:n] for f in source_feats]
                 out_x = [f[:n] for f in output_feats]
                 nce = self._nce(src_x, out_x, n) * c.lambda_nce
-                losses["loss/g/nce"] = nce.item()
+                losses["loss/g/nce"] = nce.detach()
                 if use_idt:
                     src_y = [f[n:] for f in source_feats]
                     out_y = [f[n:] for f in output_feats]
                     nce_y = self._nce(src_y, out_y, n) * c.lambda_nce
-                    losses["loss/g/nce_idt"] = nce_y.item()
+                    losses["loss/g/nce_idt"] = nce_y.detach()
                     nce = (nce + nce_y) * 0.5
                 total = total + nce
         total.backward()
         self.optimizers["g"].step()
         self.optimizers["f"].step()
-        losses["loss/g/adv"] = adv.item()
-        losses["loss/d/b"] = loss_d.item()
-        losses["diag/d_b_real"] = real_logits.float().mean().item()
-        losses["diag/d_b_fake"] = fake_logits.float().mean().item()
-        losses["diag/change_ab"] = (fake_b.detach().float() - real_a.float()).abs().mean().item()
-        return losses
+        losses["loss/g/adv"] = adv.detach()
+        losses["loss/d/b"] = loss_d.detach()
+        losses["diag/d_b_real"] = real_logits.detach().float().mean()
+        losses["diag/d_b_fake"] = fake_logits.detach().float().mean()
+        losses["diag/change_ab"] = (fake_b.detach().float() - real_a.float()).abs().mean()
+        return self.read_losses(losses)
 
     @torch.no_grad()
     def sample(self, batch):

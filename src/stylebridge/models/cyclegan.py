@@ -55,9 +55,9 @@ class CycleGAN(TranslationModel):
             with self.autocast():
                 idt = l1(g_back(real), real) * lambda_cycle * c.lambda_identity
             idt.backward()
-            losses[f"loss/g/idt_{suffix}"] = idt.item()
-        losses[f"loss/g/adv_{suffix}"] = adv.item()
-        losses[f"loss/g/cycle_{suffix}"] = cycle.item()
+            losses[f"loss/g/idt_{suffix}"] = idt.detach()
+        losses[f"loss/g/adv_{suffix}"] = adv.detach()
+        losses[f"loss/g/cycle_{suffix}"] = cycle.detach()
         return fake.detach()
 
     def _discriminator(self, d, real, fake, name, losses):
@@ -65,14 +65,14 @@ class CycleGAN(TranslationModel):
             real_logits, fake_logits = d(real), d(fake)
             loss = discriminator_adv_loss(self.config.gan_loss, real_logits, fake_logits)
         loss.backward()
-        losses[f"loss/d/{name}"] = loss.item()
-        losses[f"diag/d_{name}_real"] = real_logits.float().mean().item()
-        losses[f"diag/d_{name}_fake"] = fake_logits.float().mean().item()
+        losses[f"loss/d/{name}"] = loss.detach()
+        losses[f"diag/d_{name}_real"] = real_logits.detach().float().mean()
+        losses[f"diag/d_{name}_fake"] = fake_logits.detach().float().mean()
 
     def train_step(self, batch):
         batch = self.prepare(batch)
         real_a, real_b = batch["real_a"], batch["real_b"]
-        losses: dict[str, float] = {}
+        losses: dict[str, torch.Tensor] = {}
         discriminators = [self.d_a, self.d_b]
         self.requires_grad(discriminators, False)
         self.optimizers["g"].zero_grad(set_to_none=True)
@@ -89,8 +89,8 @@ class CycleGAN(TranslationModel):
         self._discriminator(self.d_b, real_b, self.pool_b.query(fake_b), "b", losses)
         self._discriminator(self.d_a, real_a, self.pool_a.query(fake_a), "a", losses)
         self.optimizers["d"].step()
-        losses["diag/change_ab"] = (fake_b.float() - real_a.float()).abs().mean().item()
-        return losses
+        losses["diag/change_ab"] = (fake_b.float() - real_a.float()).abs().mean()
+        return self.read_losses(losses)
 
     @torch.no_grad()
     def sample(self, batch):
