@@ -230,3 +230,21 @@ def test_group_sigterm_with_loader_workers_stops_cleanly(tmp_path, domains):
     assert proc.returncode == 0, err.decode()[-2000:]
     assert "DataLoader worker" not in err.decode()
     assert load_training_state(out / STATE_NAME)["step"] >= 3
+
+
+def test_compiled_run_trains_resumes_and_loads(tmp_path, domains):
+    """compile=true (torch.compile of every network) keeps the files of an eager run: the
+    weights load without compiled-module prefixes, and resume continues the step count."""
+    common = dict(
+        domain_a=str(domains[0]),
+        domain_b=str(domains[1]),
+        size=32,
+        sample_every=100,
+        checkpoint_every=100,
+        overrides=TINY + ["compile=true", "model.nce_layers=0,4,8,12,13"],
+    )
+    run = stylebridge.train("fastcut", out=str(tmp_path / "run"), steps=2, **common)
+    stylebridge.train(out=str(run), resume=True, steps=4)
+    assert load_training_state(run / STATE_NAME)["step"] == 4
+    out = stylebridge.load(run).stylize(np.full((32, 40, 3), 128, np.uint8))
+    assert out.size == (40, 32)
