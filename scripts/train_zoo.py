@@ -1,9 +1,12 @@
 """Train the bundled culture models and write them into src/stylebridge/zoo/<style>/.
 
 Usage: python scripts/train_zoo.py --cultures ../shared/data/cultures --styles ukiyoe,chinese_ink
-Every 10th photo (sorted by name) is held out for evaluation; the card lists them. The defaults
-are the settings the bundled models were trained with. Afterwards run scripts/evaluate_zoo.py
-for the held-out metrics, look at the outputs, and write the card's ``look`` and ``notes``.
+Every 10th photo (sorted by name) is held out for evaluation; the card lists them. The bundled
+models were trained on one GPU, one process per style at once, with
+``--size 256 --load-size 286 --batch-size 8 --time-budget 250 --set num_workers=3`` and then
+resumed with ``--steps 3850`` (see their cards); the defaults are the earlier CPU settings.
+Afterwards run scripts/evaluate_zoo.py for the held-out metrics, look at the outputs, and write
+the card's ``look`` and ``notes``.
 """
 
 from __future__ import annotations
