@@ -212,6 +212,7 @@ def test_group_sigterm_with_loader_workers_stops_cleanly(tmp_path, domains):
         str(out),
         *TINY,
         "num_workers=2",
+        "compile=false",
         "log_every=1",
         "checkpoint_every=100000",
     ]
@@ -248,3 +249,54 @@ def test_compiled_run_trains_resumes_and_loads(tmp_path, domains):
     assert load_training_state(run / STATE_NAME)["step"] == 4
     out = stylebridge.load(run).stylize(np.full((32, 40, 3), 128, np.uint8))
     assert out.size == (40, 32)
+
+
+def test_compile_auto_chooses_where_it_was_measured_to_pay(monkeypatch):
+    from stylebridge.training import loop
+
+    monkeypatch.setattr(loop.shutil, "which", lambda name: "/usr/bin/" + name)
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+
+    def decide(method="cut", steps=20000, device=cpu, distributed=False, **values):
+        config = build_config({"method": method, **values})
+        return loop.wants_compile(config, device, steps, distributed)
+
+    assert decide()
+    assert not decide(steps=999)  # too short to repay the compile
+    assert not decide(method="dcgan")  # not measured
+    assert not decide(device=cuda)  # not measured on GPUs
+    assert not decide(distributed=True)
+    assert not decide(deterministic=True)
+    assert decide(steps=10, compile="true") and not decide(compile="false")
+    monkeypatch.setattr(loop.shutil, "which", lambda name: None)
+    assert not decide()  # no C++ compiler for inductor's CPU kernels
+    assert build_config({"compile": True}).compile == "true"  # a YAML boolean
+    with pytest.raises(ConfigError, match="compile must be one of auto, true, false"):
+        build_config({"compile": "sometimes"})
+
+
+def test_compile_auto_falls_back_to_eager_when_compiling_fails(tmp_path, domains, monkeypatch):
+    from stylebridge.training import loop
+
+    def broken_backend(graph, example_inputs):
+        raise RuntimeError("no toolchain here")
+
+    original = torch.nn.Module.compile
+    monkeypatch.setattr(
+        torch.nn.Module, "compile", lambda self, **kw: original(self, backend=broken_backend)
+    )
+    monkeypatch.setattr(loop, "wants_compile", lambda *args: True)
+    messages = []
+    run = stylebridge.train(
+        "fastcut",
+        domain_a=str(domains[0]),
+        domain_b=str(domains[1]),
+        out=str(tmp_path / "run"),
+        size=32,
+        steps=3,
+        sample_every=2,
+        overrides=TINY + ["model.nce_layers=0,4,8,12,13"],
+        progress=lambda r: r.message and messages.append(r.message),
+    )
+    assert load_training_state(run / STATE_NAME)["step"] == 3
+    assert any("torch.compile failed" in m and "no toolchain here" in m for m in messages), messages
