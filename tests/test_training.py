@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -233,6 +234,10 @@ def test_group_sigterm_with_loader_workers_stops_cleanly(tmp_path, domains):
     assert load_training_state(out / STATE_NAME)["step"] >= 3
 
 
+@pytest.mark.skipif(
+    not any(shutil.which(cc) for cc in ("c++", "g++", "clang++")),
+    reason="torch.compile on a CPU needs a C++ compiler",
+)
 def test_compiled_run_trains_resumes_and_loads(tmp_path, domains):
     """compile=true (torch.compile of every network) keeps the files of an eager run: the
     weights load without compiled-module prefixes, and resume continues the step count."""
