@@ -53,6 +53,7 @@ def _command(data: tuple[Path, Path], out: Path, steps: int, resume: bool) -> li
         cmd += ["cyclegan", "--domain-a", str(data[0]), "--domain-b", str(data[1])]
     cmd += ["--out", str(out), "--steps", str(steps), "--checkpoint-every", "1"]
     cmd += ["--sample-every", "1000000", "--log-every", "1"]
+    cmd += ["compile=false"]  # kills must land in steps and checkpoint writes, not compiling
     if resume:
         return cmd + ["--resume"]
     return cmd + ["--size", "32", *TINY]
