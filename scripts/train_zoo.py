@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import time
@@ -43,8 +44,8 @@ def hardware() -> str:
     """What the card says the model was trained on."""
     if torch.cuda.is_available():
         return f"1x {torch.cuda.get_device_name()} GPU"
-    threads = torch.get_num_threads()
-    return f"{platform.machine()} CPU, {threads} threads (2 cores, shared with other jobs)"
+    cores, threads = os.cpu_count(), torch.get_num_threads()
+    return f"{platform.machine()} CPU, {threads} threads on {cores} cores"
 
 
 def steps_for_budget(args, photos: Path, style_dir: Path, budget_s: float) -> int:

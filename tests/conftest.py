@@ -15,6 +15,27 @@ TINY = ["model.ngf=8", "model.n_blocks=2", "model.ndf=16"]
 
 
 @pytest.fixture(scope="session")
+def session_cache(tmp_path_factory) -> Path:
+    """One cache for the session, so the Lite0 weights are converted once, features reused,
+    and no test writes into the user's cache."""
+    return tmp_path_factory.mktemp("stylebridge_cache")
+
+
+@pytest.fixture(autouse=True)
+def _cache_env(monkeypatch, session_cache):
+    monkeypatch.setenv("STYLEBRIDGE_CACHE_DIR", str(session_cache))
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models gain nothing from threads, and lose 5x when other jobs share the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
 def cultures() -> Path:
     if not (CULTURES / "photo").is_dir():
         pytest.skip("the shared culture corpus (../shared/data/cultures) is not available")

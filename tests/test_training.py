@@ -257,14 +257,14 @@ def test_compiled_run_trains_resumes_and_loads(tmp_path, domains):
 
 
 def test_compile_auto_chooses_where_it_was_measured_to_pay(monkeypatch):
-    from stylebridge.training import loop
+    from stylebridge.training import compilation
 
-    monkeypatch.setattr(loop.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(compilation.shutil, "which", lambda name: "/usr/bin/" + name)
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
 
     def decide(method="cut", steps=20000, device=cpu, distributed=False, **values):
         config = build_config({"method": method, **values})
-        return loop.wants_compile(config, device, steps, distributed)
+        return compilation.wants_compile(config, device, steps, distributed)
 
     assert decide()
     assert not decide(steps=999)  # too short to repay the compile
@@ -273,7 +273,7 @@ def test_compile_auto_chooses_where_it_was_measured_to_pay(monkeypatch):
     assert not decide(distributed=True)
     assert not decide(deterministic=True)
     assert decide(steps=10, compile="true") and not decide(compile="false")
-    monkeypatch.setattr(loop.shutil, "which", lambda name: None)
+    monkeypatch.setattr(compilation.shutil, "which", lambda name: None)
     assert not decide()  # no C++ compiler for inductor's CPU kernels
     assert build_config({"compile": True}).compile == "true"  # a YAML boolean
     with pytest.raises(ConfigError, match="compile must be one of auto, true, false"):

@@ -10,18 +10,7 @@ import pytest
 from matplotlib.colors import hsv_to_rgb
 from PIL import Image
 
-CULTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cultures"
-
-
-@pytest.fixture(scope="session")
-def analysis_cache(tmp_path_factory) -> Path:
-    """One cache per session: the Lite0 weights are converted once, features reused."""
-    return tmp_path_factory.mktemp("analysis_cache")
-
-
-@pytest.fixture(autouse=True)
-def _cache_env(monkeypatch, analysis_cache):
-    monkeypatch.setenv("STYLEBRIDGE_CACHE_DIR", str(analysis_cache))
+from ..conftest import CULTURES
 
 
 @pytest.fixture(scope="session")

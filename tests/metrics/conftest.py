@@ -1,4 +1,4 @@
-"""Fixtures for the metrics tests: a private cache dir, sample photos, small image folders."""
+"""Fixtures for the metrics tests: sample photos and small image folders."""
 
 from __future__ import annotations
 
@@ -8,18 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-CULTURES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cultures"
-
-
-@pytest.fixture(scope="session")
-def session_cache(tmp_path_factory) -> Path:
-    """One cache for the session, so the Lite0 weights are converted once."""
-    return tmp_path_factory.mktemp("stylebridge_cache")
-
-
-@pytest.fixture(autouse=True)
-def _cache_env(monkeypatch, session_cache):
-    monkeypatch.setenv("STYLEBRIDGE_CACHE_DIR", str(session_cache))
+from ..conftest import CULTURES
 
 
 @pytest.fixture(scope="session")

@@ -8,18 +8,14 @@ routes any first argument that is not a subcommand name to ``corpus``, so the sh
 
 from __future__ import annotations
 
-import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from typer.core import TyperGroup
 
 from .. import api
-from .progress import console, say
+from .progress import say, stage_bars
 
 SUBCOMMANDS = ("corpus", "translation")
 
@@ -38,26 +34,6 @@ analyze_app = typer.Typer(
     no_args_is_help=True,
     help="Compare visual cultures (analyze DIR... -o report/) or a translation's effect.",
 )
-
-
-@contextmanager
-def _stages():
-    """A ``progress(stage, done, total)`` callback drawing one bar per stage on a terminal."""
-    columns = [
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    ]
-    with Progress(*columns, console=console, disable=not sys.stderr.isatty()) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def _corpus_summary(numbers: dict) -> list[str]:
@@ -104,7 +80,7 @@ def corpus(
     Example: stylebridge analyze ../data/cultures/ukiyoe ../data/cultures/western_oil -o report/
     """
     kinds = [k.strip() for k in maps.split(",") if k.strip()]
-    with _stages() as progress:
+    with stage_bars() as progress:
         report = api.analyze(
             [str(p) for p in inputs],
             out,
@@ -141,7 +117,7 @@ def translation(
 
     Example: stylebridge analyze translation ukiyoe --source photos/ --target ukiyoe/ -o tr/
     """
-    with _stages() as progress:
+    with stage_bars() as progress:
         report = api.analyze_translation(
             model,
             source,

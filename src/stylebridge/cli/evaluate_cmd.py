@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import warnings
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import torch
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import api
 from ..metrics import SetOptions
-from .progress import console as err_console
-from .progress import say
+from .progress import say, stage_bars
 
 # (value key, spread key, how the spread reads) in display order
 ROWS = [
@@ -35,26 +31,6 @@ ROWS = [
     ("psnr", None, ""),
     ("ms_ssim", None, ""),
 ]
-
-
-@contextmanager
-def _stage_progress():
-    """A ``progress(stage, done, total)`` callback drawing one rich bar per stage."""
-    columns = [
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    ]
-    with Progress(*columns, console=err_console, disable=not sys.stderr.isatty()) as bar:
-        tasks: dict[str, Any] = {}
-
-        def update(stage: str, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
-            bar.update(tasks[stage], completed=done, total=total)
-
-        yield update
 
 
 def _number(value: float) -> str:
@@ -178,7 +154,7 @@ def evaluate(
         is_splits=is_splits,
         seed=seed,
     )
-    with _stage_progress() as progress, warnings.catch_warnings():
+    with stage_bars() as progress, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the result lists them; printed once below
         result = api.evaluate(
             real,

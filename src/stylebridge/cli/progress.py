@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from contextlib import contextmanager
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -45,6 +46,28 @@ def progress_bar(description: str, total: int | None = None):
 
         def update(done: int, new_total: int | None = None, info: str = "") -> None:
             bar.update(task, completed=done, total=new_total or total, info=info)
+
+        yield update
+
+
+@contextmanager
+def stage_bars():
+    """Yields ``progress(stage, done, total)`` for the API's multi-stage jobs (extract
+    features, then fit, ...): one bar per stage, drawn only on a terminal."""
+    columns = [
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
+    hidden = not sys.stderr.isatty() or _secondary_rank()
+    with Progress(*columns, console=console, disable=hidden) as bar:
+        tasks: dict[str, Any] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
 
         yield update
 

@@ -90,8 +90,9 @@ def random_crop_flip(
     return crop.float().div_(127.5).sub_(1.0)
 
 
-class UnpairedDataset(Dataset):
-    """Domain A walked epoch by epoch in shuffled order, domain B drawn at random (as CycleGAN)."""
+class TwoSourceDataset(Dataset):
+    """Two image sources cropped to ``size``; the step sampler decides the length, and the seed
+    with the sample id decides every draw, so a resumed run sees what a straight run sees."""
 
     def __init__(
         self,
@@ -109,6 +110,10 @@ class UnpairedDataset(Dataset):
 
     def __len__(self) -> int:  # the sampler decides the length; this bounds nothing
         return 2**62
+
+
+class UnpairedDataset(TwoSourceDataset):
+    """Domain A walked epoch by epoch in shuffled order, domain B drawn at random (as CycleGAN)."""
 
     def _pick(self, which: int, sample_id: int, attempt: int) -> int:
         n = len(self.sources[which])

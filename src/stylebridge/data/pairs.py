@@ -25,11 +25,10 @@ import torch
 from PIL import Image
 from scipy import ndimage
 from skimage.feature import canny
-from torch.utils.data import Dataset
 
 from ..errors import ConfigError, DataError, ImageError
 from ..imageio import load_image, save_image
-from .datasets import ImageSource, random_crop_flip
+from .datasets import ImageSource, TwoSourceDataset, random_crop_flip
 from .files import list_images
 
 LINE_STYLES = ("xdog", "canny", "pencil")
@@ -142,25 +141,8 @@ def pair_sources(pairs: str | os.PathLike, load_size: int) -> tuple[ImageSource,
     )
 
 
-class PairedDataset(Dataset):
+class PairedDataset(TwoSourceDataset):
     """Aligned pairs with the same crop and flip on both sides (pix2pix's jitter)."""
-
-    def __init__(
-        self,
-        source_a: ImageSource,
-        source_b: ImageSource,
-        size: int,
-        *,
-        seed: int = 0,
-        flip: bool = True,
-    ):
-        self.sources = (source_a, source_b)
-        self.size = size
-        self.seed = seed
-        self.flip = flip
-
-    def __len__(self) -> int:
-        return 2**62
 
     def __getitem__(self, sample_id: int) -> dict[str, torch.Tensor]:
         n = len(self.sources[0])

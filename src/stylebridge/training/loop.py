@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from .checkpoint import (
     restore_checkpoint,
     save_checkpoint,
 )
+from .compilation import StepRunner, eager, wants_compile
 from .config import TrainConfig
 from .distributed import (
     DistContext,
@@ -220,10 +220,7 @@ def _train(
         if ctx.rank:  # rank 0 keeps the saved stream; others draw their own noise
             torch.manual_seed(rank_seed(config.seed, step, ctx.rank))
     compiled = wants_compile(config, device, config.steps - step, ctx.enabled)
-    eager_fallback = False  # compile=auto whose compile failed: the rest runs eagerly
-    if compiled:
-        for net in model.networks.values():
-            net.compile()
+    run_step = StepRunner(model, config, compiled)
 
     def report(message: str) -> None:
         if progress is not None:
@@ -270,11 +267,7 @@ def _train(
                         for group in model.optimizers[name].param_groups:
                             group["lr"] = base_lr * factor * faults.lr_scale
                     guard.watch(model.optimizers)
-                    if compiled and config.compile == "auto" and step == start_step:
-                        losses, eager_fallback = _first_compiled_step(model, batch, report)
-                    else:
-                        with _eager() if eager_fallback else contextlib.nullcontext():
-                            losses = model.train_step(batch)
+                    losses = run_step(batch, report)
                     step += 1
                     elapsed = time.perf_counter() - started
                     if (
@@ -309,7 +302,7 @@ def _train(
                         lr = config.model.lr * factor * faults.lr_scale
                         logger.flush(step, {**extra, "perf/images_per_s": speed, "lr": lr})
                     if ctx.is_main and (step % config.sample_every == 0 or step == config.steps):
-                        with _eager():
+                        with eager():
                             logger.images(step, model.sample(samples))
                     if progress is not None:
                         progress(StepReport(step, config.steps, losses, speed))
@@ -384,54 +377,7 @@ def _checkpoint(
 def _evaluate(model: TranslationModel, evaluator: Evaluator) -> dict[str, float]:
     model.train(False)
     try:
-        with _eager():
+        with eager():
             return evaluator(model.inference_fn())
     finally:
         model.train(True)
-
-
-AUTO_COMPILE_METHODS = ("cyclegan", "cut", "fastcut")  # where the speed-up was measured
-AUTO_COMPILE_MIN_STEPS = 1000  # ~1-2 min of compiling is repaid after a few hundred steps
-
-
-def wants_compile(
-    config: TrainConfig, device: torch.device, steps_left: int, distributed: bool
-) -> bool:
-    """``compile=auto`` turns torch.compile on only where it was measured to pay: the CPU
-    translation methods (2-2.5x faster steps, bench/train_throughput.py) on runs long enough
-    to repay the compile, with a C++ compiler for inductor's CPU kernels at hand."""
-    if config.compile != "auto":
-        return config.compile == "true"
-    return (
-        device.type == "cpu"
-        and config.method in AUTO_COMPILE_METHODS
-        and steps_left >= AUTO_COMPILE_MIN_STEPS
-        and not config.deterministic
-        and not distributed
-        and any(shutil.which(cc) for cc in ("c++", "g++", "clang++"))
-    )
-
-
-def _eager() -> contextlib.AbstractContextManager:
-    """Sample grids and evaluation run the networks at other shapes and in eval mode; under
-    torch.compile each would compile again for a few calls, so they run eagerly."""
-    set_stance = getattr(torch.compiler, "set_stance", None)
-    return set_stance("force_eager") if set_stance else contextlib.nullcontext()
-
-
-def _first_compiled_step(
-    model: TranslationModel, batch, report: Callable[[str], None]
-) -> tuple[dict[str, float], bool]:
-    """The step that compiles, under ``compile=auto``: if compiling fails (no working
-    toolchain, an unsupported platform), say so and go on eagerly instead of stopping.
-    Returns the losses and whether the run fell back to eager execution."""
-    try:
-        return model.train_step(batch), False
-    except Exception as err:
-        if not type(err).__module__.startswith(("torch._dynamo", "torch._inductor")):
-            raise
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
-        reason = " ".join(lines[:2]) or type(err).__name__  # "backend=... raised: <the error>"
-        report(f"torch.compile failed ({reason[:200]}); continuing without it")
-        with _eager():
-            return model.train_step(batch), True

@@ -42,6 +42,16 @@ def _friendly(fn):
     return wrapper
 
 
+OUTPUT_BUTTONS = ["download", "fullscreen"]  # no share button: the app stays offline
+
+
+def _output_image(label: str, **options) -> gr.Image:
+    """A read-only PNG result with download and full-screen buttons."""
+    return gr.Image(
+        type="pil", format="png", buttons=OUTPUT_BUTTONS, label=label, interactive=False, **options
+    )
+
+
 def _style_controls(prefix: str):
     choices = style_choices()
     style = gr.Radio(choices, value=choices[0], label="Style", elem_id=f"{prefix}-style")
@@ -55,14 +65,7 @@ def _stylize_tab(h: Handlers, limits: str) -> None:
         photo = gr.Image(
             type="filepath", sources=["upload"], label=f"Photo ({limits})", elem_id="photo"
         )
-        result = gr.Image(
-            type="pil",
-            format="png",
-            buttons=["download", "fullscreen"],  # no share button: the app stays offline
-            label="Result",
-            interactive=False,
-            elem_id="result",
-        )
+        result = _output_image("Result", elem_id="result")
     style, run_dir, strength = _style_controls("stylize")
     with gr.Accordion("Blend two styles", open=False):
         gr.Markdown(BLEND_NOTE)
@@ -95,20 +98,8 @@ def _garment_tab(h: Handlers, limits: str) -> None:
     style, run_dir, strength = _style_controls("garment")
     button = gr.Button("Restyle garment", variant="primary", elem_id="garment-button")
     with gr.Row():
-        result = gr.Image(
-            type="pil",
-            format="png",
-            buttons=["download", "fullscreen"],
-            label="Result",
-            interactive=False,
-        )
-        overlay = gr.Image(
-            type="pil",
-            format="png",
-            buttons=["download", "fullscreen"],
-            label="Mask used",
-            interactive=False,
-        )
+        result = _output_image("Result")
+        overlay = _output_image("Mask used")
     button.click(
         _friendly(h.garment), [photo, style, run_dir, mask, auto, strength], [result, overlay]
     )
@@ -138,16 +129,8 @@ def _pattern_tab(h: Handlers) -> None:
         label="Recolour to a culture's palette (needs --cultures)",
     )
     button = gr.Button("Learn and generate", variant="primary")
-    gallery = gr.Gallery(
-        label="Patterns", format="png", columns=4, buttons=["download", "fullscreen"]
-    )
-    tiled = gr.Image(
-        type="pil",
-        format="png",
-        buttons=["download", "fullscreen"],
-        label="2x2 tiling of the first pattern",
-        interactive=False,
-    )
+    gallery = gr.Gallery(label="Patterns", format="png", columns=4, buttons=OUTPUT_BUTTONS)
+    tiled = _output_image("2x2 tiling of the first pattern")
     note = gr.Markdown()
 
     def run(motif_files, side, count, n_steps, palette, progress=gr.Progress()):
