@@ -5,7 +5,11 @@ Each configuration runs in its own process so peak memory is its own. In the sam
 - ``paper-schedule``: the original scripts' per-iteration computation on the same networks
   (bench/paper_schedule.py), always available;
 - ``reference``: junyanz/pytorch-CycleGAN-and-pix2pix itself, when STYLEBRIDGE_BENCH_CYCLEGAN_DIR
-  points at a checkout (its train.py, timed as the difference of a short and a longer run).
+  points at a checkout (its train.py, timed as the difference of a short and a longer run, run
+  by this interpreter, which then needs torchvision and the checkout's other imports).
+  STYLEBRIDGE_BENCH_CYCLEGAN_ARGS adds flags (default ``--num_threads 0``: data loading in the
+  timed process); checkouts older than August 2025 also need ``--gpu_ids -1 --display_id 0``
+  on a CPU. Its memory is always the process's peak RSS.
 Architectures are equal (ngf 64, 9 blocks at 256 px / 6 at 128 px, transposed upsampling where
 the comparison needs it, PatchGAN 70x70, batch 1).
 
@@ -14,7 +18,9 @@ the comparison needs it, PatchGAN 70x70, batch 1).
 ``--interleaved`` times the runners turn by turn in one process (adding ``stylebridge-fp32``,
 our schedule without bf16 autocast), so that on a machine shared with other jobs every runner
 sees the same load and the ratios stay meaningful; peak memory still comes from one process per
-configuration.
+configuration. ``--runners`` picks other variants of our step (see RUNNERS), for instance on a
+GPU: ``--runners stylebridge,stylebridge-fp32,stylebridge-compiled,stylebridge-cudagraphs,
+paper-schedule``. A runner that fails (say, no compiler) prints one line and the rest go on.
 """
 
 from __future__ import annotations
@@ -40,21 +46,38 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _build(
-    kind: str,
-    method: str,
-    size: int,
-    upsample: str,
-    precision: str = "auto",
-    compile_: bool = False,
-):
-    """One training step of ``kind`` (stylebridge | paper) as a zero-argument callable."""
+def _current_mb() -> float:
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.memory_allocated() / 2**20
+    with open("/proc/self/statm") as statm:  # resident pages now (Linux)
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# runner name -> how _build makes its step; every stylebridge runner has the paper's
+# transposed upsampling unless it says otherwise, so the architecture is equal
+RUNNERS: dict[str, dict] = {
+    "stylebridge": {},  # what `stylebridge train` runs by default on this machine
+    "stylebridge-fp32": {"precision": "fp32"},  # without autocast (TF32 allowed on GPUs)
+    "stylebridge-resize": {"upsample": "resize"},  # our default resize-convolution upsampling
+    "stylebridge-compiled": {"compile_mode": "default"},  # the loop's compile=true
+    "stylebridge-compiled-fp32": {"compile_mode": "default", "precision": "fp32"},
+    "stylebridge-cudagraphs": {"compile_mode": "reduce-overhead"},  # CUDA graphs on a GPU
+    "paper-schedule": {"paper": True},  # bench/paper_schedule.py
+}
+
+
+def _build(runner: str, method: str, size: int):
+    """One training step of ``runner`` (a RUNNERS key) as a zero-argument callable, its device
+    and the trained parameter count."""
     import torch
 
     sys.path.insert(0, str(HERE))
     from stylebridge.models import MODELS
     from stylebridge.nn import choose_precision, pick_device, prepare_runtime
 
+    options = RUNNERS[runner]
     torch.manual_seed(0)
     device = pick_device("auto")
     if device.type == "cuda":  # autotuned convolutions for every runner, as our loop uses
@@ -64,16 +87,17 @@ def _build(
         "real_a": torch.rand(1, 3, size, size) * 2 - 1,
         "real_b": torch.rand(1, 3, size, size) * 2 - 1,
     }
-    if kind == "stylebridge":
+    if not options.get("paper"):
         prepare_runtime(device)  # as the training loop does
         cls = MODELS.get(method)
-        config = cls.config_cls(n_blocks=n_blocks, upsample=upsample)
-        amp = choose_precision(precision, device)
+        config = cls.config_cls(n_blocks=n_blocks, upsample=options.get("upsample", "transpose"))
+        amp = choose_precision(options.get("precision", "auto"), device)
         model = cls(config, device, channels_last=True, amp_dtype=amp)
-        if compile_:  # what compile=true does in the loop
+        if "compile_mode" in options:  # what compile=true does in the loop
             for net in model.networks.values():
-                net.compile()
-        return lambda: model.train_step(batch), device
+                net.compile(mode=options["compile_mode"])
+        n_params = sum(p.numel() for net in model.networks.values() for p in net.parameters())
+        return lambda: model.train_step(batch), device, n_params
     from paper_schedule import PaperCUT, PaperCycleGAN
 
     model = (
@@ -82,7 +106,9 @@ def _build(
         else PaperCUT(n_blocks, device, fast=method == "fastcut")
     )
     a, b = batch["real_a"].to(device), batch["real_b"].to(device)
-    return lambda: model.step(a, b), device
+    nets = [net for net in vars(model).values() if isinstance(net, torch.nn.Module)]
+    n_params = sum(p.numel() for net in nets for p in net.parameters())
+    return lambda: model.step(a, b), device, n_params
 
 
 def _timed(run, device) -> float:
@@ -95,12 +121,15 @@ def _timed(run, device) -> float:
     return time.perf_counter() - start
 
 
-def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample: str) -> dict:
-    """Median step time and this process's peak memory for one configuration."""
-    if kind == "stylebridge-compiled":
-        run, device = _build("stylebridge", method, size, upsample, compile_=True)
-    else:
-        run, device = _build(kind, method, size, upsample)
+def worker(runner: str, method: str, size: int, steps: int, warmup: int) -> dict:
+    """Median step time and this process's peak memory for one configuration.
+
+    ``floor_mb`` is what any Adam training of these networks holds before its first activation:
+    the memory once they are built (on a CPU: Python, torch and its kernels too) plus fp32
+    gradients and two Adam moments per parameter. Where a paper-schedule peak is not much
+    above it, no schedule can take the peak far below the paper's."""
+    run, device, n_params = _build(runner, method, size)
+    floor = _current_mb() + 3 * 4 * n_params / 2**20
     for _ in range(warmup):
         run()
     times = sorted(_timed(run, device) for _ in range(steps))
@@ -109,38 +138,34 @@ def worker(kind: str, method: str, size: int, steps: int, warmup: int, upsample:
         "s_per_iter": median,
         "images_per_s": 1 / median,
         "peak_mb": _peak_mb(),
+        "floor_mb": floor,
         "device": str(device),
     }
 
 
-def interleaved(method: str, size: int, steps: int, warmup: int, compile_: bool = False) -> dict:
+def interleaved(runners: list[str], method: str, size: int, steps: int, warmup: int) -> dict:
     """Speed only: the runners take turns step by step in one process, so a machine shared with
     other jobs slows them alike and the ratios stay meaningful."""
-    runners = {
-        "stylebridge": _build("stylebridge", method, size, "transpose"),
-        "stylebridge-fp32": _build("stylebridge", method, size, "transpose", "fp32"),
-        "stylebridge-resize": _build("stylebridge", method, size, "resize"),
-        "paper-schedule": _build("paper", method, size, "transpose"),
-    }
-    if compile_:  # torch.compile's first steps compile; the warm-up below absorbs them
-        runners["stylebridge-compiled"] = _build(
-            "stylebridge", method, size, "transpose", compile_=True
-        )
-    for run, _ in runners.values():
+    built = {name: _build(name, method, size)[:2] for name in runners}
+    for run, _ in built.values():  # torch.compile's first steps compile; warm-up absorbs them
         for _ in range(warmup):
             run()
-    times: dict[str, list[float]] = {name: [] for name in runners}
-    order = list(runners)
+    times: dict[str, list[float]] = {name: [] for name in built}
     for i in range(steps):
-        for name in order[i % len(order) :] + order[: i % len(order)]:
-            times[name].append(_timed(*runners[name]))
+        for name in runners[i % len(runners) :] + runners[: i % len(runners)]:
+            times[name].append(_timed(*built[name]))
     return {name: sorted(t)[len(t) // 2] for name, t in times.items()}
 
 
-def _spawn(args: list[str]) -> dict:
+def _spawn(args: list[str]) -> dict | None:
+    """A worker process's JSON result, or None (with its last error line) when it failed."""
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", *args], check=True, capture_output=True, text=True
+        [sys.executable, __file__, "--worker", *args], capture_output=True, text=True
     )
+    if out.returncode != 0:
+        lines = out.stderr.strip().splitlines() or [f"exit status {out.returncode}"]
+        print(f"{' '.join(args[:3])}: failed: {lines[-1][:200]}", file=sys.stderr, flush=True)
+        return None
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -178,9 +203,7 @@ def _reference(checkout: Path, size: int, dataroot: Path) -> dict | None:
             "1000",
             "--no_html",
         ]
-        cmd += os.environ.get(
-            "STYLEBRIDGE_BENCH_CYCLEGAN_ARGS", "--gpu_ids -1 --display_id 0"
-        ).split()
+        cmd += os.environ.get("STYLEBRIDGE_BENCH_CYCLEGAN_ARGS", "--num_threads 0").split()
         start = time.perf_counter()
         proc = subprocess.Popen(
             cmd, cwd=checkout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
@@ -217,13 +240,16 @@ def _dataroot(size: int) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument(
-        "--worker", nargs=6, metavar=("KIND", "METHOD", "SIZE", "STEPS", "WARMUP", "UPSAMPLE")
-    )
+    ap.add_argument("--worker", nargs=5, metavar=("RUNNER", "METHOD", "SIZE", "STEPS", "WARMUP"))
     ap.add_argument("--sizes", default="128,256")
     ap.add_argument("--methods", default="cyclegan,cut,fastcut")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument(
+        "--runners",
+        help=f"Comma-separated, from {', '.join(RUNNERS)} (default: stylebridge, "
+        "stylebridge-resize and paper-schedule, plus stylebridge-fp32 with --interleaved).",
+    )
     ap.add_argument(
         "--interleaved",
         action="store_true",
@@ -231,55 +257,70 @@ def main() -> None:
         "still comes from one process per configuration.",
     )
     ap.add_argument(
-        "--compile",
-        action="store_true",
-        help="With --interleaved: add stylebridge-compiled (torch.compile, as compile=true).",
+        "--compile", action="store_true", help="Add stylebridge-compiled (the loop's compile=true)."
     )
     args = ap.parse_args()
     if args.worker:
-        kind, method, size, steps, warmup, upsample = args.worker
-        if kind in ("interleaved", "interleaved-compiled"):
-            compiled = kind == "interleaved-compiled"
-            print(json.dumps(interleaved(method, int(size), int(steps), int(warmup), compiled)))
+        runner, method, size, steps, warmup = args.worker
+        if runner.startswith("interleaved:"):
+            names = runner.removeprefix("interleaved:").split(",")
+            print(json.dumps(interleaved(names, method, int(size), int(steps), int(warmup))))
         else:
-            print(json.dumps(worker(kind, method, int(size), int(steps), int(warmup), upsample)))
+            print(json.dumps(worker(runner, method, int(size), int(steps), int(warmup))))
         return
+    if args.runners:
+        runners = args.runners.split(",")
+    else:
+        runners = ["stylebridge", "stylebridge-resize", "paper-schedule"]
+        if args.interleaved:
+            runners.insert(1, "stylebridge-fp32")
+    if args.compile and "stylebridge-compiled" not in runners:
+        runners.insert(1, "stylebridge-compiled")
+    unknown = sorted(set(runners) - set(RUNNERS))
+    if unknown:
+        ap.error(f"unknown runners {', '.join(unknown)}; choose from {', '.join(RUNNERS)}")
+    if "paper-schedule" not in runners:
+        runners.append("paper-schedule")  # the ratios' reference
     checkout = os.environ.get("STYLEBRIDGE_BENCH_CYCLEGAN_DIR")
     rows = []
-    header = f"{'method':9s} {'px':>4s} {'runner':16s} {'s/iter':>7s} {'img/s':>6s} {'peak MB':>8s}"
+    header = (
+        f"{'method':9s} {'px':>4s} {'runner':26s} {'s/iter':>7s} {'img/s':>6s} "
+        f"{'peak MB':>8s} {'floor MB':>8s}"
+    )
     print(header)
     for size in [int(s) for s in args.sizes.split(",")]:
         for method in args.methods.split(","):
-            common = [method, str(size), str(args.steps), str(args.warmup)]
-            timed = common
-            if args.interleaved:  # the separate processes only measure memory
-                common = [method, str(size), "1", "1"]
-            results = {
-                "stylebridge": _spawn(["stylebridge", *common, "transpose"]),
-                "stylebridge-resize": _spawn(["stylebridge", *common, "resize"]),
-                "paper-schedule": _spawn(["paper", *common, "transpose"]),
-            }
-            if args.interleaved:
-                kind = "interleaved-compiled" if args.compile else "interleaved"
-                medians = _spawn([kind, *timed, "transpose"])
-                results["stylebridge-fp32"] = {"peak_mb": float("nan")}
-                if args.compile:  # compiling needs its warm-up steps before the peak means much
-                    results["stylebridge-compiled"] = _spawn(
-                        ["stylebridge-compiled", method, str(size), "1", "3", "transpose"]
-                    )
-                for runner, median in medians.items():
+            results = {}
+            for runner in runners:
+                # memory: one process per runner; compiled runners settle after their compile
+                steps, warmup = (1, 1) if args.interleaved else (args.steps, args.warmup)
+                if "compile_mode" in RUNNERS[runner]:
+                    warmup = max(warmup, 3)
+                result = _spawn([runner, method, str(size), str(steps), str(warmup)])
+                if result:
+                    results[runner] = result
+            if args.interleaved:  # speed: all runners turn by turn in one process
+                timed = [r for r in runners if r in results]
+                medians = _spawn(
+                    [f"interleaved:{','.join(timed)}", method, str(size)]
+                    + [str(args.steps), str(max(args.warmup, 3))]
+                )
+                for runner in results:  # no median (the run failed): no speed either
+                    median = (medians or {}).get(runner, float("nan"))
                     results[runner].update(s_per_iter=median, images_per_s=1 / median)
             if checkout and method == "cyclegan":
                 ref = _reference(Path(checkout), size, _dataroot(size))
                 if ref:
                     results["reference"] = ref
-            base = results.get("reference", results["paper-schedule"])
+            base = results.get("reference", results.get("paper-schedule"))
+            if base is None:
+                continue
             for runner, r in results.items():
                 speed = r["images_per_s"] / base["images_per_s"]
                 memory = r["peak_mb"] / base["peak_mb"]
                 print(
-                    f"{method:9s} {size:4d} {runner:16s} {r['s_per_iter']:7.2f} "
-                    f"{r['images_per_s']:6.2f} {r['peak_mb']:8.0f}  "
+                    f"{method:9s} {size:4d} {runner:26s} {r['s_per_iter']:7.3f} "
+                    f"{r['images_per_s']:6.2f} {r['peak_mb']:8.0f} {r.get('floor_mb', 0):8.0f}  "
                     f"x{speed:.2f} speed, x{memory:.2f} memory",
                     flush=True,
                 )

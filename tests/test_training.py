@@ -116,6 +116,43 @@ def test_resume_equals_straight_run(tmp_path, domains):
     assert worst < 1e-5, worst
 
 
+def test_cut_identity_pass_on_its_own_graph_gives_the_joint_update():
+    """The CPU schedule back-propagates CUT's identity term separately (less memory); the
+    update must be the one the paper's joint batch gives."""
+    from stylebridge.models import MODELS
+
+    cls = MODELS.get("cut")
+    config = cls.config_cls(
+        ngf=8, ndf=8, n_blocks=2, netf_dim=16, num_patches=16, nce_layers="0,4,8,12,13"
+    )
+    gen = torch.Generator().manual_seed(5)
+    batch = {k: torch.rand(2, 3, 32, 32, generator=gen) * 2 - 1 for k in ("real_a", "real_b")}
+
+    def weights(model):
+        return {
+            f"{name}.{k}": v.clone()
+            for name, net in model.networks.items()
+            for k, v in net.state_dict().items()
+        }
+
+    runs = []
+    for split in (True, False):
+        torch.manual_seed(0)
+        model = cls(config, torch.device("cpu"), seed=1)
+        model.split_identity = split
+        start = weights(model)
+        losses = [model.train_step(batch) for _ in range(2)]
+        runs.append((start, weights(model), losses[-1]))
+    (start, split_w, split_l), (_, joint_w, joint_l) = runs
+    assert split_l.keys() == joint_l.keys() and "loss/g/nce_idt" in split_l
+    for key in split_l:
+        assert split_l[key] == pytest.approx(joint_l[key], rel=1e-4, abs=1e-6), key
+    g_keys = [k for k in start if k.startswith("g_ab.")]
+    assert max((joint_w[k] - start[k]).abs().max().item() for k in g_keys) > 1e-4
+    worst = max((split_w[k] - joint_w[k]).abs().max().item() for k in start)
+    assert worst < 1e-5, worst
+
+
 def test_refuses_to_overwrite_and_to_resume_nothing(tmp_path, tiny_run):
     with pytest.raises(ConfigError, match="already holds a run"):
         stylebridge.train("cyclegan", domain_a="x", domain_b="y", out=str(tiny_run))

@@ -35,7 +35,14 @@ class FastCUTConfig(CUTConfig):
 @MODELS.register("cut")
 class CUT(TranslationModel):
     """The input features for PatchNCE come from the same forward pass that makes the fake, so
-    no generator pass is computed twice (the reference implementation encodes the input again)."""
+    no generator pass is computed twice (the reference implementation encodes the input again).
+
+    On a CPU the identity term's pass (real_b through the generator) is back-propagated on its
+    own after the main loss: the gradients are the same sum, but only one image's generator
+    graph is alive at a time, which lowers peak memory (batch-1 speed is the same there). On a
+    GPU, or with batch norm (whose statistics span the batch), both run as one batch as in the
+    paper: at batch 1 a GPU step is bound by kernel launches, so one pass of two images is
+    faster than two passes of one."""
 
     config_cls = CUTConfig
     directions = {"a2b": "g_ab"}
@@ -67,6 +74,7 @@ class CUT(TranslationModel):
             "d": self.adam(self.d_b),
             "f": self.adam(self.f),
         }
+        self.split_identity = device.type == "cpu" and config.norm != "batch"
 
     def _nce(self, source_feats, output_feats, batch_size):
         keys, ids = self.f(source_feats, self.config.num_patches, generator=self.rng)
@@ -79,9 +87,10 @@ class CUT(TranslationModel):
         real_a, real_b = batch["real_a"], batch["real_b"]
         n = real_a.shape[0]
         use_idt = c.nce_idt and c.lambda_nce > 0
+        split = use_idt and self.split_identity
         if c.flip_equivariance and torch.rand(1, generator=self.rng).item() < 0.5:
             real_a, real_b = real_a.flip(-1), real_b.flip(-1)
-        real = torch.cat([real_a, real_b]) if use_idt else real_a
+        real = torch.cat([real_a, real_b]) if use_idt and not split else real_a
         losses: dict[str, torch.Tensor] = {}
         with self.autocast():
             fake, source_feats = self.g_ab(real, self.layers)
@@ -96,27 +105,37 @@ class CUT(TranslationModel):
         loss_d.backward()
         self.optimizers["d"].step()
 
-        # G and F step
+        # G and F step: adv + mean of the NCE terms, the identity one on its own graph if split
         self.requires_grad([self.d_b], False)
         self.optimizers["g"].zero_grad(set_to_none=True)
         self.optimizers["f"].zero_grad(set_to_none=True)
+        nce_share = 0.5 if use_idt else 1.0
         with self.autocast():
             adv = generator_adv_loss(c.gan_loss, self.d_b(fake_b)) * c.lambda_gan
             total = adv
             if c.lambda_nce > 0:
                 _, output_feats = self.g_ab(fake, self.layers, encode_only=True)
-                src_x = [f[:n] for f in source_feats]
-                out_x = [f[:n] for f in output_feats]
-                nce = self._nce(src_x, out_x, n) * c.lambda_nce
+                nce = (
+                    self._nce([f[:n] for f in source_feats], [f[:n] for f in output_feats], n)
+                    * c.lambda_nce
+                )
                 losses["loss/g/nce"] = nce.detach()
-                if use_idt:
-                    src_y = [f[n:] for f in source_feats]
-                    out_y = [f[n:] for f in output_feats]
-                    nce_y = self._nce(src_y, out_y, n) * c.lambda_nce
-                    losses["loss/g/nce_idt"] = nce_y.detach()
-                    nce = (nce + nce_y) * 0.5
-                total = total + nce
+                total = total + nce * nce_share
+                if use_idt and not split:
+                    nce_y = (
+                        self._nce([f[n:] for f in source_feats], [f[n:] for f in output_feats], n)
+                        * c.lambda_nce
+                    )
+                    total = total + nce_y * nce_share
         total.backward()
+        if split:  # the first graph is freed; now the identity pass alone
+            with self.autocast():
+                idt_b, idt_source = self.g_ab(real_b, self.layers)
+                _, idt_output = self.g_ab(idt_b, self.layers, encode_only=True)
+                nce_y = self._nce(idt_source, idt_output, n) * c.lambda_nce
+            (nce_y * nce_share).backward()
+        if use_idt:
+            losses["loss/g/nce_idt"] = nce_y.detach()
         self.optimizers["g"].step()
         self.optimizers["f"].step()
         losses["loss/g/adv"] = adv.detach()
