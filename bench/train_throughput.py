@@ -87,28 +87,29 @@ def _build(runner: str, method: str, size: int):
         "real_a": torch.rand(1, 3, size, size) * 2 - 1,
         "real_b": torch.rand(1, 3, size, size) * 2 - 1,
     }
-    if not options.get("paper"):
+    if options.get("paper"):
+        from paper_schedule import PaperCUT, PaperCycleGAN
+
+        paper = (
+            PaperCycleGAN(n_blocks, device)
+            if method == "cyclegan"
+            else PaperCUT(n_blocks, device, fast=method == "fastcut")
+        )
+        a, b = batch["real_a"].to(device), batch["real_b"].to(device)
+        nets = [net for net in vars(paper).values() if isinstance(net, torch.nn.Module)]
+        step = lambda: paper.step(a, b)  # noqa: E731
+    else:
         prepare_runtime(device)  # as the training loop does
         cls = MODELS.get(method)
         config = cls.config_cls(n_blocks=n_blocks, upsample=options.get("upsample", "transpose"))
         amp = choose_precision(options.get("precision", "auto"), device)
         model = cls(config, device, channels_last=True, amp_dtype=amp)
+        nets = list(model.networks.values())
         if "compile_mode" in options:  # what compile=true does in the loop
-            for net in model.networks.values():
+            for net in nets:
                 net.compile(mode=options["compile_mode"])
-        n_params = sum(p.numel() for net in model.networks.values() for p in net.parameters())
-        return lambda: model.train_step(batch), device, n_params
-    from paper_schedule import PaperCUT, PaperCycleGAN
-
-    model = (
-        PaperCycleGAN(n_blocks, device)
-        if method == "cyclegan"
-        else PaperCUT(n_blocks, device, fast=method == "fastcut")
-    )
-    a, b = batch["real_a"].to(device), batch["real_b"].to(device)
-    nets = [net for net in vars(model).values() if isinstance(net, torch.nn.Module)]
-    n_params = sum(p.numel() for net in nets for p in net.parameters())
-    return lambda: model.step(a, b), device, n_params
+        step = lambda: model.train_step(batch)  # noqa: E731
+    return step, device, sum(p.numel() for net in nets for p in net.parameters())
 
 
 def _timed(run, device) -> float:

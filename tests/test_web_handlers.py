@@ -103,17 +103,6 @@ def test_app_builds_with_a_queue_and_analytics_off():
     assert app._queue.default_concurrency_limit == 2
 
 
-@pytest.fixture
-def one_thread():
-    """Small texture GAN: one thread avoids spin-waiting on a busy two-core machine."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_pattern_mode_returns_patterns_tiling_and_recolours(tmp_path, one_thread):
     from tests.conftest import make_domain
 
