@@ -1,7 +1,8 @@
 """End to end: the web UI in real headless Chromium, driven by Playwright.
 
-Uses Debian's chromium (``make test`` installs it when missing); without it the test skips,
-unless STYLEBRIDGE_REQUIRE_BROWSER=1 (set by ``make test``) turns the skip into a failure.
+Uses Debian's chromium when it is installed (CI installs it before ``make test``; no test
+installs anything). Without it the test skips and says why, unless STYLEBRIDGE_REQUIRE_BROWSER=1
+(set by ``.ci/run``) turns the skip into a failure.
 """
 
 from __future__ import annotations
@@ -36,9 +37,9 @@ def _need_browser() -> None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        missing = "the playwright package is not installed"
+        missing = "browser test not run: the playwright package is not installed"
     if missing is None and not CHROMIUM.exists():
-        missing = f"{CHROMIUM} is missing (`apt-get install -y chromium`, done by `make test`)"
+        missing = f"browser test not run: {CHROMIUM} is missing (`apt-get install chromium`)"
     if missing:
         if os.environ.get("STYLEBRIDGE_REQUIRE_BROWSER") == "1":
             pytest.fail(missing)

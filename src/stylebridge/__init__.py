@@ -15,14 +15,19 @@ __all__ = [
     "__version__",
     "export",
     "load",
+    "model_folder",
+    "save",
     "stylize",
     "train",
 ]
 
 
+API_NAMES = ("load", "save", "model_folder", "stylize", "train", "check_data", "evaluate", "export")
+
+
 def __getattr__(name: str):
     """Keep ``import stylebridge`` light: the API (and torch models) load on first use."""
-    if name in ("load", "stylize", "train", "check_data", "evaluate", "export"):
+    if name in API_NAMES:
         from . import api
 
         return getattr(api, name)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
+from torch import nn
 
 from . import zoo
 from .data import FolderReport, check_folder
@@ -18,6 +19,7 @@ from .errors import ConfigError, ModelFileError
 from .imageio import save_image
 from .inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_onnx
 from .models.files import read_run_config
+from .models.pretrained import copy_model_folder, save_generators
 from .sheets import contact_sheet, html_page, save_sheet
 from .training import StepReport, TrainConfig, build_config
 from .training import train as _train_loop
@@ -34,6 +36,7 @@ __all__ = [
     "load",
     "make_pairs",
     "model_folder",
+    "save",
     "stylize",
     "train",
     "training_config",
@@ -41,17 +44,37 @@ __all__ = [
 
 
 def load(
-    run_dir: str | os.PathLike,
+    model: str | os.PathLike,
     *,
     device: str = "auto",
     precision: str = "auto",
     backend: str = "torch",
 ) -> Stylizer:
-    """Open a run or model folder for inference: ``load(run).stylize(image) -> PIL.Image``.
+    """Open a run or model folder, or a bundled style by name, for inference:
+    ``load("ukiyoe").stylize(image) -> PIL.Image``; ``save`` writes what ``load`` reads.
 
     ``backend`` is ``torch`` or ``onnxruntime`` (CPU; needs the ``[onnx]`` extra).
     """
-    return Stylizer(run_dir, device=device, precision=precision, backend=backend)
+    return Stylizer(model_folder(model), device=device, precision=precision, backend=backend)
+
+
+def save(
+    model: Stylizer | nn.Module | str | os.PathLike,
+    folder: str | os.PathLike,
+    *,
+    method: str = "custom",
+    overwrite: bool = False,
+) -> Path:
+    """Write a model folder that ``load``, ``stylize`` and ``export`` accept; returns it.
+
+    ``model`` is what ``load`` returned, a bundled style name or model folder (copied with its
+    card), or a generator built by ``stylebridge.nn.build_generator`` (saved as ``a2b``, with
+    ``method`` recorded in config.json).
+    """
+    if isinstance(model, nn.Module):
+        return save_generators(folder, {"a2b": model}, method=method, overwrite=overwrite)
+    source = model.run_dir if isinstance(model, Stylizer) else model_folder(model)
+    return copy_model_folder(source, folder, overwrite=overwrite)
 
 
 def model_folder(model: str | os.PathLike) -> Path:
@@ -88,7 +111,8 @@ def export(
 
 
 def stylize(image, model: str | os.PathLike, **options) -> Image.Image:
-    """One-shot: translate ``image`` (path, PIL image or uint8 array) with the model folder."""
+    """One-shot: translate ``image`` (path, PIL image or uint8 array) with a model folder or a
+    bundled style name (``stylize(photo, "ukiyoe")``)."""
     return load(model).stylize(image, **options)
 
 

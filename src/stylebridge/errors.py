@@ -31,3 +31,18 @@ class ConfigError(StylebridgeError):
 
 class DataError(StylebridgeError):
     """A dataset that cannot be used as a whole (an empty folder, no readable image)."""
+
+
+def require_extra(module: str, extra: str, feature: str):
+    """Import an optional dependency, or end in one line naming the extra that installs it,
+    so every missing extra reads the same whatever command needed it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as err:
+        if err.name and err.name.split(".")[0] != module.split(".")[0]:
+            raise  # the package is there but broken: its own error says more
+        raise ConfigError(
+            f"{feature} needs {module}; install it with: pip install 'stylebridge[{extra}]'"
+        ) from None

@@ -6,7 +6,9 @@ import sys
 
 import typer
 
+from .. import __version__
 from ..errors import StylebridgeError
+from .help import use_conventional_help
 
 app = typer.Typer(
     name="stylebridge",
@@ -15,6 +17,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"stylebridge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version."
+    ),
+) -> None:
+    """GAN style transfer between visual cultures, style measurement and design tools."""
 
 
 def _register_commands() -> None:
@@ -47,6 +64,7 @@ def _register_commands() -> None:
 
 
 _register_commands()
+use_conventional_help(app)
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -23,7 +22,7 @@ SUBCOMMANDS = ("corpus", "translation")
 class _CorpusByDefault(TyperGroup):
     """A group whose default subcommand is ``corpus``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["corpus", *args]
         return super().parse_args(ctx, args)
@@ -77,7 +76,7 @@ def corpus(
 ) -> None:
     """Describe every image, compare the cultures and write a report.
 
-    Example: stylebridge analyze ../data/cultures/ukiyoe ../data/cultures/western_oil -o report/
+    Example: stylebridge analyze ../shared/data/cultures/* -o report/
     """
     kinds = [k.strip() for k in maps.split(",") if k.strip()]
     with stage_bars() as progress:

@@ -36,11 +36,12 @@ def demo(
     domain_a: Path = typer.Option(None, help="Source images for the demo training run."),
     domain_b: Path = typer.Option(None, help="Target-style images for the demo training run."),
 ) -> None:
-    """Stylize the sample photos that ship with scikit-image and scikit-learn with every bundled
-    style; write a contact sheet PNG and an HTML page and print their paths.
+    """Stylize sample photos with every bundled style; write a contact sheet and a web page.
 
-    In an install without bundled models it first trains a small FastCUT model on the two
-    domain folders for the given seconds, to show the whole path: train, save, load, stylize.
+    The photos ship with scikit-image and scikit-learn, so nothing is downloaded; the command
+    prints the paths of the contact sheet PNG and the HTML page. In an install without bundled
+    models it first trains a small FastCUT model on the two domain folders for the given
+    seconds, to show the whole path: train, save, load, stylize.
     """
     chosen = threads or busy_cores_threads()
     if chosen:

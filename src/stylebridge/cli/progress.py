@@ -53,7 +53,8 @@ def progress_bar(description: str, total: int | None = None):
 @contextmanager
 def stage_bars():
     """Yields ``progress(stage, done, total)`` for the API's multi-stage jobs (extract
-    features, then fit, ...): one bar per stage, drawn only on a terminal."""
+    features, then fit, ...): one bar per stage on a terminal, else one log line per stage
+    as it starts, so a log shows where a long job is."""
     columns = [
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -67,6 +68,8 @@ def stage_bars():
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:
                 tasks[stage] = bar.add_task(stage, total=total)
+                if hidden:
+                    say(f"{stage} ({total})..." if total > 1 else f"{stage}...")
             bar.update(tasks[stage], completed=done, total=total)
 
         yield update

@@ -24,7 +24,12 @@ def _model_and_inputs(args: list[Path], style: str | None) -> tuple[Path, list[P
 
 
 def stylize(
-    args: list[Path] = typer.Argument(..., help="RUN_DIR INPUT... (or INPUT... with --style)."),
+    args: list[Path] = typer.Argument(
+        ...,
+        metavar="[RUN_DIR] INPUT...",
+        help="A model folder or bundled style name, then images or folders (no RUN_DIR "
+        "with --style).",
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (or file for one input)."),
     style: str = typer.Option(None, help="A bundled culture style (see `stylebridge styles`)."),
     direction: str = typer.Option("a2b", help="a2b or b2a (CycleGAN runs have both)."),
@@ -43,8 +48,10 @@ def stylize(
 ) -> None:
     """Translate images; outputs keep the input size, orientation and transparency.
 
-    Examples: stylebridge stylize runs/photo2ukiyoe photos/ -o out/ --max-side 512;
-    stylebridge stylize photo.jpg --style ukiyoe -o photo_ukiyoe.png --preserve-color
+    \b
+    Examples:
+      stylebridge stylize runs/photo2ukiyoe photos/ -o out/ --max-side 512
+      stylebridge stylize photo.jpg --style ukiyoe -o out.png --preserve-color
     """
     model, inputs = _model_and_inputs(args, style)
     stylizer = api.load(model, device=device, backend=backend)
@@ -72,13 +79,12 @@ def stylize(
 
 
 def styles() -> None:
-    """List the bundled culture styles."""
+    """List the bundled culture styles, one per line: name, then what it does."""
     found = zoo.styles()
     if not found:
         say("no bundled styles in this install")
-    for name in found:
-        card = zoo.describe(name)
-        say(f"{name:16s} {card.get('summary', '')}")
+    for name in found:  # the list is data: stdout, so `stylebridge styles | cut -f1` works
+        typer.echo(f"{name}\t{zoo.describe(name).get('summary', '')}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..errors import require_extra
 from .progress import say
 
 
@@ -23,8 +24,9 @@ def web(
 ) -> None:
     """Open the web UI: stylize, blend two styles, garments, patterns, culture analysis.
 
-    Example: stylebridge web --cultures ../data/cultures --port 7860
+    Example: stylebridge web --cultures ../shared/data/cultures --port 7860
     """
+    require_extra("gradio", "web", "The web UI")
     from ..web.app import serve
     from ..web.handlers import WebSettings
 

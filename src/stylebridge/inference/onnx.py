@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import importlib
 import io
 import json
 import logging
@@ -28,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, ModelFileError, require_extra
 from ..models.files import atomic_write_bytes, generator_from_config, read_run_config
 from ..nn import GlobalStatsInstanceNorm
 from .tiling import set_norm_mode
@@ -56,13 +55,7 @@ class OnnxExport:
 
 
 def _needs(module: str):
-    """Import an optional dependency or end in one line naming the extra."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise ConfigError(
-            f"ONNX support needs {module}; install it with: pip install 'stylebridge[onnx]'"
-        ) from None
+    return require_extra(module, "onnx", "ONNX support")
 
 
 def _first_line(err: BaseException) -> str:
