@@ -2,26 +2,126 @@
 
 Usage: python scripts/evaluate_zoo.py --cultures ../shared/data/cultures [--styles ukiyoe]
        python scripts/evaluate_zoo.py --cards-only   # re-render summaries and MODEL_CARD.md
+       python scripts/evaluate_zoo.py --cards-only --cultures ../shared/data/cultures
+           # also refresh each card's datasets (sources, terms) from the corpus MANIFEST.csv
 
 For each style: the held-out photos (listed in the card) are translated, then FID and KID
 (EfficientNet-Lite0 features) against the whole target-culture corpus are computed for the
 translations and, as the baseline, for the untranslated photos. The card's ``look`` (one line)
 and ``notes`` (what the model does and does not do) are written by a person who looked at the
 outputs; this script only renders them.
+
+MODEL_CARD.md opens with YAML front matter, as model hubs read it: licence, the training
+datasets with their content and manifest hashes, the held-out metrics (``model-index``), and
+the intended and out-of-scope uses.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import hashlib
 import json
 import shutil
 import tempfile
 from pathlib import Path
 
+import yaml
+
 import stylebridge
 from stylebridge import zoo
 from stylebridge.imageio import save_image
 from stylebridge.models.files import atomic_write_bytes, read_tensors, write_json
+
+LICENSE = "apache-2.0"
+LICENSE_NOTE = (
+    "The weights are released under the project's Apache-2.0 licence. The training images keep "
+    "their owners' terms, listed per dataset under `datasets`."
+)
+INTENDED_USES = [
+    "Giving photos the palette, tone and texture of {style} images, for creative and design "
+    "work, teaching and demos.",
+    "Studying and measuring unpaired style transfer (held-out metrics below, "
+    "`stylebridge analyze translation`).",
+]
+OUT_OF_SCOPE_USES = [
+    "Passing outputs off as genuine {style} works, or attributing them to an artist, school "
+    "or tradition.",
+    "Evidence about {style} as a culture: the model learned a few hundred images, not the "
+    "tradition; use `stylebridge analyze` on a documented corpus for measurements.",
+    "Identity-sensitive edits of people (faces, skin tone) and any use where a changed colour "
+    "could mislead (medical, forensic or news images).",
+    "Re-drawing a photo as a print or painting: the model transfers colour and texture, it "
+    "does not change line work or composition.",
+]
+
+
+def dataset_entries(cultures: Path, config: dict) -> list[dict]:
+    """The two training sets as recorded by the run (count, content hash) plus what the corpus
+    manifest says of their sources and terms, and the manifest's own hash."""
+    manifest = cultures / "MANIFEST.csv"
+    rows = list(csv.DictReader(manifest.open(newline="")))
+    manifest_sha256 = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    entries = []
+    for side, group in (("a", "photo"), ("b", config["card"]["style"])):
+        recorded = config["data"][side]
+        group_rows = [r for r in rows if r["group"] == group]
+        entries.append(
+            {
+                "name": recorded["path"],
+                "images": recorded["count"],
+                "sha256": recorded["hash"],
+                "manifest": f"MANIFEST.csv, group {group} ({len(group_rows)} images)",
+                "manifest_sha256": manifest_sha256,
+                "sources": sorted({f"{r['source_repo']}@{r['source_commit']}" for r in group_rows}),
+                "terms": sorted({r["note"] for r in group_rows}),
+            }
+        )
+    return entries
+
+
+def front_matter(name: str, card: dict) -> str:
+    """YAML metadata for hubs: licence, datasets with hashes, metrics (model-index), uses."""
+    style = card["style"].replace("_", " ")
+    meta = {
+        "license": LICENSE,
+        "license_note": LICENSE_NOTE,
+        "library_name": "stylebridge",
+        "pipeline_tag": "image-to-image",
+        "tags": ["style-transfer", "unpaired-image-translation", card["method"], card["style"]],
+        "datasets": card.get("datasets", []),
+        "intended_uses": [u.format(style=style) for u in INTENDED_USES],
+        "out_of_scope_uses": [u.format(style=style) for u in OUT_OF_SCOPE_USES],
+    }
+    m = card.get("metrics")
+    if m:
+        held_out = len(card["data"]["photo_held_out"])
+        metrics = [
+            {
+                "type": kind,
+                "name": f"{label}, {which} held-out photos",
+                "value": round(m[which][kind], 4),
+            }
+            for kind, label in (("kid", "KID (lite0)"), ("fid", "FID (lite0)"))
+            for which in ("translated", "untranslated")
+        ]
+        meta["model-index"] = [
+            {
+                "name": name,
+                "results": [
+                    {
+                        "task": {"type": "image-to-image", "name": f"photo -> {style}"},
+                        "dataset": {
+                            "name": f"{held_out} held-out photos vs the {style} corpus",
+                            "type": "stylebridge-cultures",
+                        },
+                        "metrics": metrics,
+                    }
+                ],
+            }
+        ]
+    text = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{text}---\n\n"
 
 
 def _measure(real: Path, fake: Path) -> dict:
@@ -78,7 +178,7 @@ def card_markdown(name: str, card: dict) -> str:
         ]
     if card.get("notes"):
         lines += ["", "## What it does and does not do", "", *card["notes"]]
-    return "\n".join(lines) + "\n"
+    return front_matter(name, card) + "\n".join(lines) + "\n"
 
 
 def describe_architecture(folder: Path, config: dict) -> dict:
@@ -115,6 +215,8 @@ def main() -> None:
     for name in names:
         folder = zoo.style_path(name)
         config = json.loads((folder / "config.json").read_text())
+        if args.cultures:
+            config["card"]["datasets"] = dataset_entries(args.cultures, config)
         if args.cards_only:
             write_card(folder, config)
             print(name, "->", folder / "MODEL_CARD.md")

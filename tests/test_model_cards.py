@@ -1,0 +1,61 @@
+"""Every bundled model card opens with the YAML front matter model hubs read, and its facts
+agree with the model's config.json (the run's own record of data and metrics)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+import pytest
+import yaml
+
+from stylebridge import zoo
+
+STYLES = sorted(zoo.styles())
+SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _card(name: str) -> tuple[dict, str, dict]:
+    folder = zoo.style_path(name)
+    text = (folder / "MODEL_CARD.md").read_text()
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    assert match, f"{name}: MODEL_CARD.md has no front matter"
+    config = json.loads((folder / "config.json").read_text())
+    return yaml.safe_load(match.group(1)), text[match.end() :], config
+
+
+def test_there_are_bundled_styles():
+    assert len(STYLES) >= 3
+
+
+@pytest.mark.parametrize("name", STYLES)
+def test_front_matter_licence_datasets_metrics_and_uses(name):
+    meta, body, config = _card(name)
+    assert meta["license"] == "apache-2.0" and "owners' terms" in meta["license_note"]
+    assert meta["pipeline_tag"] == "image-to-image" and meta["library_name"] == "stylebridge"
+    assert body.lstrip().startswith(f"# {name}:")
+    # datasets: what the training run recorded, plus the corpus manifest's sources and hash
+    recorded = [config["data"]["a"], config["data"]["b"]]
+    assert [d["sha256"] for d in meta["datasets"]] == [r["hash"] for r in recorded]
+    assert [d["images"] for d in meta["datasets"]] == [r["count"] for r in recorded]
+    for dataset in meta["datasets"]:
+        assert SHA256.fullmatch(dataset["manifest_sha256"])
+        assert dataset["sources"] and all("@" in s for s in dataset["sources"])
+        assert dataset["terms"]
+    # metrics: the held-out numbers of config.json's card
+    measured = config["card"]["metrics"]
+    (result,) = meta["model-index"][0]["results"]
+    for metric in result["metrics"]:
+        which = "untranslated" if "untranslated" in metric["name"] else "translated"
+        assert metric["value"] == pytest.approx(measured[which][metric["type"]], abs=1e-4)
+    assert {m["type"] for m in result["metrics"]} == {"kid", "fid"}
+    assert len(meta["intended_uses"]) >= 2 and len(meta["out_of_scope_uses"]) >= 3
+    assert all(name.replace("_", " ") in u for u in meta["intended_uses"][:1])
+
+
+@pytest.mark.parametrize("name", STYLES)
+def test_card_shares_the_manifest_hash_of_the_corpus_it_names(name, cultures):
+    meta, _, _ = _card(name)
+    digest = hashlib.sha256((cultures / "MANIFEST.csv").read_bytes()).hexdigest()
+    assert {d["manifest_sha256"] for d in meta["datasets"]} == {digest}
