@@ -33,6 +33,7 @@ __all__ = [
     "evaluate",
     "export",
     "generate",
+    "import_cyclegan",
     "load",
     "make_pairs",
     "model_folder",
@@ -114,6 +115,36 @@ def stylize(image, model: str | os.PathLike, **options) -> Image.Image:
     """One-shot: translate ``image`` (path, PIL image or uint8 array) with a model folder or a
     bundled style name (``stylize(photo, "ukiyoe")``)."""
     return load(model).stylize(image, **options)
+
+
+def import_cyclegan(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    epoch: str = "latest",
+    overwrite: bool = False,
+) -> Path:
+    """Turn generators trained by the reference CycleGAN code into a model folder that
+    ``load``, ``stylize`` and ``export`` accept; returns it.
+
+    ``source`` is a ``latest_net_G.pth`` file or a ``checkpoints/NAME/`` run folder
+    (``{epoch}_net_G_A.pth`` -> a2b, ``{epoch}_net_G_B.pth`` -> b2a). Files are read with
+    ``torch.load(weights_only=True)``, so nothing but tensors is unpickled.
+    """
+    from .models import cyclegan_reference as reference
+
+    files = reference.reference_files(source, epoch)
+    nets = {direction: reference.generator_from_reference(p) for direction, p in files.items()}
+    section = dict(next(iter(nets.values())).config.__dict__)
+    sources = {d: {"name": p.name, "sha256": reference.file_sha256(p)} for d, p in files.items()}
+    return save_generators(
+        out,
+        nets,
+        method="cyclegan",
+        extra={"imported_from": {"code": reference.REFERENCE, "files": sources}},
+        card_text=reference.card_text(Path(source), files, section),
+        overwrite=overwrite,
+    )
 
 
 def check_data(folders: list[str | os.PathLike], progress=None) -> list[FolderReport]:
