@@ -98,7 +98,7 @@ def test_cli_stylize_onnxruntime_backend(tiny_run, exported_a2b, tmp_path):
 
 def test_backend_options_refused():
     with pytest.raises(ConfigError, match="backend"):
-        stylebridge.load("unused", backend="tensorrt")
+        stylebridge.load("ukiyoe", backend="tensorrt")
 
 
 def test_onnx_shipped_in_model_folder(tiny_run, exported_a2b, tmp_path):

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import time
 import warnings
@@ -37,7 +38,7 @@ INPUT_NAME, OUTPUT_NAME = "image", "styled"
 ONNX_FORMAT = "stylebridge.onnx/1"
 EXPORTERS = ("auto", "dynamo", "torchscript")
 CACHE_ENV = "STYLEBRIDGE_CACHE_DIR"
-_CHECK_SHAPE = (2, 3, 76, 100)  # batch 2, non-square, unlike the traced 64x64 example
+_CHECK_SIDES = (76, 100)  # non-square, unlike the traced square example; batch 2
 _TRACE_SIDE = 64
 
 
@@ -108,9 +109,22 @@ def _plain_instance_norms(net: nn.Module) -> nn.Module:
     return plain
 
 
+def stride_sides(multiple: int, *sides: int) -> list[int]:
+    """``sides`` rounded up to multiples of the generator's stride, and at least two strides:
+    a 7-level U-Net (pix2pix) has a stride of 128, and 64 or 76 px would shrink to nothing."""
+    return [multiple * max(2, math.ceil(side / multiple)) for side in sides]
+
+
+def check_shape(multiple: int) -> tuple[int, int, int, int]:
+    """The input the export is checked on: batch 2, non-square, sides the generator accepts."""
+    height, width = stride_sides(multiple, *_CHECK_SIDES)
+    return (2, 3, height, width + multiple if width == height else width)
+
+
 def _export_bytes(net: nn.Module, multiple: int, exporter: str) -> bytes:
     seeded = torch.Generator().manual_seed(0)  # leaves the caller's global RNG alone
-    example = torch.rand(1, 3, _TRACE_SIDE, _TRACE_SIDE, generator=seeded) * 2 - 1
+    (side,) = stride_sides(multiple, _TRACE_SIDE)
+    example = torch.rand(1, 3, side, side, generator=seeded) * 2 - 1
     names = dict(input_names=[INPUT_NAME], output_names=[OUTPUT_NAME])
     with _quiet_exporter():
         if exporter == "dynamo":
@@ -172,8 +186,8 @@ def _session(source: bytes | str, threads: int | None = None):
     return ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
 
 
-def _max_abs_diff(net: nn.Module, data: bytes) -> float:
-    x = torch.rand(*_CHECK_SHAPE, generator=torch.Generator().manual_seed(0)) * 2 - 1
+def _max_abs_diff(net: nn.Module, data: bytes, shape: tuple[int, ...]) -> float:
+    x = torch.rand(*shape, generator=torch.Generator().manual_seed(0)) * 2 - 1
     with torch.inference_mode():
         expected = net(x).numpy()
     got = _session(data).run([OUTPUT_NAME], {INPUT_NAME: x.numpy()})[0]
@@ -209,7 +223,8 @@ def export_module(
     graph_net = _plain_instance_norms(net)
     start = time.perf_counter()
     data, used, fallback_reason = _export_with_fallback(graph_net, multiple, exporter, out)
-    diff = _max_abs_diff(net, data)
+    shape = check_shape(multiple)
+    diff = _max_abs_diff(net, data, shape)
     if not diff <= tolerance:
         raise ModelFileError(
             out,
@@ -225,7 +240,7 @@ def export_module(
     }
     atomic_write_bytes(out, _with_metadata(data, props))
     seconds = time.perf_counter() - start
-    return OnnxExport(out, used, diff, _CHECK_SHAPE, tolerance, seconds, fallback_reason)
+    return OnnxExport(out, used, diff, shape, tolerance, seconds, fallback_reason)
 
 
 def export_onnx(
@@ -237,12 +252,25 @@ def export_onnx(
     tolerance: float = ONNX_TOLERANCE,
 ) -> OnnxExport:
     """Export a model folder's ``direction`` generator to ``out`` (see ``export_module``)."""
+    refuse_noise_models(Path(model_dir), "ONNX export")
     net, _ = generator_from_config(Path(model_dir), direction)
     metadata = {
         "stylebridge.direction": direction,
         "stylebridge.weights_sha256": weights_digest(model_dir, direction),
     }
     return export_module(net, out, exporter=exporter, tolerance=tolerance, metadata=metadata)
+
+
+def refuse_noise_models(model_dir: Path, what: str) -> None:
+    """A GAN run (dcgan ... stylegan2) turns noise into images; say so rather than "has no
+    a2b generator" when it is given where an image-to-image model is needed."""
+    config = read_run_config(model_dir)
+    if not config.get("directions") and config.get("exports"):
+        raise ConfigError(
+            f"{model_dir} holds a {config.get('method')} GAN, which makes images from random "
+            f"noise, not from an input image; {what} takes translation models (cyclegan, cut, "
+            "fastcut, pix2pix). Use stylebridge generate for its images"
+        )
 
 
 def _folder_onnx(model_dir: Path, direction: str) -> Path | None:
