@@ -101,3 +101,42 @@ def mean_patch_nce(
 ) -> torch.Tensor:
     losses = [patch_nce_loss(q, k, batch_size, tau) for q, k in zip(queries, keys, strict=True)]
     return torch.stack(losses).mean()
+
+
+# --- feature-statistics losses of the feature-fusion style engine ----------------------------
+
+
+def softmax_smooth(features: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Activation smoothing (Wang et al., CVPR 2021): a softmax over all activations of a layer
+    of one image, rescaled by their count so a flat map stays at 1. It raises the entropy of
+    peaky non-VGG activations, which otherwise make statistics losses noisy."""
+    n = features.shape[0]
+    flat = features.float().reshape(n, -1) / temperature
+    count = flat.shape[1]
+    return (torch.softmax(flat, dim=1) * count).reshape(features.shape)
+
+
+def moment_style_loss(output: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """Per-channel mean and standard deviation of two feature maps, matched (as AdaIN's loss),
+    relative to the style's own scale so layers of any magnitude weigh alike."""
+    o, s = output.float(), style.float()
+    o_mean, s_mean = o.mean((2, 3)), s.mean((2, 3))
+    o_std = o.var((2, 3), unbiased=False).add(1e-5).sqrt()
+    s_std = s.var((2, 3), unbiased=False).add(1e-5).sqrt()
+    scale = (s_mean.square().mean(1) + s_std.square().mean(1)).detach().add(1e-8)
+    diff = (o_mean - s_mean).square().mean(1) + (o_std - s_std).square().mean(1)
+    return (diff / scale).mean()
+
+
+def relative_mse(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """MSE divided by the target's mean square: a content loss whose size does not depend on
+    the layer's activation scale."""
+    o, t = output.float(), target.float()
+    return (o - t).square().mean() / t.square().mean().detach().add(1e-8)
+
+
+def total_variation(images: torch.Tensor) -> torch.Tensor:
+    x = images.float()
+    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (
+        x[..., :, 1:] - x[..., :, :-1]
+    ).abs().mean()

@@ -1,11 +1,12 @@
 """Translation and generation methods: one file each, found by name through ``MODELS``."""
 
-from . import cut, cyclegan, gan, pix2pix  # noqa: F401  (registration)
+from . import cut, cyclegan, gan, pix2pix, stylenet  # noqa: F401  (registration)
 from .base import MODELS, GeneratorOptions, TranslationModel
 from .cut import CUTConfig, FastCUTConfig
 from .cyclegan import CycleGANConfig
 from .gan import GANConfig, UnconditionalGAN
 from .pix2pix import Pix2PixConfig
+from .stylenet import StyleNetConfig
 
 __all__ = [
     "MODELS",
@@ -14,6 +15,7 @@ __all__ = [
     "FastCUTConfig",
     "GANConfig",
     "Pix2PixConfig",
+    "StyleNetConfig",
     "UnconditionalGAN",
     "GeneratorOptions",
     "TranslationModel",

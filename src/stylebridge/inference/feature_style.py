@@ -1,0 +1,463 @@
+"""The feature-fusion style engine at inference: any painting, a folder, a culture, or a mix.
+
+A style is a :class:`StyleCode`: the moments of the frozen encoder's features at the fusion
+layer, pooled over one or many style images, saved as a small safetensors file with a JSON card.
+Mixing cultures mixes their moments (feature space, not pixels); a mask picks one style inside
+and another outside, blended on the feature grid. Content statistics are taken once from the
+whole image, so the fusion is one fixed affine map of the features and large images can go
+through the tiler without seams.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from ..data import list_images, set_digest
+from ..errors import ConfigError, ImageError, ModelFileError
+from ..fileio import atomic_write
+from ..imageio import as_loaded, load_image, printable
+from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
+from ..models.stylenet import FUSION_BLOCK, StyleEncoder
+from ..nn import choose_precision, pick_device, prepare_runtime
+from ..nn.feature_fusion import EPS, FUSIONS, StyleMoments
+from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
+from .color import preserve_color as _preserve_color
+from .tiling import NonFiniteOutputError, TileRunner
+
+CODE_FORMAT = "stylebridge.stylecode/1"
+STYLE_SIDE = 256  # style images are encoded with this shorter side: the training scale
+MIN_STYLE_SIDE = 32
+TONES = ("as-is", "paper")  # paper: yellowed paper made white, colour removed (ink on silk)
+OnSkip = Callable[[str], None]
+
+
+@dataclass
+class StyleCode:
+    """A style as moments of the encoder's fusion features, with where they came from."""
+
+    moments: StyleMoments
+    card: dict = field(default_factory=dict)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """``NAME.safetensors`` plus ``NAME.json`` (the card), both written atomically."""
+        path = Path(path).with_suffix(".safetensors")
+        tensors = {
+            "mean": self.moments.mean.float(),
+            "second": self.moments.second.float(),
+        }
+        card = {"format": CODE_FORMAT, "count": self.moments.count, **self.card}
+        atomic_write(path, tensor_bytes(tensors, {"format": CODE_FORMAT}))
+        atomic_write(path.with_suffix(".json"), (json.dumps(card, indent=2) + "\n").encode())
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, channels: int | None = None) -> StyleCode:
+        path = Path(path).with_suffix(".safetensors")
+        tensors, metadata = read_tensors(path)
+        if metadata.get("format") != CODE_FORMAT or set(tensors) != {"mean", "second"}:
+            raise ModelFileError(path, f"not a style code (format is not {CODE_FORMAT})")
+        mean, second = tensors["mean"].double(), tensors["second"].double()
+        c = mean.shape[0]
+        if mean.dim() != 1 or tuple(second.shape) != (c, c) or (channels and c != channels):
+            raise ModelFileError(
+                path, f"style code has shapes {tuple(mean.shape)}, {tuple(second.shape)}"
+            )
+        if not (torch.isfinite(mean).all() and torch.isfinite(second).all()):
+            raise ModelFileError(path, "style code holds NaN/inf values")
+        card_path = path.with_suffix(".json")
+        card = {}
+        if card_path.is_file():
+            try:
+                card = json.loads(card_path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                raise ModelFileError(card_path, "corrupt JSON card") from None
+        count = float(card.get("count", 1.0)) if isinstance(card, dict) else 1.0
+        return cls(StyleMoments(mean, second, count), card if isinstance(card, dict) else {})
+
+
+def paper_tone(image: Image.Image) -> Image.Image:
+    """Ink on aged silk or paper -> ink on white: each channel divided by its paper level (the
+    95th percentile), then grey. The yellowing belongs to the collection's age, not to ink
+    painting, so a culture code must not learn it."""
+    arr = np.asarray(image.convert("RGB"), np.float32)
+    paper = np.percentile(arr.reshape(-1, 3), 95, axis=0).clip(1, 255)
+    white = np.clip(arr * (255.0 / paper), 0, 255)
+    grey = white @ np.array([0.299, 0.587, 0.114], np.float32)
+    return Image.fromarray(np.repeat(grey[..., None], 3, 2).round().astype(np.uint8), "RGB")
+
+
+def _check_style_image(image: Image.Image, source: str) -> None:
+    if min(image.size) < MIN_STYLE_SIDE:
+        raise ImageError(
+            source,
+            f"too small for a style ({image.width}x{image.height} px; at least "
+            f"{MIN_STYLE_SIDE} px per side)",
+        )
+    small = np.asarray(image.convert("RGB").resize((64, 64)), np.float32)
+    if small.std() < 2.0:
+        raise ImageError(source, "is one flat colour: it has no style to take")
+
+
+class FeatureEngine:
+    """The trained decoder with its frozen encoder; renders content photos with style codes."""
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike,
+        *,
+        device: str = "auto",
+        precision: str = "auto",
+    ):
+        self.model_dir = Path(model_dir)
+        self.config = read_run_config(self.model_dir)
+        if self.config.get("method") != "stylenet":
+            raise ConfigError(
+                f"{self.model_dir} holds a {self.config.get('method')} model, not the "
+                "feature-fusion engine (train one with `stylebridge train stylenet`)"
+            )
+        encoder = self.config.get("encoder") or {}
+        if encoder.get("variant") != "lite1" or encoder.get("fusion_block") != FUSION_BLOCK:
+            raise ModelFileError(self.model_dir / CONFIG_NAME, f"unsupported encoder {encoder}")
+        self.device = pick_device(device)
+        prepare_runtime(self.device)
+        self.amp_dtype = choose_precision(precision, self.device)
+        try:
+            decoder_config = StyleDecoderConfig.from_dict(self.config.get("decoder") or {})
+            self.decoder = StyleDecoder(decoder_config)
+        except (TypeError, ValueError) as err:
+            raise ModelFileError(
+                self.model_dir / CONFIG_NAME, f"bad decoder section ({err})"
+            ) from None
+        name = (self.config.get("exports") or {}).get("decoder", "decoder.safetensors")
+        if not isinstance(name, str) or Path(name).name != name:
+            raise ModelFileError(
+                self.model_dir / CONFIG_NAME, f"weights file name {name!r} is not allowed"
+            )
+        tensors, _ = read_tensors(self.model_dir / name)
+        bad = [k for k, v in tensors.items() if not bool(torch.isfinite(v).all())]
+        if bad:
+            raise ModelFileError(self.model_dir / name, f"non-finite weights in {bad[0]}")
+        try:
+            self.decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
+        except RuntimeError as err:
+            raise ModelFileError(
+                self.model_dir / name,
+                f"weights do not fit the decoder ({str(err).splitlines()[0]})",
+            ) from None
+        self.decoder = self.decoder.eval().to(self.device)
+        self.encoder = StyleEncoder("lite1").to(self.device)
+        self.channels = self.encoder.channels
+
+    # --- style codes ---------------------------------------------------------------------
+    @torch.inference_mode()
+    def moments_of(self, image: Image.Image) -> StyleMoments:
+        scale = STYLE_SIDE / min(image.size)
+        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+        image = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+        x = torch.from_numpy(np.asarray(image, np.float32)).permute(2, 0, 1)[None]
+        x = x.div(127.5).sub(1.0).to(self.device)
+        with self._autocast():
+            features = self.encoder.content(x).float()
+        return StyleMoments.of(features[0])
+
+    def code_from_images(
+        self,
+        images: Iterable[object],
+        *,
+        tone: str = "as-is",
+        name: str = "",
+        on_skip: OnSkip | None = None,
+        source: str = "",
+    ) -> StyleCode:
+        """Pool the style of many images; unusable ones are skipped (and reported), none
+        usable is an error naming ``source``."""
+        if tone not in TONES:
+            raise ConfigError(f"unknown tone {tone!r}; one of {', '.join(TONES)}")
+        parts, files = [], []
+        for item in images:
+            label = printable(item) if isinstance(item, (str, os.PathLike)) else "<image>"
+            try:
+                loaded = (
+                    load_image(item) if isinstance(item, (str, os.PathLike)) else as_loaded(item)
+                )
+                _check_style_image(loaded.rgb, label)
+            except ImageError as err:
+                if on_skip is None:
+                    raise
+                on_skip(str(err))
+                continue
+            rgb = paper_tone(loaded.rgb) if tone == "paper" else loaded.rgb
+            parts.append(self.moments_of(rgb))
+            if isinstance(item, (str, os.PathLike)):
+                files.append(Path(item))
+        if not parts:
+            raise ImageError(source or "<style>", "no usable style image")
+        card = {
+            "name": name,
+            "source": source,
+            "image_count": len(parts),
+            "tone": tone,
+            "encoder": "lite1",
+            "fusion_block": FUSION_BLOCK,
+            "style_side": STYLE_SIDE,
+        }
+        if files:
+            card["files_hash"] = set_digest(files)
+        return StyleCode(StyleMoments.pool(parts), card)
+
+    def code_from_folder(
+        self, folder: str | os.PathLike, *, tone: str = "as-is", on_skip: OnSkip | None = None
+    ) -> StyleCode:
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise ImageError(folder, "not a folder of style images")
+        files = list_images(folder)
+        if not files:
+            raise ImageError(folder, "holds no image files to take a style from")
+        skip = on_skip or (lambda message: None)
+        code = self.code_from_images(
+            files, tone=tone, name=folder.name, on_skip=skip, source=str(folder)
+        )
+        manifest = folder / "MANIFEST.csv"
+        if not manifest.is_file():
+            manifest = folder.parent / "MANIFEST.csv"
+        if manifest.is_file():
+            import hashlib
+
+            code.card["manifest_sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
+        return code
+
+    # --- rendering -----------------------------------------------------------------------
+    def _autocast(self):
+        return torch.autocast(
+            self.device.type,
+            dtype=self.amp_dtype or torch.float32,
+            enabled=self.amp_dtype is not None,
+        )
+
+    @torch.inference_mode()
+    def content_moments(self, image: Image.Image, side: int = 512) -> StyleMoments:
+        """The content's own feature moments, from the whole image at most ``side`` px."""
+        scale = min(1.0, side / max(image.size))
+        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+        return self.moments_of_exact(image.resize(size, Image.Resampling.BILINEAR))
+
+    @torch.inference_mode()
+    def moments_of_exact(self, image: Image.Image) -> StyleMoments:
+        x = torch.from_numpy(np.asarray(image.convert("RGB"), np.float32)).permute(2, 0, 1)[None]
+        x = x.div(127.5).sub(1.0).to(self.device)
+        with self._autocast():
+            features = self.encoder.content(x).float()
+        return StyleMoments.of(features[0])
+
+    def render(
+        self,
+        image,
+        code: StyleCode | list[tuple[StyleCode, float]],
+        *,
+        fusion: str = "wct",
+        strength: float = 1.0,
+        mask=None,
+        outside: StyleCode | None = None,
+        max_side: int | None = 768,
+        tile: int = 1024,
+        preserve_color: bool = False,
+    ) -> Image.Image:
+        """Render ``image`` in a style; returns a PIL image of the input's size.
+
+        Args:
+            code: a style code, or ``[(code, weight), ...]`` mixed in feature space.
+            fusion: ``wct`` (full covariance: texture and palette) or ``adain`` (per channel).
+            strength: 0 keeps the content's features, 1 takes the style's fully.
+            mask: an L image (white = ``code`` inside); with ``outside``, the other style
+                outside, else the original photo outside.
+            max_side: render at most this long a side, then resize to the input size.
+            tile: largest side rendered at once (tiles share one fusion map, so no seams).
+        """
+        if fusion not in FUSIONS:
+            raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
+        if not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"strength must be within [0, 1], got {strength}")
+        loaded = as_loaded(image)
+        work = loaded.rgb
+        if max_side and max(work.size) > max_side:
+            scale = max_side / max(work.size)
+            size = (max(8, round(work.width * scale)), max(8, round(work.height * scale)))
+            work = work.resize(size, Image.Resampling.LANCZOS)
+        if min(work.size) < 8:
+            raise ImageError(loaded.path, f"too small to render ({work.width}x{work.height} px)")
+        moments = mixed(code)
+        content = self.content_moments(work)
+        inside = _fusion_map(content, moments, fusion, strength)
+        maps = [inside]
+        weight = None
+        if mask is not None:
+            weight = _mask_array(mask, work.size, loaded.path)
+            if outside is not None:
+                maps.append(_fusion_map(content, mixed(outside), fusion, strength))
+        renderer = _Renderer(self.encoder, self.decoder, maps).to(self.device)
+        runner = TileRunner(renderer, self.device, 8, self.amp_dtype, channels_last=False)
+        pixels = np.asarray(work)
+        try:
+            if len(maps) == 1:
+                out = runner.run(pixels, tile=tile, overlap=64)
+            else:
+                out = _render_masked(runner, renderer, pixels, weight, tile)
+        except NonFiniteOutputError:
+            raise ImageError(
+                loaded.path, "the model produced NaN/inf values; nothing written"
+            ) from None
+        result = Image.fromarray(out, "RGB")
+        if mask is not None and outside is None:  # the photo itself outside the mask
+            m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
+            result = Image.composite(result, work, m)
+        if result.size != loaded.rgb.size:
+            result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
+        if preserve_color:
+            result = _preserve_color(loaded.rgb, result)
+        if loaded.alpha is not None:
+            result.putalpha(loaded.alpha)
+        return result
+
+
+def mixed(code: StyleCode | list[tuple[StyleCode, float]]) -> StyleMoments:
+    if isinstance(code, StyleCode):
+        return code.moments
+    if not code:
+        raise ConfigError("no style to render with")
+    weights = [w for _, w in code]
+    if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
+        raise ConfigError(f"mix weights must be >= 0 and not all zero, got {weights}")
+    return StyleMoments.mix([(c.moments, w) for c, w in code])
+
+
+def _sym_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(matrix)
+    return (vectors * values.clamp_min(EPS) ** power) @ vectors.T
+
+
+def _fusion_map(
+    content: StyleMoments, style: StyleMoments, fusion: str, strength: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(A, b) with fused = A @ f + b for every feature vector f: AdaIN's per-channel scaling
+    (A diagonal) or WCT's whitening and colouring (A full), blended with identity by strength."""
+    c = content.mean.shape[0]
+    if fusion == "adain":
+        a = torch.diag(style.std / content.std)
+    else:
+        a = _sym_power(style.covariance, 0.5) @ _sym_power(content.covariance, -0.5)
+    b = style.mean - a @ content.mean
+    eye = torch.eye(c, dtype=a.dtype)
+    a = eye + strength * (a - eye)
+    b = strength * b
+    return a.float(), b.float()
+
+
+def _mask_array(mask, size: tuple[int, int], source: str) -> np.ndarray:
+    """A mask (path, PIL image or array) -> float HxW weights in [0, 1] at ``size``."""
+    if isinstance(mask, np.ndarray):
+        if mask.ndim != 2:
+            raise ImageError("<mask>", f"a mask must be one channel, got shape {mask.shape}")
+        m = Image.fromarray(
+            np.clip(mask.astype(np.float32) * (255 if mask.max() <= 1 else 1), 0, 255).astype(
+                np.uint8
+            ),
+            "L",
+        )
+    elif isinstance(mask, Image.Image):
+        m = mask.convert("L")
+    else:
+        m = load_image(mask).rgb.convert("L")
+    return np.asarray(m.resize(size, Image.Resampling.BILINEAR), np.float32) / 255.0
+
+
+class _Renderer(nn.Module):
+    """encoder -> fixed affine fusion (one map, or two blended by ``weight``) -> decoder."""
+
+    def __init__(self, encoder: StyleEncoder, decoder: StyleDecoder, maps):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+        for i, (a, b) in enumerate(maps):
+            self.register_buffer(f"a{i}", a)
+            self.register_buffer(f"b{i}", b)
+        self.count = len(maps)
+        self.weight: torch.Tensor | None = None  # (1, 1, h, w) mask at pixel size, per call
+
+    def _fused(self, features: torch.Tensor, i: int) -> torch.Tensor:
+        a, b = getattr(self, f"a{i}"), getattr(self, f"b{i}")
+        f = features.float()
+        return torch.einsum("oc,nchw->nohw", a, f) + b[None, :, None, None]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.encoder.content(x)
+        fused = self._fused(features, 0)
+        if self.count > 1 and self.weight is not None:
+            w = torch.nn.functional.interpolate(
+                self.weight, size=fused.shape[-2:], mode="bilinear", align_corners=False
+            )
+            fused = w * fused + (1 - w) * self._fused(features, 1)
+        return self.decoder(fused.to(features.dtype))
+
+
+def _render_masked(runner: TileRunner, renderer: _Renderer, pixels, weight, tile) -> np.ndarray:
+    """Two styles blended by a mask on the feature grid; rendered whole (the mask must line up
+    with the image, so the working size is bounded by ``max_side`` rather than tiled)."""
+    h, w = pixels.shape[:2]
+    ph, pw = (-h) % 8, (-w) % 8
+    padded = np.pad(weight, ((0, ph), (0, pw)), mode="edge")
+    renderer.weight = torch.from_numpy(padded)[None, None].to(runner.device)
+    try:
+        return runner.run(pixels, tile=0)
+    finally:
+        renderer.weight = None
+
+
+def check_mix_names(mix: dict[str, float], valid: list[str]) -> None:
+    unknown = sorted(set(mix) - set(valid))
+    if unknown:
+        raise ConfigError(
+            f"unknown culture {', '.join(map(repr, unknown))} in the mix; valid: {', '.join(valid)}"
+        )
+    weights = list(mix.values())
+    if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
+        raise ConfigError(
+            f"mix weights must be >= 0 and not all zero (got {mix}); "
+            f"valid names: {', '.join(valid)}"
+        )
+
+
+def parse_mix(text: str) -> dict[str, float]:
+    """``"chinese_ink=0.6,western_oil=0.4"`` -> dict; a bad part is a one-line error."""
+    out: dict[str, float] = {}
+    for part in str(text).split(","):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value) if sep else float("nan")
+        except ValueError:
+            out[name.strip()] = float("nan")
+        if not sep or not np.isfinite(out[name.strip()]):
+            raise ConfigError(f"mix part {part.strip()!r} is not NAME=WEIGHT (e.g. ukiyoe=0.5)")
+    if not out:
+        raise ConfigError("--mix is empty; give NAME=WEIGHT,NAME=WEIGHT")
+    return out
+
+
+__all__ = [
+    "FeatureEngine",
+    "StyleCode",
+    "check_mix_names",
+    "mixed",
+    "paper_tone",
+    "parse_mix",
+]

@@ -1,0 +1,214 @@
+"""Feature-fusion style transfer (AdaIN, Huang and Belongie 2017; WCT, Li et al. 2017).
+
+A frozen ImageNet EfficientNet-Lite1 encodes a content photo and a style image; their features
+at stride 8 are fused (the content's, re-normalised to the style's statistics) and a decoder,
+the only part that learns, turns the fused features back into an image. The decoder is trained
+with a content loss (the output's features must be the fused ones) and a style loss (the
+output's feature statistics on four layers must be the style image's), so after training one
+decoder renders any style image, a culture's pooled statistics, or a mixture of cultures.
+
+Lite1 is used here and Lite0 by the metrics, so a measurement never repeats the training loss.
+Data: ``domain_a`` holds content photos, ``domain_b`` style images (folders of any depth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import ConfigError
+from ..losses import moment_style_loss, relative_mse, softmax_smooth, total_variation
+from ..nn.efficientnet_lite import VARIANTS, fuse_batchnorm, load_efficientnet_lite
+from ..nn.feature_fusion import FUSIONS, StyleMoments, adain, fuse
+from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
+from .base import MODELS, TranslationModel
+
+FUSION_BLOCK = 7  # Lite1: the 240-channel expansion entering stage 3, at stride 8
+
+
+@dataclass
+class StyleNetConfig:
+    encoder: str = "lite1"  # frozen ImageNet encoder (lite0 is reserved for the metrics)
+    style_blocks: str = "1,4,7,11"  # Lite1 expansions at stride 2, 4, 8, 16: the style layers
+    decoder_widths: str = "192,128,64,32"
+    lambda_content: float = 1.0
+    lambda_style: float = 10.0
+    lambda_tv: float = 0.0
+    smoothing: str = "none"  # none | softmax (Wang et al. 2021) on the style layers
+    smoothing_temperature: float = 1.0
+    train_fusions: str = "adain,wct"  # targets the decoder learns to render, drawn per step
+    lr: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.999
+    decay_fraction: float = 0.3
+
+    def resolve(self, size: int) -> None:
+        if self.encoder not in VARIANTS or self.encoder == "lite0":
+            raise ConfigError(
+                "model.encoder must be lite1 (lite0 is the metrics' network, kept apart)"
+            )
+        if self.smoothing not in ("none", "softmax"):
+            raise ConfigError("model.smoothing must be none or softmax")
+        if size % 8:
+            raise ConfigError(f"stylenet needs a size that is a multiple of 8, got {size}")
+        for name in ("lambda_content", "lambda_style", "lambda_tv"):
+            if not getattr(self, name) >= 0:
+                raise ConfigError(f"model.{name} must be >= 0")
+        if not self.lr > 0 or not self.smoothing_temperature > 0:
+            raise ConfigError("model.lr and model.smoothing_temperature must be > 0")
+        self.fusions()
+        self.blocks()
+        self.decoder_config(240)
+
+    def blocks(self) -> list[int]:
+        try:
+            blocks = [int(b) for b in str(self.style_blocks).split(",") if b.strip()]
+        except ValueError:
+            raise ConfigError(
+                f"model.style_blocks must be integers: {self.style_blocks!r}"
+            ) from None
+        if not blocks or min(blocks) < 1 or max(blocks) > 19:
+            raise ConfigError("model.style_blocks must index Lite1 blocks 1..19")
+        return blocks
+
+    def fusions(self) -> list[str]:
+        names = [f.strip() for f in str(self.train_fusions).split(",") if f.strip()]
+        if not names or any(f not in FUSIONS for f in names):
+            raise ConfigError(f"model.train_fusions must name some of {', '.join(FUSIONS)}")
+        return names
+
+    def decoder_config(self, in_channels: int) -> StyleDecoderConfig:
+        try:
+            widths = tuple(int(w) for w in str(self.decoder_widths).split(","))
+        except ValueError:
+            raise ConfigError("model.decoder_widths must be four integers") from None
+        if len(widths) != 4 or min(widths) < 1 or max(widths) > 1024:
+            raise ConfigError("model.decoder_widths must be four integers in 1..1024")
+        return StyleDecoderConfig(in_channels, widths)
+
+
+class StyleEncoder(torch.nn.Module):
+    """The frozen encoder: [-1, 1] images -> fusion features, or the style layers' features."""
+
+    def __init__(self, variant: str = "lite1"):
+        super().__init__()
+        self.net = fuse_batchnorm(load_efficientnet_lite(variant)).requires_grad_(False).eval()
+        self.variant = variant
+
+    @property
+    def channels(self) -> int:
+        return self.net.tap_channels(FUSION_BLOCK)
+
+    @staticmethod
+    def normalise(images: torch.Tensor) -> torch.Tensor:
+        return (images * 127.5 + 0.5) / 128.0  # [-1, 1] -> TensorFlow's (x - 127) / 128
+
+    def taps(self, images: torch.Tensor, blocks: list[int]) -> list[torch.Tensor]:
+        return self.net.expanded_taps(self.normalise(images), blocks)
+
+    def content(self, images: torch.Tensor) -> torch.Tensor:
+        return self.taps(images, [FUSION_BLOCK])[0]
+
+    def train(self, mode: bool = True):  # always eval: BatchNorm is folded, nothing learns
+        return super().train(False)
+
+
+@MODELS.register("stylenet")
+class StyleNet(TranslationModel):
+    config_cls = StyleNetConfig
+    directions: dict[str, str] = {}
+    exports = {"decoder": "decoder"}
+    load_scale = 1.0
+    default_batch_size = 4
+
+    def __init__(self, config: StyleNetConfig, device: torch.device, **kwargs):
+        super().__init__(config, device, **kwargs)
+        self.encoder = StyleEncoder(config.encoder).to(device)
+        if self.channels_last:
+            self.encoder = self.encoder.to(memory_format=torch.channels_last)
+        self.style_blocks = config.blocks()
+        self.fusion_names = config.fusions()
+        self.decoder = self.add_network(
+            "decoder", StyleDecoder(config.decoder_config(self.encoder.channels))
+        )
+        self.optimizers = {"decoder": self.adam(self.decoder)}
+
+    def architecture(self) -> dict:
+        return {
+            "decoder": self.decoder.config.to_dict(),
+            "encoder": {"variant": self.config.encoder, "fusion_block": FUSION_BLOCK},
+        }
+
+    def _style_view(self, features: torch.Tensor) -> torch.Tensor:
+        if self.config.smoothing == "softmax":
+            return softmax_smooth(features, self.config.smoothing_temperature)
+        return features
+
+    def _targets(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        pick = int(torch.randint(len(self.fusion_names), (1,), generator=self.rng))
+        if self.fusion_names[pick] == "adain":
+            mean, var = style.mean((2, 3)), style.var((2, 3), unbiased=False)
+            return adain(content, mean, var.add(1e-5).sqrt())
+        return torch.cat(
+            [
+                fuse(c[None], StyleMoments.of(s.float()), "wct")
+                for c, s in zip(content, style, strict=True)
+            ]
+        )
+
+    def train_step(self, batch):
+        c = self.config
+        batch = self.prepare(batch)
+        content_images, style_images = batch["real_a"], batch["real_b"]
+        blocks = [*self.style_blocks, FUSION_BLOCK]
+        with torch.no_grad(), self.autocast():
+            content = self.encoder.content(content_images).float()
+            style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
+            target = self._targets(content, style_taps[-1])
+            style_views = [self._style_view(t) for t in style_taps[:-1]]
+        self.optimizers["decoder"].zero_grad(set_to_none=True)
+        with self.autocast():
+            output = self.decoder(target)
+            output_taps = self.encoder.taps(output, blocks)
+        loss_content = relative_mse(output_taps[-1], target) * c.lambda_content
+        loss_style = sum(
+            moment_style_loss(self._style_view(o), s)
+            for o, s in zip(output_taps[:-1], style_views, strict=True)
+        ) * (c.lambda_style / len(style_views))
+        total = loss_content + loss_style
+        losses = {"loss/content": loss_content.detach(), "loss/style": loss_style.detach()}
+        if c.lambda_tv > 0:
+            loss_tv = total_variation(output) * c.lambda_tv
+            total = total + loss_tv
+            losses["loss/tv"] = loss_tv.detach()
+        total.backward()
+        self.optimizers["decoder"].step()
+        return self.read_losses(losses)
+
+    def inference_fn(self):
+        """Content photos -> renderings in the style of the fixed sample styles (evaluator)."""
+        raise ConfigError("stylenet renders a style code; evaluate it with `stylebridge stylize`")
+
+    @torch.no_grad()
+    def sample(self, batch):
+        """Rows: content, style, AdaIN rendering, WCT rendering, and the decoded content
+        (the decoder's reconstruction, which shows how much detail it keeps)."""
+        batch = self.prepare(batch)
+        content_images, style_images = batch["real_a"], batch["real_b"]
+        with self.autocast():
+            content = self.encoder.content(content_images).float()
+            style = self.encoder.content(style_images).float()
+        rows = [content_images.float(), style_images.float()]
+        for method in ("adain", "wct"):
+            fused = torch.cat(
+                [
+                    fuse(c[None], StyleMoments.of(s), method)
+                    for c, s in zip(content, style, strict=True)
+                ]
+            )
+            with self.autocast():
+                rows.append(self.decoder(fused).float().clamp(-1, 1))
+        with self.autocast():
+            rows.append(self.decoder(content).float().clamp(-1, 1))
+        return [rows]

@@ -1,0 +1,209 @@
+"""The feature-fusion style engine: moments, fusion maths, style codes, mixing, masks, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylebridge.errors import ConfigError, ImageError, ModelFileError
+from stylebridge.inference.feature_style import (
+    FeatureEngine,
+    StyleCode,
+    check_mix_names,
+    paper_tone,
+    parse_mix,
+)
+from stylebridge.nn.feature_fusion import StyleMoments, adain, fuse, wct
+
+
+def _features(seed: int, c: int = 6, hw: int = 20) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    mix = torch.randn(c, c, generator=g)
+    return (mix @ torch.randn(c, hw * hw, generator=g)).reshape(1, c, hw, hw) + seed
+
+
+def test_moments_pool_and_mix_are_the_mixture_moments():
+    a, b = _features(1), _features(2)
+    ma, mb = StyleMoments.of(a), StyleMoments.of(b)
+    both = StyleMoments.of(torch.cat([a, b], dim=3))  # all pixels of both images at once
+    pooled = StyleMoments.pool([ma, mb])
+    assert torch.allclose(pooled.mean, both.mean, atol=1e-6)
+    assert torch.allclose(pooled.second, both.second, atol=1e-5)
+    pure = StyleMoments.mix([(ma, 1.0), (mb, 0.0)])
+    assert torch.equal(pure.mean, ma.mean) and torch.equal(pure.second, ma.second)
+    scaled = StyleMoments.mix([(ma, 3.0), (mb, 1.0)])
+    unit = StyleMoments.mix([(ma, 0.75), (mb, 0.25)])
+    assert torch.allclose(scaled.second, unit.second)
+    with pytest.raises(ValueError):
+        StyleMoments.mix([(ma, 0.0), (mb, 0.0)])
+    with pytest.raises(ValueError):
+        StyleMoments.mix([(ma, -1.0), (mb, 2.0)])
+
+
+def test_adain_and_wct_impose_the_style_statistics():
+    content, style = _features(3), _features(4)
+    target = StyleMoments.of(style)
+    out = adain(content, target.mean.float(), target.std.float())
+    got = StyleMoments.of(out)
+    assert torch.allclose(got.mean, target.mean, atol=1e-3)
+    assert torch.allclose(got.std, target.std, rtol=1e-3)
+    # AdaIN leaves cross-channel correlation as the content had it; WCT imposes the style's
+    out_wct = StyleMoments.of(wct(content, target))
+    assert torch.allclose(out_wct.covariance, target.covariance, atol=1e-2 * target.std.max())
+    off = ~torch.eye(6, dtype=torch.bool)
+    assert (got.covariance - target.covariance)[off].abs().max() > (
+        out_wct.covariance - target.covariance
+    )[off].abs().max() * 10
+    assert torch.equal(fuse(content, target, "adain", strength=0.0), content)
+
+
+def test_style_code_round_trip_and_refusals(tmp_path):
+    moments = StyleMoments.of(_features(5))
+    code = StyleCode(moments, {"name": "test", "image_count": 1})
+    path = code.save(tmp_path / "test")
+    assert path.suffix == ".safetensors" and path.with_suffix(".json").is_file()
+    back = StyleCode.load(path)
+    assert torch.allclose(back.moments.second, moments.second.float().double())
+    assert back.card["name"] == "test"
+    with pytest.raises(ModelFileError, match="channels|shapes"):
+        StyleCode.load(path, channels=240)
+    (tmp_path / "junk.safetensors").write_bytes(b"\x80\x04junk pickle")
+    with pytest.raises(ModelFileError, match="junk.safetensors"):
+        StyleCode.load(tmp_path / "junk.safetensors")
+
+
+def test_parse_mix_and_name_checks():
+    assert parse_mix("chinese_ink=0.6, western_oil=0.4") == {
+        "chinese_ink": 0.6,
+        "western_oil": 0.4,
+    }
+    for bad in ("ukiyoe", "ukiyoe=abc", "", "ukiyoe=nan"):
+        with pytest.raises(ConfigError):
+            parse_mix(bad)
+    valid = ["chinese_ink", "ukiyoe"]
+    with pytest.raises(ConfigError, match="valid: chinese_ink, ukiyoe"):
+        check_mix_names({"klimt": 1.0}, valid)
+    with pytest.raises(ConfigError, match="valid names: chinese_ink, ukiyoe"):
+        check_mix_names({"ukiyoe": 0.0, "chinese_ink": 0.0}, valid)
+    with pytest.raises(ConfigError, match=">= 0"):
+        check_mix_names({"ukiyoe": -0.5, "chinese_ink": 1.5}, valid)
+
+
+def test_paper_tone_turns_yellowed_silk_white_and_grey():
+    rng = np.random.default_rng(0)
+    silk = np.empty((64, 64, 3), np.float32)
+    silk[:] = (205, 180, 120)  # aged silk
+    strokes = rng.random((64, 64)) < 0.2
+    silk[strokes] = (60, 50, 30)  # ink on it
+    out = np.asarray(paper_tone(Image.fromarray(silk.astype(np.uint8))), np.float32)
+    assert np.ptp(out, axis=2).max() == 0  # grey
+    assert out[~strokes].mean() > 245  # paper is white
+    assert out[strokes].mean() < 90  # ink stays dark
+
+
+# --- a real (tiny) trained engine -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def engine_dir(tmp_path_factory):
+    """A stylenet run trained for a few steps on synthetic images: real files, real loader."""
+    from stylebridge.api import train
+
+    root = tmp_path_factory.mktemp("stylenet")
+    rng = np.random.default_rng(0)
+    for folder, hue in (("content", 0), ("styles", 1)):
+        (root / folder).mkdir()
+        for i in range(4):
+            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+            arr[..., hue] = 255 - arr[..., hue] // 4
+            Image.fromarray(arr).save(root / folder / f"{i}.png")
+    run = train(
+        "stylenet",
+        domain_a=root / "content",
+        domain_b=root / "styles",
+        size=32,
+        steps=3,
+        batch_size=2,
+        out=root / "run",
+        overrides=["model.decoder_widths=8,8,8,8", "compile=false", "precision=fp32"],
+    )
+    return run, root
+
+
+@pytest.fixture(scope="module")
+def engine(engine_dir):
+    torch.set_num_threads(1)
+    return FeatureEngine(engine_dir[0], device="cpu", precision="fp32")
+
+
+def _photo(w: int = 45, h: int = 37) -> Image.Image:
+    rng = np.random.default_rng(1)
+    return Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
+
+
+def test_codes_from_folder_and_mixing_rules(engine, engine_dir, tmp_path):
+    _, root = engine_dir
+    skipped = []
+    (root / "styles" / "broken.jpg").write_bytes(b"not a jpeg")
+    code = engine.code_from_folder(root / "styles", on_skip=skipped.append)
+    assert code.card["image_count"] == 4 and len(skipped) == 1 and "broken.jpg" in skipped[0]
+    assert code.card["files_hash"]
+    other = engine.code_from_images([_photo(64, 64)], name="photo")
+    photo = _photo()
+    pure = engine.render(photo, [(code, 1.0), (other, 0.0)])
+    assert pure.size == photo.size
+    assert np.array_equal(np.asarray(pure), np.asarray(engine.render(photo, code)))
+    halves = engine.render(photo, [(code, 0.5), (other, 0.5)])
+    doubled = engine.render(photo, [(code, 2.0), (other, 2.0)])
+    assert np.array_equal(np.asarray(halves), np.asarray(doubled))
+    assert not np.array_equal(np.asarray(halves), np.asarray(pure))
+    saved = StyleCode.load(code.save(tmp_path / "styles"), channels=engine.channels)
+    again = engine.render(photo, saved)
+    assert np.abs(np.asarray(again, np.int16) - np.asarray(pure, np.int16)).max() <= 1
+
+
+def test_mask_fusion_inside_and_outside(engine, engine_dir):
+    _, root = engine_dir
+    code = engine.code_from_folder(root / "styles")
+    other = engine.code_from_images([_photo(64, 64)])
+    photo = _photo(48, 40)
+    full = np.ones((40, 48), np.float32)
+    none = np.zeros((40, 48), np.float32)
+    a = np.asarray(engine.render(photo, code), np.int16)
+    b = np.asarray(engine.render(photo, other), np.int16)
+    inside = np.asarray(engine.render(photo, code, mask=full, outside=other), np.int16)
+    outside = np.asarray(engine.render(photo, code, mask=none, outside=other), np.int16)
+    assert np.abs(inside - a).max() <= 1 and np.abs(outside - b).max() <= 1
+    kept = np.asarray(engine.render(photo, code, mask=none))
+    assert np.array_equal(kept, np.asarray(photo))  # no outside style: the photo itself
+
+
+def test_bad_style_inputs_are_one_line_errors(engine, tmp_path):
+    broken = tmp_path / "painting.jpg"
+    broken.write_bytes(b"\xff\xd8\xff garbage")
+    with pytest.raises(ImageError, match="painting.jpg"):
+        engine.code_from_images([broken])
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (12, 12), "red").save(tiny)
+    with pytest.raises(ImageError, match="tiny.png.*too small"):
+        engine.code_from_images([tiny])
+    grey = tmp_path / "grey.png"
+    Image.new("RGB", (100, 100), (128, 128, 128)).save(grey)
+    with pytest.raises(ImageError, match="grey.png.*flat"):
+        engine.code_from_images([grey])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ImageError, match="empty"):
+        engine.code_from_folder(empty)
+    (empty / "bad.png").write_bytes(b"nope")
+    with pytest.raises(ImageError, match="no usable style image"):
+        engine.code_from_folder(empty)
+    with pytest.raises(ConfigError, match="fusion"):
+        engine.render(_photo(), engine.code_from_images([_photo(64, 64)]), fusion="median")
+
+
+def test_not_an_engine_folder(tmp_path):
+    with pytest.raises(ModelFileError):
+        FeatureEngine(tmp_path)
