@@ -15,9 +15,9 @@ import torch
 import stylebridge
 from stylebridge.errors import StylebridgeError
 from stylebridge.models.cyclegan import CycleGAN
-from stylebridge.training import checkpoint
 from stylebridge.training.checkpoint import STATE_NAME, load_training_state
 
+from .badinputs import inject_write_fault
 from .conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,16 +129,7 @@ def test_nan_weights_are_never_saved(tmp_path, domains, monkeypatch):
 def test_disk_full_or_read_only_keeps_the_previous_checkpoint(tmp_path, domains, monkeypatch, code):
     run = _train(domains, tmp_path / "run", 2)
     before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file() and p.suffix != ".jsonl"}
-    real_save = checkpoint.save_file
-
-    def failing_save(tensors, filename, metadata=None):
-        if code == errno.ENOSPC:  # half a file, then the disk is full
-            real_save(tensors, filename, metadata=metadata)
-            with open(filename, "r+b") as fh:
-                fh.truncate(os.path.getsize(filename) // 2)
-        raise OSError(code, os.strerror(code), filename)
-
-    monkeypatch.setattr(checkpoint, "save_file", failing_save)
+    inject_write_fault(monkeypatch, code, only=".safetensors")
     with pytest.raises(StylebridgeError) as err:
         _train(domains, run, 4, resume=True)
     message = str(err.value)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +18,18 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
+from .fileio import atomic_write
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 DEFAULT_MAX_PIXELS = 150_000_000
 MIN_SIDE = 8
+# A 1,000,000 x 8 strip is a few kB of PNG yet becomes gigabytes once resized to a training or
+# working size: no photograph or scroll is longer than this many times its width.
+MAX_ASPECT = 100
+MAX_DECODED_BYTES = 1 << 30  # 150 MP of RGBA at 8 bits fits; 150 MP of 32-bit float does not
+# bytes per pixel once decoded, by PIL mode (anything else: 4)
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "I;16": 2, "I;16B": 2, "I;16L": 2}
+_MODE_BYTES |= {"RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}
 # what Pillow's decoders raise on malformed files besides OSError (found by tests/test_fuzz.py:
 # a TIFF without width tags raises TypeError from n_frames, for one)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, EOFError)
@@ -61,7 +68,11 @@ class ImageInfo:
 
 
 def _open(path: Path, max_pixels: int) -> Image.Image:
+    if not _utf8_name(path):  # it could not be named in a UTF-8 report, manifest or page
+        raise ImageError(printable(path), "file name is not valid UTF-8; rename the file")
     if not path.exists():
+        if path.is_symlink():
+            raise ImageError(path, "dangling symbolic link (its target is missing)")
         raise ImageError(path, "file not found")
     if path.is_dir():
         raise ImageError(path, "is a folder, not an image file")
@@ -79,16 +90,52 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
         raise ImageError(path, f"cannot open image: {err}") from None
     finally:
         Image.MAX_IMAGE_PIXELS = old_limit
+    try:
+        _check_cost(im, path, max_pixels)
+    except ImageError:
+        im.close()
+        raise
+    return im
+
+
+def _check_cost(im: Image.Image, path: Path, max_pixels: int) -> None:
+    """Refuse from the header what would cost too much once decoded or resized: pixels,
+    decoded bytes and the aspect ratio (the resized size grows with it)."""
     width, height = im.size
     if width * height > max_pixels:
-        im.close()
         raise ImageError(
             path,
             f"image is {width}x{height} ({width * height / 1e6:.0f} MP), over the "
             f"{max_pixels / 1e6:.0f} MP limit that guards against decompression bombs "
             "(raise it with STYLEBRIDGE_MAX_PIXELS)",
         )
-    return im
+    if min(width, height) > 0 and max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageError(
+            path,
+            f"image is {width}x{height}: an aspect ratio over {MAX_ASPECT}:1 "
+            "(resized to a working size it would take far more memory than its pixels)",
+        )
+    decoded = width * height * _MODE_BYTES.get(im.mode, 4)
+    limit = max(MAX_DECODED_BYTES, max_pixels * 3)  # a raised pixel limit raises this for RGB
+    if decoded > limit:
+        raise ImageError(
+            path,
+            f"image is {width}x{height} {im.mode}: {decoded / 2**30:.1f} GiB once decoded, over "
+            f"the {limit / 2**30:.1f} GiB limit",
+        )
+
+
+def _utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes of the name arrive as lone surrogates
+        return False
+    return True
+
+
+def printable(path: str | os.PathLike) -> str:
+    """A path that can be printed and written as UTF-8: undecodable bytes become ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def probe_image(path: str | os.PathLike, max_pixels: int | None = None) -> ImageInfo:
@@ -146,11 +193,21 @@ def _to_8bit(im: Image.Image) -> Image.Image:
     """16/32-bit integer and float grey images to 8 bits, scaling by the real range of the type."""
     arr = np.asarray(im)
     if im.mode == "F":
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
+        bad = int(np.count_nonzero(~np.isfinite(arr)))
+        if bad:
+            raise _NonFinitePixels(bad, arr.size)
+        lo, hi = float(arr.min()), float(arr.max())
         arr = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
     else:
         arr = arr.astype(np.float64) / (257.0 if arr.max(initial=0) > 255 else 1.0)
     return Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), "L")
+
+
+class _NonFinitePixels(ValueError):
+    """A float image with NaN/inf pixels: no brightness can be given to them."""
+
+    def __init__(self, bad: int, total: int):
+        super().__init__(f"float image holds NaN/inf in {bad} of {total} pixels; fix them first")
 
 
 def _split_modes(im: Image.Image, notes: list[str]) -> tuple[Image.Image, Image.Image | None]:
@@ -199,6 +256,8 @@ def load_image(
             rgb, alpha = _split_modes(oriented, notes)
     except ImageError:
         raise
+    except _NonFinitePixels as err:
+        raise ImageError(path, str(err)) from None
     except _DECODE_ERRORS as err:
         raise ImageError(path, f"corrupt or truncated image data ({err})") from None
     if min(rgb.size) < min_side:
@@ -221,33 +280,27 @@ def as_loaded(image: object) -> LoadedImage:
     if isinstance(image, Image.Image):
         oriented = ImageOps.exif_transpose(image)
         notes: list[str] = []
-        rgb, alpha = _split_modes(oriented, notes)
+        try:
+            rgb, alpha = _split_modes(oriented, notes)
+        except _NonFinitePixels as err:
+            raise ImageError("<image>", str(err)) from None
         return LoadedImage(rgb=rgb, alpha=alpha, path="<image>", notes=notes)
     raise ImageError("<input>", f"cannot use a {type(image).__name__} as an image")
 
 
-def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -> Path:
-    """Write atomically (temporary file, then rename) so a killed job never leaves half a file."""
+def save_image(
+    image: Image.Image, path: str | os.PathLike, quality: int = 95, *, replace: bool = True
+) -> Path:
+    """Write atomically (temporary file, then rename) so a killed job never leaves half a file;
+    ``replace=False`` refuses to clobber a file that appeared meanwhile (see ``fileio``)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if suffix not in IMAGE_SUFFIXES:
         raise ImageError(path, f"unsupported output format {suffix or '(none)'}; use .png or .jpg")
     if suffix in (".jpg", ".jpeg") and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        kwargs = {"quality": quality} if suffix in (".jpg", ".jpeg", ".webp") else {}
-        image.save(tmp, **kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    kwargs = {"quality": quality} if suffix in (".jpg", ".jpeg", ".webp") else {}
+    return atomic_write(path, lambda tmp: image.save(tmp, **kwargs), replace=replace)
 
 
 def to_tensor(image: Image.Image) -> torch.Tensor:

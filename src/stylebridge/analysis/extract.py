@@ -8,10 +8,11 @@ grows with the feature table only, never with the images.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import multiprocessing
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from PIL import Image
 
 from ..data.files import file_digest
 from ..errors import StylebridgeError
+from ..fileio import OutputError, atomic_write
 from ..imageio import load_image
 from ..metrics import cache_dir
 from . import descriptors as desc
@@ -150,22 +152,20 @@ class FeatureCache:
         if not path.is_file():
             return None
         try:
-            with np.load(path) as data:
-                return {key: data[key] for key in data.files}
+            with np.load(path, allow_pickle=False) as data:
+                record = {key: data[key] for key in data.files}
         except Exception:  # a damaged entry is recomputed
-            return None
+            record = None
+        if record is not None and _valid_record(record):
+            return record
+        path.unlink(missing_ok=True)  # damaged or poisoned (NaN): dropped, then recomputed
+        return None
 
     def put(self, digest: str, record: dict[str, np.ndarray]) -> None:
-        path = self._path(digest)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        os.close(fd)
-        try:
-            np.savez(tmp, **record)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        buffer = io.BytesIO()
+        np.savez(buffer, **record)
+        with contextlib.suppress(OutputError):  # an unwritable cache only slows the next run
+            atomic_write(self._path(digest), buffer.getvalue())
 
 
 def _empty_table(items: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
@@ -255,6 +255,22 @@ def extract(
         failures=failures,
         cached=cached,
     )
+
+
+def _valid_record(record: dict[str, np.ndarray]) -> bool:
+    """Every column present with one row's shape and kind, and every number finite."""
+    template = _empty_table([("", "")])
+    for key, column in template.items():
+        value = record.get(key)
+        if (
+            value is None
+            or value.shape != column.shape[1:]
+            or value.dtype.kind != column.dtype.kind
+        ):
+            return False
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            return False
+    return True
 
 
 def _store(columns: dict[str, np.ndarray], i: int, record: dict[str, np.ndarray]) -> None:

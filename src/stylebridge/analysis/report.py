@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_write
 from . import plots
 from .descriptors import DESCRIPTORS, HUE_MEAN, ORIENTATION_BINS
 from .extract import SCALARS, Progress
@@ -244,7 +245,8 @@ def write_report(
     progress("write report", 1, 3)
     made = write_plots(analysis, numbers, out)
     progress("write report", 2, 3)
-    (out / "index.html").write_text(index_html(analysis, numbers, made), encoding="utf-8")
+    page = index_html(analysis, numbers, made)  # a file name that is not UTF-8 stays readable
+    atomic_write(out / "index.html", page.encode("utf-8", "backslashreplace"))
     progress("write report", 3, 3)
     files = {"index": out / "index.html", "stats": out / "stats.json"}
     files["features"] = out / "features.parquet"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_write
 from .descriptors import DESCRIPTORS
 from .plots import _save, plt
 from .report import CSS, _img
@@ -100,9 +101,9 @@ def write_translation_report(numbers: dict, tables, out: Path) -> dict[str, Path
         "See docs/analysis.md.</p>"
     )
     files["index"] = out / "index.html"
-    files["index"].write_text(
+    page = (
         f"<!doctype html><html><head><meta charset='utf-8'><title>stylebridge translation "
-        f"analysis</title><style>{CSS}</style></head><body>{body}</body></html>",
-        encoding="utf-8",
+        f"analysis</title><style>{CSS}</style></head><body>{body}</body></html>"
     )
+    atomic_write(files["index"], page.encode("utf-8", "backslashreplace"))
     return files

@@ -19,6 +19,7 @@ def export(
     exporter: str = typer.Option(
         "auto", help="auto (torch.export, else the TorchScript tracer) | dynamo | torchscript."
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing .onnx file."),
 ) -> None:
     """Export a generator to ONNX and check it against PyTorch with onnxruntime.
 
@@ -27,7 +28,9 @@ def export(
 
     Example: stylebridge export runs/photo2ukiyoe --onnx photo2ukiyoe.onnx --direction a2b
     """
-    report = api.export(model, onnx=onnx, direction=direction, exporter=exporter)
+    report = api.export(
+        model, onnx=onnx, direction=direction, exporter=exporter, overwrite=overwrite
+    )
     size_mb = report.path.stat().st_size / 2**20
     shape = "x".join(map(str, report.check_shape))
     say(

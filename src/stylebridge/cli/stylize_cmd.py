@@ -41,6 +41,9 @@ def stylize(
         "--preserve-color/--no-preserve-color",
         help="Keep the input's colours; take only the stylized luminance.",
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing output files (never an input)."
+    ),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
     backend: str = typer.Option(
         "torch", help="torch | onnxruntime (CPU; large images tiled with per-tile statistics)."
@@ -65,7 +68,7 @@ def stylize(
         preserve_color=preserve_color,
     )
     with progress_bar("stylizing", total) as update:
-        for result in stylizer.stylize_files(inputs, out, **options):
+        for result in stylizer.stylize_files(inputs, out, overwrite=overwrite, **options):
             done += 1
             update(done)
             if result.error:

@@ -50,6 +50,7 @@ class ImageSource:
         if not self.files:
             raise DataError(f"{self.name}: no usable image ({len(self.skipped)} unreadable)")
         self._cached: dict[int, torch.Tensor] = {}
+        self._broken: set[int] = set()  # passed the header check, failed to decode
 
     def __len__(self) -> int:
         return len(self.files)
@@ -66,10 +67,13 @@ class ImageSource:
         """uint8 CHW with shorter side = load_size, or None if the file turned out corrupt."""
         if index in self._cached:
             return self._cached[index]
+        if index in self._broken:
+            return None
         try:
             pixels = self._decode(index)
-        except ImageError as err:
+        except ImageError as err:  # listed once per file, however often it is drawn
             warnings.warn(f"skipping {err}", stacklevel=2)
+            self._broken.add(index)
             self.skipped.append((self.files[index], err.problem))
             return None
         if self.cache:

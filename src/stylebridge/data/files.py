@@ -13,17 +13,21 @@ from ..imageio import IMAGE_SUFFIXES
 
 
 def list_images(path: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
-    """Image files under a folder (sorted, hidden files skipped) or the file itself."""
+    """Image files under a folder (sorted, hidden files skipped) or the file itself.
+
+    A link whose target is gone is listed too, so that loading it reports it as skipped like
+    any other unreadable file instead of it vanishing from the counts.
+    """
     path = Path(path)
+    if path.is_file() or path.is_symlink() and not path.exists():
+        return [path]
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    if path.is_file():
-        return [path]
     pattern = "**/*" if recursive else "*"
     found = [
         p
         for p in path.glob(pattern)
-        if p.is_file()
+        if (p.is_file() or (p.is_symlink() and not p.exists()))
         and p.suffix.lower() in IMAGE_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(path).parts)
     ]

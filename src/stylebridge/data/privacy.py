@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from ..errors import ConfigError, DataError, StylebridgeError
+from ..fileio import atomic_write, check_outputs
 from ..imageio import load_image, metadata_summary, save_image
 from .files import expand_inputs
 
@@ -159,19 +160,16 @@ def anonymize(
     out_dir = Path(out_dir)
     roots = [Path(p) for p in inputs]
     files = expand_inputs(inputs)
-    if any(out_dir.resolve() == f.resolve().parent for f in files):
-        raise ConfigError(f"{out_dir}: write anonymised copies to another folder than the input")
+    targets = [_output_path(path, roots, out_dir) for path in files]
+    check_outputs(targets, files, out_dir=out_dir, overwrite=True)
     records = []
-    for done, path in enumerate(files, 1):
-        target = _output_path(path, roots, out_dir)
+    for done, (path, target) in enumerate(zip(files, targets, strict=True), 1):
         try:
             records.append(anonymize_file(path, target, method, min_face))
         except StylebridgeError as err:
             records.append(FileRecord(file=str(path), method=method, error=str(err)))
         if progress is not None:
             progress(done, len(files))
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with (out_dir / LOG_NAME).open("w") as fh:
-        for record in records:
-            fh.write(json.dumps(asdict(record)) + "\n")
+    log = "".join(json.dumps(asdict(record)) + "\n" for record in records)
+    atomic_write(out_dir / LOG_NAME, log.encode())
     return records

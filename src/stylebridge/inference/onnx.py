@@ -29,7 +29,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, ModelFileError, require_extra
-from ..models.files import atomic_write_bytes, generator_from_config, read_run_config
+from ..fileio import OutputError, atomic_write, check_outputs
+from ..models.files import generator_from_config, read_run_config
 from ..nn import GlobalStatsInstanceNorm
 from .tiling import set_norm_mode
 
@@ -196,6 +197,14 @@ def _max_abs_diff(net: nn.Module, data: bytes, shape: tuple[int, ...]) -> float:
     return float(np.abs(got - expected).max())
 
 
+def _check_target(out: Path, inputs: list[Path], overwrite: bool) -> None:
+    """Before any work: a .onnx name (so a photo or weights file is never the target), not one
+    of the model's files, and no existing file unless ``overwrite``."""
+    if out.suffix.lower() != ".onnx":
+        raise OutputError(out, "an ONNX export is written to a .onnx file")
+    check_outputs([out], inputs, overwrite=overwrite)
+
+
 def export_module(
     net: nn.Module,
     out: str | os.PathLike,
@@ -203,6 +212,7 @@ def export_module(
     exporter: str = "auto",
     tolerance: float = ONNX_TOLERANCE,
     metadata: dict[str, str] | None = None,
+    overwrite: bool = False,
 ) -> OnnxExport:
     """Export a generator module to ``out`` (atomic) after checking it against PyTorch.
 
@@ -211,11 +221,13 @@ def export_module(
             dynamo first, the tracer when dynamo is missing or fails.
         tolerance: largest accepted max abs difference on [-1, 1]; above it nothing is written.
         metadata: extra ``metadata_props`` stored in the file.
+        overwrite: replace an existing ``out``; without it an existing file is refused.
     """
     if exporter not in EXPORTERS:
         raise ConfigError(f"unknown exporter {exporter!r}; choose one of: {', '.join(EXPORTERS)}")
-    _needs("onnx")
     out = Path(out)
+    _check_target(out, [], overwrite)
+    _needs("onnx")
     multiple = int(getattr(net, "multiple", 4))
     net = copy.deepcopy(net).to("cpu", torch.float32, memory_format=torch.contiguous_format)
     net.eval()
@@ -238,7 +250,7 @@ def export_module(
         "stylebridge.max_abs_diff": f"{diff:.3g}",
         **(metadata or {}),
     }
-    atomic_write_bytes(out, _with_metadata(data, props))
+    atomic_write(out, _with_metadata(data, props), replace=overwrite)
     seconds = time.perf_counter() - start
     return OnnxExport(out, used, diff, shape, tolerance, seconds, fallback_reason)
 
@@ -250,15 +262,20 @@ def export_onnx(
     direction: str = "a2b",
     exporter: str = "auto",
     tolerance: float = ONNX_TOLERANCE,
+    overwrite: bool = False,
 ) -> OnnxExport:
     """Export a model folder's ``direction`` generator to ``out`` (see ``export_module``)."""
     refuse_noise_models(Path(model_dir), "ONNX export")
+    model_files = [p for p in Path(model_dir).glob("*") if p.is_file()]
+    _check_target(Path(out), model_files, overwrite)
     net, _ = generator_from_config(Path(model_dir), direction)
     metadata = {
         "stylebridge.direction": direction,
         "stylebridge.weights_sha256": weights_digest(model_dir, direction),
     }
-    return export_module(net, out, exporter=exporter, tolerance=tolerance, metadata=metadata)
+    return export_module(
+        net, out, exporter=exporter, tolerance=tolerance, metadata=metadata, overwrite=overwrite
+    )
 
 
 def refuse_noise_models(model_dir: Path, what: str) -> None:
@@ -296,7 +313,7 @@ def onnx_for(model_dir: str | os.PathLike, direction: str = "a2b") -> Path:
         return shipped
     target = cache_dir() / f"{digest[:40]}.onnx"
     if not target.is_file():
-        export_onnx(model_dir, target, direction=direction)
+        export_onnx(model_dir, target, direction=direction, overwrite=True)
     return target
 
 

@@ -13,12 +13,13 @@ from PIL import Image
 
 from ..data import expand_inputs
 from ..errors import ConfigError, ImageError, StylebridgeError
-from ..imageio import as_loaded, save_image
+from ..fileio import OutputError, check_outputs
+from ..imageio import MIN_SIDE, as_loaded, save_image
 from ..models.files import generator_from_config, read_run_config
 from ..nn import choose_precision, pick_device, prepare_runtime
 from .color import preserve_color as _preserve_color
 from .onnx import OnnxGenerator, onnx_for
-from .tiling import Progress, TileRunner
+from .tiling import NonFiniteOutputError, Progress, TileRunner
 
 BACKENDS = ("torch", "onnxruntime")
 
@@ -31,12 +32,42 @@ class StylizeResult:
     notes: tuple[str, ...] = ()
 
 
-def _resize_max_side(image: Image.Image, max_side: int | None) -> Image.Image:
+MIN_TILE = 64  # smaller tiles leave the generator's reflect padding nothing to reflect
+
+
+def _resize_max_side(image: Image.Image, max_side: int | None, path: str) -> Image.Image:
+    """Shrink so the long side is ``max_side``; an image so thin that its short side would fall
+    under ``MIN_SIDE`` is refused (the generator cannot pad a 1 px side)."""
     if not max_side or max(image.size) <= max_side:
         return image
     scale = max_side / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if min(size) < MIN_SIDE:
+        raise ImageError(
+            path,
+            f"{image.width}x{image.height} px would be translated at {size[0]}x{size[1]} px "
+            f"with max side {max_side}; the short side must stay at least {MIN_SIDE} px "
+            "(crop the image or raise --max-side)",
+        )
     return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def check_tile(tile: int) -> None:
+    if tile < 0 or 0 < tile < MIN_TILE:
+        raise ConfigError(f"tile must be 0 (no tiling) or at least {MIN_TILE} px, got {tile}")
+
+
+def _folder_targets(files: list[Path], out: Path) -> list[Path]:
+    """``out/<stem>.png`` per input; a stem seen in another input folder gets a ``_``."""
+    used: set[str] = set()
+    targets = []
+    for path in files:
+        name = path.stem
+        while name in used:
+            name += "_"
+        used.add(name)
+        targets.append(out / f"{name}.png")
+    return targets
 
 
 class Stylizer:
@@ -126,10 +157,16 @@ class Stylizer:
                 f"direction {direction!r} not in this model "
                 f"(available: {', '.join(self.directions)})"
             )
+        check_tile(tile)
         loaded = as_loaded(image)
-        work = _resize_max_side(loaded.rgb, max_side)
+        work = _resize_max_side(loaded.rgb, max_side, loaded.path)
         pixels = np.asarray(work)
-        out = self.runner(direction).run(pixels, tile=tile, overlap=overlap, progress=progress)
+        try:
+            out = self.runner(direction).run(pixels, tile=tile, overlap=overlap, progress=progress)
+        except NonFiniteOutputError:
+            raise ImageError(
+                loaded.path, "the model produced NaN/inf values for this image; nothing written"
+            ) from None
         result = Image.fromarray(out, "RGB")
         if result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
@@ -147,27 +184,27 @@ class Stylizer:
         out: str | os.PathLike,
         *,
         on_file: Callable[[StylizeResult], None] | None = None,
+        overwrite: bool = False,
         **options,
     ) -> Iterator[StylizeResult]:
         """Translate files and folders into ``out`` (a folder, or a file for a single input).
 
-        A bad file yields a result with its one-line error and the batch goes on.
+        A bad file yields a result with its one-line error and the batch goes on. An output
+        never replaces an input; an existing output is refused unless ``overwrite``, also when
+        another run writes it meanwhile.
         """
         files = expand_inputs(inputs)
         out = Path(out)
         single_file = len(files) == 1 and out.suffix != "" and not out.is_dir()
-        used: set[str] = set()
-        for path in files:
-            name = path.stem
-            while name in used:  # same file name in two input folders
-                name += "_"
-            used.add(name)
-            target = out if single_file else out / f"{name}.png"
+        targets = [out] if single_file else _folder_targets(files, out)
+        check_tile(options.get("tile", 512))
+        check_outputs(targets, files, out_dir=None if single_file else out, overwrite=overwrite)
+        for path, target in zip(files, targets, strict=True):
             try:
                 image = self.stylize(path, **options)
-                saved = save_image(image, target)
+                saved = save_image(image, target, replace=overwrite)
                 result = StylizeResult(path, saved)
-            except ImageError as err:
+            except (ImageError, OutputError) as err:  # this file only: the batch goes on
                 result = StylizeResult(path, None, str(err))
             except StylebridgeError:
                 raise

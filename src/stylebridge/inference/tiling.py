@@ -15,9 +15,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import StylebridgeError
 from ..nn import GlobalStatsInstanceNorm
 
 Progress = Callable[[int, int], None]
+
+
+class NonFiniteOutputError(StylebridgeError):
+    """The network returned NaN/inf: written out they would be a silently black image."""
 
 
 def set_norm_mode(net: nn.Module | Callable, mode: str) -> bool:
@@ -93,7 +98,10 @@ class TileRunner:
             ),
         ):
             y = self.net(x)
-            y = y[0, :, :h, :w].float().clamp_(-1, 1).add_(1).mul_(127.5)
+            y = y[0, :, :h, :w].float()
+            if not bool(torch.isfinite(y).all()):
+                raise NonFiniteOutputError("the network produced NaN/inf values")
+            y = y.clamp_(-1, 1).add_(1).mul_(127.5)
             return y.permute(1, 2, 0).cpu().numpy()
 
     def run(

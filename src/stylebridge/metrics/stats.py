@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -16,6 +16,8 @@ import numpy as np
 import torch
 
 from ..errors import DataError, ImageError
+from ..fileio import OutputError, atomic_write
+from ..models.files import tensor_bytes
 from .features import FeatureExtractor
 from .folders import to_batch
 
@@ -72,22 +74,14 @@ def cache_file(root: Path, extractor: FeatureExtractor, digest: str) -> Path:
 
 
 def save_cached(path: Path, fs: FeatureSet) -> None:
-    """Write to a temporary file in the same folder, then rename: readers never see half a file."""
-    from safetensors.torch import save_file
-
+    """Written through the one atomic writer: readers never see half a file; a cache that
+    cannot be written (full disk) only makes the next run slower."""
     tensors = {"features": fs.features, "mean": fs.mean, "cov": fs.cov}
     if fs.logits is not None:
         tensors["logits"] = fs.logits
     meta = {"extractor": json.dumps(fs.extractor), "skipped": json.dumps(fs.skipped)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file({k: v.contiguous() for k, v in tensors.items()}, tmp, metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with contextlib.suppress(OutputError):
+        atomic_write(path, tensor_bytes(tensors, meta))
 
 
 def load_cached(path: Path) -> FeatureSet | None:
@@ -100,7 +94,7 @@ def load_cached(path: Path) -> FeatureSet | None:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
             tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
-        return FeatureSet(
+        found = FeatureSet(
             features=tensors["features"],
             logits=tensors.get("logits"),
             mean=tensors["mean"],
@@ -110,7 +104,21 @@ def load_cached(path: Path) -> FeatureSet | None:
             cached=True,
         )
     except Exception:
-        return None
+        found = None
+    if found is not None and _valid_set(found):
+        return found
+    path.unlink(missing_ok=True)  # damaged or poisoned (NaN): dropped, then recomputed
+    return None
+
+
+def _valid_set(fs: FeatureSet) -> bool:
+    """Shapes that fit together and finite numbers: a NaN here would poison every score."""
+    if fs.features.dim() != 2 or fs.mean.shape != fs.features.shape[1:]:
+        return False
+    if fs.cov.shape != (fs.features.shape[1], fs.features.shape[1]):
+        return False
+    tensors = [fs.features, fs.mean, fs.cov] + ([fs.logits] if fs.logits is not None else [])
+    return all(bool(torch.isfinite(t.float()).all()) for t in tensors)
 
 
 def _safe_load(load: Callable[[Path], np.ndarray], path: Path) -> np.ndarray | str:

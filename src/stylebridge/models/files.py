@@ -8,21 +8,22 @@ the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from ..errors import ModelFileError, StylebridgeError
+from ..fileio import atomic_write
 
 CONFIG_NAME = "config.json"
 FORMAT = "stylebridge.translation/1"
 MAX_CONFIG_BYTES = 4 << 20  # real configs are a few kB; a huge one is an attack or an accident
 MAX_ARCH_INT = 4096  # no width, depth or count in an architecture section is anywhere near this
+MAX_ABS_WEIGHT = 1e4  # trained generators stay far below 10 (the bundled ones below 0.2)
+MIN_PEAK_WEIGHT = 1e-4  # a network whose largest weight is below this computes a constant
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default .pth container
 
 
@@ -39,46 +40,21 @@ def _looks_like_pickle(head: bytes) -> bool:
     return head.startswith(_ZIP_MAGIC) or (head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05")
 
 
-def _temp_beside(path: Path) -> tuple[int, str]:
-    """A temporary file next to ``path`` with the usual permissions (mkstemp makes it 0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.chmod(tmp, _default_mode())
-    return fd, tmp
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def tensor_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> bytes:
+    """A safetensors file in memory: written through ``fileio``, so a full disk is an
+    ``OutputError`` line rather than safetensors' own ``SafetensorError``."""
+    clean = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    return save(clean, metadata=metadata)
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, data)
 
 
 def atomic_save_tensors(
     tensors: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None
 ) -> None:
-    fd, tmp = _temp_beside(path)
-    os.close(fd)
-    try:
-        clean = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-        save_file(clean, tmp, metadata=metadata)
-        os.chmod(tmp, _default_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, tensor_bytes(tensors, metadata))
 
 
 def read_tensors(
@@ -161,8 +137,37 @@ def generator_from_config(run_dir: Path, direction: str):
     check_shapes(weights_path, {k: tuple(v.shape) for k, v in expected.items()})
     net = build_generator(section)
     tensors, _ = read_tensors(weights_path)
+    check_weight_values(weights_path, tensors)
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
     return net.eval(), config
+
+
+def check_weight_values(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+    """Refuse values no training makes, which would give a black or flat grey image with exit
+    status 0: NaN/inf, huge values, or weight matrices all but zero (what F16 data labelled
+    BF16 reads as)."""
+    peak, matrices = 0.0, 0
+    for key, value in tensors.items():
+        if not value.is_floating_point() or value.numel() == 0:
+            continue
+        value = value.float()
+        if not bool(torch.isfinite(value).all()):
+            raise ModelFileError(path, f"{key} holds NaN/inf values; the weights are damaged")
+        largest = float(value.abs().max())
+        if largest > MAX_ABS_WEIGHT:
+            raise ModelFileError(
+                path,
+                f"{key} holds values up to {largest:.3g}, beyond any trained weight "
+                f"(|w| <= {MAX_ABS_WEIGHT:g}); the weights are damaged",
+            )
+        if value.dim() >= 2:
+            peak, matrices = max(peak, largest), matrices + 1
+    if matrices and peak < MIN_PEAK_WEIGHT:
+        raise ModelFileError(
+            path,
+            f"every weight matrix is nearly zero (largest |w| {peak:.3g}); the file's dtype "
+            "label or data is wrong",
+        )
 
 
 def _weights_path(run_dir: Path, name: object) -> Path:

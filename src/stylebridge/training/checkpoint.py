@@ -12,19 +12,17 @@ at any moment leaves whole files, and resume reads only ``train_state.safetensor
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
-from safetensors.torch import save_file
 
 from ..errors import ModelFileError, StylebridgeError
+from ..fileio import OutputError, discard, publish, stage
 from ..models import TranslationModel
-from ..models.files import CONFIG_NAME, FORMAT, read_tensors
+from ..models.files import CONFIG_NAME, FORMAT, check_weight_values, read_tensors, tensor_bytes
 from .config import TrainConfig, config_to_dict
 
 STATE_NAME = "train_state.safetensors"
@@ -33,8 +31,7 @@ STATE_NAME = "train_state.safetensors"
 class CheckpointWriteError(StylebridgeError):
     """The file system refused a checkpoint (disk full, read-only, no permission)."""
 
-    def __init__(self, run_dir: Path, step: int, err: OSError):
-        reason = err.strerror or type(err).__name__
+    def __init__(self, run_dir: Path, step: int, reason: str):
         super().__init__(
             f"{run_dir}: cannot write the step {step} checkpoint ({reason}); "
             "the previous checkpoint is intact, free space or fix permissions and --resume"
@@ -81,53 +78,30 @@ def unflatten_state(skeleton: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return skeleton
 
 
+# what a damaged or foreign state raises while it is decoded and loaded into the networks
+_STATE_ERRORS = (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError)
+_STATE_ERRORS += (RecursionError,)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:200] if text else type(err).__name__
+
+
 def load_training_state(path: Path) -> dict[str, Any]:
     tensors, metadata = read_tensors(path)
     if metadata.get("format") != FORMAT or "state" not in metadata:
         raise ModelFileError(path, "not a stylebridge training state (no state metadata)")
-    return unflatten_state(json.loads(metadata["state"]), tensors)
-
-
-def _temp_beside(path: Path) -> str:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    return tmp
-
-
-def _fsync(path: str) -> None:
-    """Flush to disk and give the file the usual permissions (mkstemp makes it 0600)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _stage_tensors(tensors: dict[str, torch.Tensor], path: Path, metadata=None) -> str:
-    tmp = _temp_beside(path)
-    try:
-        clean = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
-        save_file(clean, tmp, metadata=metadata)
-        _fsync(tmp)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return tmp
-
-
-def _stage_bytes(data: bytes, path: Path) -> str:
-    tmp = _temp_beside(path)
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        _fsync(tmp)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return tmp
+        state = unflatten_state(json.loads(metadata["state"]), tensors)
+    except RecursionError:
+        raise ModelFileError(path, "damaged training state (skeleton nested too deeply)") from None
+    except _STATE_ERRORS as err:
+        problem = f"damaged training state ({type(err).__name__}: {_first_line(err)})"
+        raise ModelFileError(path, problem) from None
+    if not isinstance(state, dict):
+        raise ModelFileError(path, "damaged training state (not a mapping)")
+    return state
 
 
 def nonfinite_weights(model: TranslationModel) -> list[str]:
@@ -168,13 +142,20 @@ def save_checkpoint(
         raise NonFiniteWeightsError(
             f"{run_dir}: not saving step {step}: non-finite values in {', '.join(bad[:3])}"
         )
-    staged: list[tuple[str, Path]] = []
+    staged: list[tuple[Path, Path]] = []
+
+    def stage_file(target: Path, data: bytes) -> None:
+        staged.append((stage(target, data), target))
+
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise OutputError(run_dir, err.strerror or type(err).__name__) from None
         files = {}
         for key, net_name in {**model.directions, **model.exports}.items():
             target = run_dir / f"{net_name}.safetensors"
-            staged.append((_stage_tensors(model.networks[net_name].state_dict(), target), target))
+            stage_file(target, tensor_bytes(model.networks[net_name].state_dict()))
             files[key] = target.name
         settings = config_to_dict(config)
         summary = {
@@ -192,7 +173,7 @@ def save_checkpoint(
             (CONFIG_NAME, json.dumps(summary, indent=2) + "\n"),
             ("config.yaml", yaml.safe_dump(settings, sort_keys=False)),
         ):
-            staged.append((_stage_bytes(payload.encode(), run_dir / name), run_dir / name))
+            stage_file(run_dir / name, payload.encode())
         state = {
             "step": step,
             "networks": {name: net.state_dict() for name, net in model.networks.items()},
@@ -204,32 +185,51 @@ def save_checkpoint(
         tensors: dict[str, torch.Tensor] = {}
         skeleton = flatten_state(state, "s", tensors)
         metadata = {"format": FORMAT, "state": json.dumps(skeleton)}
-        target = run_dir / STATE_NAME
-        staged.append((_stage_tensors(tensors, target, metadata), target))
-    except OSError as err:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
-        raise CheckpointWriteError(run_dir, step, err) from None
+        stage_file(run_dir / STATE_NAME, tensor_bytes(tensors, metadata))
+    except OutputError as err:
+        discard(tmp for tmp, _ in staged)
+        raise CheckpointWriteError(run_dir, step, _reason(err)) from None
     except BaseException:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
+        discard(tmp for tmp, _ in staged)
         raise
     for tmp, target in staged:  # the training state is last: resume never sees a newer half
-        os.replace(tmp, target)
+        publish(tmp, target)
+
+
+def _reason(err: OutputError) -> str:
+    """'No space left on device' out of 'cannot write (No space left on device)'."""
+    problem = err.problem
+    return problem[len("cannot write (") : -1] if problem.startswith("cannot write (") else problem
 
 
 def restore_checkpoint(model: TranslationModel, run_dir: Path) -> tuple[int, dict[str, float]]:
-    """Load networks, optimisers, extra state and RNG; returns (step, fault counters)."""
-    state = load_training_state(Path(run_dir) / STATE_NAME)
-    for name, net in model.networks.items():
-        net.load_state_dict(state["networks"][name])
-    for name, opt in model.optimizers.items():
-        opt.load_state_dict(state["optimizers"][name])
-        _match_param_layout(opt)
-    model.load_extra_state(state["extra"])
-    set_rng_state(state["rng"], model.device)
-    faults = state.get("faults") or {}
-    return int(state["step"]), {k: v for k, v in faults.items() if isinstance(v, (int, float))}
+    """Load networks, optimisers, extra state and RNG; returns (step, fault counters).
+
+    A state from another architecture or method, or a damaged one, is one ``ModelFileError``
+    line; the networks are checked like exported weights (finite, plausible) before loading.
+    """
+    path = Path(run_dir) / STATE_NAME
+    state = load_training_state(path)
+    step = state.get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise ModelFileError(path, f"damaged training state (step is {step!r}, not a count)")
+    try:
+        for name, net in model.networks.items():
+            weights = state["networks"][name]
+            check_weight_values(path, {f"{name}.{k}": v for k, v in weights.items()})
+            net.load_state_dict(weights)
+        for name, opt in model.optimizers.items():
+            opt.load_state_dict(state["optimizers"][name])
+            _match_param_layout(opt)
+        model.load_extra_state(state["extra"])
+        set_rng_state(state["rng"], model.device)
+        faults = state.get("faults") or {}
+        counters = {k: v for k, v in faults.items() if isinstance(v, (int, float))}
+    except _STATE_ERRORS as err:
+        missing = f"no {err}" if isinstance(err, KeyError) else _first_line(err)
+        problem = f"does not fit this run's {model.__class__.__name__} networks ({missing})"
+        raise ModelFileError(path, problem) from None
+    return step, counters
 
 
 def _match_param_layout(opt: torch.optim.Optimizer) -> None:

@@ -6,10 +6,11 @@ Every key is checked: a misspelt option is an error that lists the valid ones, n
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import yaml
@@ -19,6 +20,28 @@ from ..models import MODELS
 
 PRECISIONS = ("auto", "fp32", "bf16")
 COMPILE_CHOICES = ("auto", "true", "false")
+MAX_YAML_BYTES = 1 << 20  # real config files are a few hundred bytes
+MAX_SEED = 2**32 - 1  # numpy's seed range; torch accepts it too
+MAX_WORKERS = 256
+MAX_MODEL_INT = 1_000_000  # no count or width of any method comes near this
+# model options that are widths or counts: 0 or less builds no network at all
+_POSITIVE_MODEL_INTS = {"ngf", "ndf", "z_dim", "netf_dim", "channel_max", "num_patches"}
+_POSITIVE_MODEL_INTS |= {"n_critic", "r1_every"}
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without anchors and aliases: a few lines of nested aliases (billion laughs)
+    otherwise expand to gigabytes once turned into a string."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"aliases (*name) are not allowed in config files ({mark})")
+        return super().compose_node(parent, index)
+
+
+def _yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader: builds plain data only
 
 
 @dataclass
@@ -60,7 +83,10 @@ class TrainConfig:
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
     """Turn YAML/CLI values into the annotated type; strings from the CLI arrive as YAML."""
     if isinstance(value, str) and annotation is not str:
-        value = yaml.safe_load(value) if value != "" else None
+        try:
+            value = _yaml(value) if value != "" else None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{key}: cannot read {value[:60]!r} ({_first_line(err)})") from None
     origin = typing.get_origin(annotation)
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     if origin in (typing.Union, types.UnionType):
@@ -71,7 +97,14 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
         return value
     if annotation is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if annotation is float and isinstance(value, str):  # YAML 1.1 reads "2e-4" as text
+        try:
+            value = float(value)
+        except ValueError:
+            raise ConfigError(f"{key}: expected float, got {value!r}") from None
     if annotation is str and not isinstance(value, str):
+        if not isinstance(value, (int, float, bool, PurePath)) and value is not None:
+            raise ConfigError(f"{key}: expected a text value, got a {type(value).__name__}")
         return str(value)
     if not isinstance(value, annotation) or (annotation is int and isinstance(value, bool)):
         raise ConfigError(f"{key}: expected {annotation.__name__}, got {value!r}")
@@ -105,6 +138,29 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return " ".join(line.strip() for line in lines[:3]) if lines else type(err).__name__
+
+
+def read_yaml_file(path: Path) -> Any:
+    """A config file, bounded in size, UTF-8, without aliases; every fault is one line."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise ConfigError(f"{path}: {size} bytes is too large for a config file")
+        text = path.read_bytes().decode("utf-8")
+        return _yaml(text) or {}
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise ConfigError(f"{path}: cannot read config ({err.strerror or err})") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: cannot read config ({_first_line(err)})") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: cannot read config (nested too deeply)") from None
+
+
 def _merge(base: dict, extra: dict) -> dict:
     merged = dict(base)
     for key, value in extra.items():
@@ -123,11 +179,8 @@ def build_config(
     """Defaults <- YAML file <- values (CLI flags) <- key=value overrides; then resolve."""
     data: dict[str, Any] = {}
     if yaml_file:
+        loaded = read_yaml_file(Path(yaml_file))
         path = Path(yaml_file)
-        try:
-            loaded = yaml.safe_load(path.read_text()) or {}
-        except (OSError, yaml.YAMLError) as err:
-            raise ConfigError(f"{path}: cannot read config ({err})") from None
         if not isinstance(loaded, dict):
             raise ConfigError(f"{path}: a config file must hold a mapping of options")
         data = _merge(data, loaded)
@@ -174,11 +227,54 @@ def resolve(config: TrainConfig) -> TrainConfig:
         config.model.n_blocks = 9 if config.size >= 256 else 6
     if not 0.0 <= config.model.decay_fraction <= 1.0:
         raise ConfigError("model.decay_fraction must be within [0, 1]")
+    _check_numbers(config)
     return config
+
+
+def _check_numbers(config: TrainConfig) -> None:
+    """Ranges that no method's own checks cover: every number finite, none negative, widths
+    and counts at least 1, learning rates above 0, seeds within what the RNGs take."""
+    if not 0 <= config.seed <= MAX_SEED:
+        raise ConfigError(f"seed must be within 0..{MAX_SEED}, got {config.seed}")
+    if config.num_workers is not None and not 0 <= config.num_workers <= MAX_WORKERS:
+        raise ConfigError(f"num_workers must be within 0..{MAX_WORKERS}, got {config.num_workers}")
+    for key in ("eval_every", "time_limit_s"):
+        value = getattr(config, key)
+        if not (math.isfinite(value) and value >= 0):
+            raise ConfigError(f"{key} must be a number >= 0, got {value}")
+    for field in dataclasses.fields(config.model):
+        value = getattr(config.model, field.name)
+        key = f"model.{field.name}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            continue
+        if not math.isfinite(value) or value < 0:
+            raise ConfigError(f"{key} must be a finite number >= 0, got {value}")
+        if field.name.startswith("lr") and value <= 0:
+            raise ConfigError(f"{key} must be above 0, got {value}")
+        if isinstance(value, int) and value > MAX_MODEL_INT:
+            raise ConfigError(f"{key}={value} is out of range (at most {MAX_MODEL_INT})")
+        if field.name in _POSITIVE_MODEL_INTS and value < 1:
+            raise ConfigError(f"{key} must be at least 1, got {value}")
 
 
 def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return dataclasses.asdict(config)
+
+
+def saved_settings(run_config: dict[str, Any], path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(options, model options) saved in a run's ``config.json`` under ``train``, for resume;
+    a file without them, or with something else there, is one ``ConfigError`` line."""
+    saved = run_config.get("train")
+    if not isinstance(saved, dict):
+        found = "no 'train' section" if saved is None else "a 'train' that is not a mapping"
+        raise ConfigError(f"{path}: cannot resume: {found}")
+    saved = dict(saved)
+    model = saved.pop("model", None) or {}
+    if not isinstance(model, dict):
+        raise ConfigError(f"{path}: cannot resume: 'train.model' is not a mapping")
+    if not isinstance(saved.get("method"), str):
+        raise ConfigError(f"{path}: cannot resume: 'train.method' is missing")
+    return saved, model
 
 
 def config_from_dict(data: dict[str, Any]) -> TrainConfig:
