@@ -18,13 +18,6 @@ from .data.samples import sample_photos
 from .errors import ConfigError, ModelFileError
 from .imageio import save_image
 from .inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_onnx
-from .inference.feature_style import (
-    FeatureEngine,
-    StyleCode,
-    StyleRenderer,
-    resolve_mix,
-    resolve_style,
-)
 from .models.files import read_run_config
 from .models.pretrained import copy_model_folder, save_generators
 from .sheets import contact_sheet, html_page, save_sheet
@@ -40,15 +33,12 @@ __all__ = [
     "demo",
     "evaluate",
     "export",
-    "feature_engine",
     "generate",
     "import_cyclegan",
     "load",
     "make_pairs",
     "model_folder",
     "save",
-    "style_code",
-    "style_renderer",
     "stylize",
     "train",
     "training_config",
@@ -129,97 +119,10 @@ def export(
     )
 
 
-def stylize(
-    image,
-    model: str | os.PathLike | None = None,
-    *,
-    style_image=None,
-    style_from: str | os.PathLike | None = None,
-    mix: dict[str, float] | None = None,
-    engine: str | os.PathLike | None = None,
-    **options,
-) -> Image.Image:
-    """One-shot: render ``image`` (path, PIL image or uint8 array) in a style; returns a PIL
-    image of the input's size.
-
-    Exactly one style source:
-        model: a model folder or bundled style name (``stylize(photo, "ukiyoe")``);
-        style_image: a painting (path or PIL image) for the feature-fusion engine;
-        style_from: a folder of style images (pooled), a bundled culture name or a saved code;
-        mix: cultures with weights, mixed in feature space (``{"chinese_ink": 0.6, ...}``).
-    ``engine`` picks a trained ``stylenet`` run instead of the bundled engine; ``options`` go
-    to ``Stylizer.stylize`` or ``FeatureEngine.render`` (fusion, strength, mask, outside, ...).
-    """
-    given = [v is not None for v in (model, style_image, style_from, mix)]
-    if sum(given) != 1:
-        raise ConfigError("give exactly one of model, style_image, style_from or mix")
-    if model is not None:
-        return load(model).stylize(image, **options)
-    renderer = style_renderer(
-        style_image=style_image,
-        style_from=style_from,
-        mix=mix,
-        outside=options.pop("outside", None),
-        engine=engine,
-    )
-    return renderer.stylize(image, **options)
-
-
-def style_renderer(
-    *,
-    style_image=None,
-    style_from: str | os.PathLike | None = None,
-    mix: dict[str, float] | None = None,
-    outside=None,
-    engine: str | os.PathLike | None = None,
-    tone: str = "as-is",
-    on_skip: Callable[[str], None] | None = None,
-) -> StyleRenderer:
-    """The feature-fusion engine bound to one style source (and ``outside`` for masks):
-    ``.stylize(image, fusion=..., strength=..., mask=...)`` and ``.stylize_files(...)``."""
-    given = [v is not None for v in (style_image, style_from, mix)]
-    if sum(given) != 1:
-        raise ConfigError("give exactly one of style_image, style_from or mix")
-    feature = feature_engine(engine)
-    if mix is not None:
-        code = resolve_mix(feature, mix)
-    else:
-        source = style_image if style_image is not None else style_from
-        code = resolve_style(feature, source, tone=tone, on_skip=on_skip)
-    if outside is not None and not isinstance(outside, StyleCode):
-        outside = resolve_style(feature, outside, tone=tone, on_skip=on_skip)
-    return StyleRenderer(feature, code, outside)
-
-
-@functools.lru_cache(maxsize=2)
-def _engine(folder: str, device: str, precision: str) -> FeatureEngine:
-    return FeatureEngine(folder, device=device, precision=precision)
-
-
-def feature_engine(
-    model: str | os.PathLike | None = None, *, device: str = "auto", precision: str = "auto"
-) -> FeatureEngine:
-    """The feature-fusion engine: the bundled one, or a ``stylebridge train stylenet`` run.
-    Loaded once per process (the encoder and decoder are reused across calls)."""
-    folder = Path(model) if model is not None else zoo.engine_dir()
-    return _engine(str(folder.resolve()), device, precision)
-
-
-def style_code(
-    source,
-    *,
-    out: str | os.PathLike | None = None,
-    tone: str = "as-is",
-    engine: str | os.PathLike | None = None,
-    on_skip: Callable[[str], None] | None = None,
-) -> StyleCode:
-    """A style code from an image, a folder (pooled over its images) or a culture name;
-    ``out`` saves it as ``NAME.safetensors`` with a ``NAME.json`` card. ``tone="paper"``
-    whitens aged paper and drops colour first (ink painting on yellowed silk)."""
-    code = resolve_style(feature_engine(engine), source, tone=tone, on_skip=on_skip)
-    if out is not None:
-        code.save(out)
-    return code
+def stylize(image, model: str | os.PathLike, **options) -> Image.Image:
+    """One-shot: translate ``image`` (path, PIL image or uint8 array) with a model folder or a
+    bundled style name (``stylize(photo, "ukiyoe")``)."""
+    return load(model).stylize(image, **options)
 
 
 def import_cyclegan(
