@@ -179,3 +179,30 @@ def test_the_fault_injector_reaches_every_writer(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="No space left"):
         fileio.atomic_write(tmp_path / "x.bin", b"0123456789")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_manifest_replaces_only_an_earlier_manifest(tmp_path):
+    folder = tmp_path / "corpus"
+    photo = good_image(folder / "a.png")
+    (tmp_path / "labels.csv").write_text("file,label\na.png,ukiyoe\n")
+    before = digests(tmp_path)
+    for target, expected in ((photo, ".csv file"), (tmp_path / "labels.csv", "not a manifest")):
+        error = _run("data", "manifest", str(folder), "-o", str(target))
+        assert isinstance(error, OutputError) and expected in str(error)
+        assert str(target) in _one_line(error)
+    assert digests(tmp_path) == before
+    for _ in range(2):  # writing, then refreshing, its own manifest is fine
+        result = _run("data", "manifest", str(folder), "-o", str(tmp_path / "m.csv"))
+        assert result.exit_code == 0, _one_line(result)
+
+
+def test_recolor_never_writes_over_the_pattern(tmp_path):
+    pattern = good_image(tmp_path / "pattern.png", 1)
+    palette = good_image(tmp_path / "palette" / "p.png", 2)
+    before = digests(tmp_path)
+    for out in (pattern, tmp_path / "palette" / "p.png"):
+        error = _run(
+            "design", "recolor", str(pattern), "--palette-from", str(palette), "-o", str(out)
+        )
+        assert isinstance(error, OutputError) and "is one of the inputs" in str(error)
+    assert digests(tmp_path) == before

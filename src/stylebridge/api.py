@@ -171,10 +171,11 @@ def anonymize(inputs: list[str | os.PathLike], out: str | os.PathLike, **options
 def write_manifest(folder: str | os.PathLike, out: str | os.PathLike | None = None, **options):
     """Write a provenance CSV (file, sha256, size, width, height, source, licence) for every
     image under ``folder``; options: source, licence, progress. Returns the build result."""
-    from .data.manifest import MANIFEST_NAME, build_manifest, manifest_bytes
+    from .data.manifest import MANIFEST_NAME, build_manifest, check_manifest_target, manifest_bytes
     from .models.files import atomic_write_bytes
 
     out = Path(out) if out else Path(folder) / MANIFEST_NAME
+    check_manifest_target(out)
     result = build_manifest(folder, relative_to=out.parent, **options)
     atomic_write_bytes(out, manifest_bytes(result.rows))
     return result
@@ -575,14 +576,19 @@ def design_recolor(
     Returns ``(image, palette)``; with ``out`` (a file), also writes ``<out stem>_palette.png``.
     """
     from . import design
+    from .fileio import check_outputs
 
     is_palette = isinstance(palette_from, design.Palette)
     palette = palette_from if is_palette else design_palette(palette_from, colors, on_skip)
     result = design.recolor(image, palette, amount=amount)
     if out is not None:
         out = Path(out)
+        swatch = out.with_name(f"{out.stem}_palette.png")
+        files = [image, *([] if is_palette else palette_from)]
+        sources = [p for p in files if isinstance(p, (str, os.PathLike))]
+        check_outputs([out, swatch], sources, overwrite=True)  # never over the pattern itself
         save_image(result, out)
-        save_image(palette.swatch(), out.with_name(f"{out.stem}_palette.png"))
+        save_image(palette.swatch(), swatch)
     return result, palette
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DataError, ImageError
+from ..fileio import OutputError
 from ..imageio import probe_image
 from .files import file_digest, list_images
 
@@ -135,6 +136,21 @@ def build_manifest(
         if progress is not None:
             progress(done, len(files))
     return result
+
+
+def check_manifest_target(path: Path) -> None:
+    """A manifest goes to a .csv name, and replaces only an earlier manifest: never an image
+    or someone's other CSV."""
+    if path.suffix.lower() != ".csv":
+        raise OutputError(path, "a manifest is written to a .csv file")
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                first = fh.readline(4096).strip().decode("utf-8-sig")
+        except (OSError, UnicodeDecodeError):
+            first = ""
+        if first != ",".join(COLUMNS):
+            raise OutputError(path, "exists and is not a manifest; choose another output file")
 
 
 def manifest_bytes(rows: list[dict[str, str]]) -> bytes:
