@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,13 @@ def _folder_targets(files: list[Path], out: Path) -> list[Path]:
         used.add(name)
         targets.append(out / f"{name}.png")
     return targets
+
+
+def warn_dropped_frames(loaded) -> None:
+    """An animated file is translated as its first frame: say so, as Python libraries do."""
+    for note in loaded.notes:
+        if note.startswith("animated"):
+            warnings.warn(f"{loaded.path}: {note}", UserWarning, stacklevel=3)
 
 
 class Stylizer:
@@ -159,6 +167,7 @@ class Stylizer:
             )
         check_tile(tile)
         loaded = as_loaded(image)
+        warn_dropped_frames(loaded)
         work = _resize_max_side(loaded.rgb, max_side, loaded.path)
         pixels = np.asarray(work)
         try:
@@ -201,9 +210,12 @@ class Stylizer:
         check_outputs(targets, files, out_dir=None if single_file else out, overwrite=overwrite)
         for path, target in zip(files, targets, strict=True):
             try:
-                image = self.stylize(path, **options)
+                loaded = as_loaded(path)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the notes travel in the result instead
+                    image = self.stylize(loaded, **options)
                 saved = save_image(image, target, replace=overwrite)
-                result = StylizeResult(path, saved)
+                result = StylizeResult(path, saved, notes=tuple(loaded.notes))
             except (ImageError, OutputError) as err:  # this file only: the batch goes on
                 result = StylizeResult(path, None, str(err))
             except StylebridgeError:

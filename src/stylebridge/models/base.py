@@ -36,6 +36,11 @@ class GeneratorOptions:
     beta2: float = 0.999
     decay_fraction: float = 0.5  # last share of the steps over which the LR falls linearly to 0
 
+    def resolve(self, size: int) -> None:
+        """Size-dependent defaults, filled by ``training.config.resolve``."""
+        if self.n_blocks is None:
+            self.n_blocks = 9 if size >= 256 else 6
+
     def generator_config(self) -> ResnetGeneratorConfig:
         if self.n_blocks is None:
             raise ValueError("n_blocks must be resolved (see training.config.resolve) first")

@@ -17,11 +17,27 @@ class CUTConfig(GeneratorOptions):
     lambda_gan: float = 1.0
     lambda_nce: float = 1.0
     nce_idt: bool = True  # also NCE between real_b and g(real_b): CUT's identity term
-    nce_layers: str = "0,4,8,12,16"  # generator layers whose patches are contrasted
+    # generator layers whose patches are contrasted; auto = the paper's 0,4,8,12,16 (input, the
+    # two downsampling convs, residual blocks 1 and 5), the last clipped to fewer blocks
+    nce_layers: str = "auto"
     num_patches: int = 256
     nce_tau: float = 0.07
     netf_dim: int = 256  # projection head width
     flip_equivariance: bool = False
+
+    def resolve(self, size: int) -> None:
+        super().resolve(size)
+        if self.nce_layers == "auto":  # saved resolved, so a run folder says what was used
+            self.nce_layers = paper_nce_layers(self.n_blocks)
+
+
+def paper_nce_layers(n_blocks: int, n_downsampling: int = 2) -> str:
+    """CUT's layers 0, 4, 8, 12, 16 for this encoder: the input, each downsampling conv, the
+    first residual block and the one four later, or the last block when there are fewer."""
+    first_block = 4 * (n_downsampling + 1)
+    last_block = first_block + n_blocks - 1
+    layers = [4 * i for i in range(n_downsampling + 1)] + [first_block, first_block + 4]
+    return ",".join(str(v) for v in dict.fromkeys(min(v, last_block) for v in layers))
 
 
 @dataclass
@@ -50,8 +66,11 @@ class CUT(TranslationModel):
     def __init__(self, config: CUTConfig, device: torch.device, **kwargs):
         super().__init__(config, device, **kwargs)
         check_gan_loss(config.gan_loss)
+        spec = str(config.nce_layers)
+        if spec == "auto":
+            spec = paper_nce_layers(config.n_blocks)
         try:
-            self.layers = [int(v) for v in str(config.nce_layers).split(",") if v.strip()]
+            self.layers = [int(v) for v in spec.split(",") if v.strip()]
         except ValueError:
             raise ConfigError(
                 f"nce_layers must be comma-separated integers: {config.nce_layers!r}"
