@@ -363,8 +363,17 @@ def demo(
         columns,
         notes="Sample photos from scikit-image and scikit-learn, translated by "
         "each bundled culture style.",
+        column_notes={style: style_notes(style) for style in models if style in zoo.styles()},
     )
     return DemoResult(sheet, page, outputs)
+
+
+def style_notes(style: str) -> tuple[str, str]:
+    """(what a bundled style does, what it does not) from its model card, for pages and UIs."""
+    card = zoo.describe(style)
+    does_not = [n for n in card.get("notes", []) if n.startswith("- Does not:")]
+    caveat = does_not[0].removeprefix("- Does not:").strip() if does_not else ""
+    return card.get("look", ""), caveat
 
 
 # --- GAN family and paired data (docs/gans.md) -------------------------------------------------

@@ -11,6 +11,7 @@ from stylebridge import api
 from stylebridge.cli import app
 from stylebridge.design import auto_mask, feather, load_mask
 from stylebridge.errors import ConfigError, ImageError
+from stylebridge.sheets import LABEL_PX
 
 
 def _photo(width: int = 120, height: int = 96) -> Image.Image:
@@ -109,7 +110,9 @@ def test_cli_garment_and_variants(tmp_path):
     done = runner.invoke(app, [*args, "-o", str(out)])
     assert done.exit_code == 0, done.output
     sheet = Image.open(out / "variants.png")
-    assert sheet.size == (110 + 4 * (256 + 8) + 8, 22 + 256 + 8 + 8)  # input + 3 styles
+    label_w = sheet.width - 4 * (256 + 8) - 8  # input + 3 styles, 256 px columns
+    thumb_h = round(_photo().height * min(1.0, 256 / max(_photo().size)))
+    assert 0 < label_w < 200 and sheet.height == LABEL_PX + 16 + thumb_h + 8 + 8
     assert len(list(out.glob("look_*.png"))) == 3
     bad = runner.invoke(app, ["design", "garment", str(photo), "-s", "ukiyoe", "-o", str(out)])
     assert bad.exit_code == 1 and "--auto-mask" in str(bad.exception)
