@@ -41,12 +41,35 @@ def test_stylize_keeps_size_and_blends_two_styles_pixelwise(photo):
 
 
 def test_run_folder_choice(photo):
-    h = Handlers()
     folder = api.model_folder("ukiyoe")  # any model folder on disk works like a run folder
-    by_path = h.stylize(str(photo), RUN_FOLDER, run_dir=f" {folder} ")
-    assert np.array_equal(_px(by_path), _px(h.stylize(str(photo), "ukiyoe")))
-    with pytest.raises(ConfigError, match="path of a trained run folder"):
+    h = Handlers(WebSettings(models_dir=folder.parent))
+    by_name = h.stylize(str(photo), RUN_FOLDER, run_dir=f" {folder.name} ")
+    assert np.array_equal(_px(by_name), _px(h.stylize(str(photo), "ukiyoe")))
+    with pytest.raises(ConfigError, match="name of a run folder"):
         h.stylize(str(photo), RUN_FOLDER, run_dir="  ")
+
+
+@pytest.mark.parametrize("typed", ["/etc", "../../..", "no_such_run", "{abs}", "ukiyoe/.."])
+def test_run_folders_stay_under_models_dir_and_errors_tell_nothing(photo, tmp_path, typed):
+    models = tmp_path / "models"
+    (models / "empty_run").mkdir(parents=True)
+    h = Handlers(WebSettings(models_dir=models))
+    typed = typed.format(abs=api.model_folder("ukiyoe"))
+    with pytest.raises(ConfigError) as err:
+        h.stylize(str(photo), RUN_FOLDER, run_dir=typed)
+    assert str(err.value) == f"no run folder named {typed!r} on this server"
+    with pytest.raises(ConfigError, match="bundled styles only"):
+        Handlers().stylize(str(photo), RUN_FOLDER, run_dir="empty_run")
+    with pytest.raises(ConfigError, match="unknown style"):
+        h.stylize(str(photo), str(api.model_folder("ukiyoe")))
+
+
+def test_errors_shown_in_the_browser_name_run_folders_relative_to_models_dir(tmp_path):
+    from stylebridge.errors import ModelFileError
+
+    h = Handlers(WebSettings(models_dir=tmp_path))
+    err = ModelFileError(tmp_path.resolve() / "run" / "config.json", "corrupt JSON")
+    assert h.public_message(err) == "run/config.json: corrupt JSON"
 
 
 def test_uploads_over_the_limits_and_missing_uploads_get_clear_messages(photo, tmp_path):

@@ -21,6 +21,9 @@ def web(
     work_side: int = typer.Option(1024, min=64, help="Stylize at most this long a side."),
     concurrency: int = typer.Option(1, min=1, help="Requests computed at once; others queue."),
     queue_size: int = typer.Option(16, min=1, help="Waiting requests before 'queue full'."),
+    models_dir: Path = typer.Option(
+        None, help="Offer the run folders under this folder (default: bundled styles only)."
+    ),
 ) -> None:
     """Open the web UI: stylize, blend two styles, garments, patterns, culture analysis.
 
@@ -37,6 +40,7 @@ def web(
         cultures=cultures,
         concurrency=concurrency,
         queue_size=queue_size,
+        models_dir=models_dir,
     )
     say(f"stylebridge web on http://{host}:{port} (Ctrl-C stops it)")
     serve(settings, host=host, port=port, block=True)

@@ -32,12 +32,15 @@ BLEND_NOTE = (
 def _friendly(fn):
     """Show a StylebridgeError's one line to the user instead of a generic failure."""
 
+    owner = getattr(fn, "__self__", None)  # the Handlers, which know what not to show
+
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except StylebridgeError as err:
-            raise gr.Error(str(err)) from None
+            message = owner.public_message(err) if owner is not None else str(err)
+            raise gr.Error(message) from None
 
     return wrapper
 
@@ -55,7 +58,10 @@ def _output_image(label: str, **options) -> gr.Image:
 def _style_controls(prefix: str):
     choices = style_choices()
     style = gr.Radio(choices, value=choices[0], label="Style", elem_id=f"{prefix}-style")
-    run_dir = gr.Textbox(label="Run folder (when 'run folder' is chosen)", elem_id=f"{prefix}-run")
+    run_dir = gr.Textbox(
+        label="Run folder under the server's --models-dir (when 'run folder' is chosen)",
+        elem_id=f"{prefix}-run",
+    )
     strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength", elem_id=f"{prefix}-strength")
     return style, run_dir, strength
 

@@ -6,6 +6,7 @@ text. Bad input raises a ``StylebridgeError`` whose one-line message the app sho
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from .. import api, zoo
-from ..errors import ConfigError, ImageError
+from ..errors import ConfigError, ImageError, StylebridgeError
 
 RUN_FOLDER = "run folder (path below)"
 NO_BLEND = "none"
@@ -33,6 +34,7 @@ class WebSettings:
     concurrency: int = 1  # requests computed at once; the others wait in the queue
     queue_size: int = 16  # waiting requests beyond this get "queue is full"
     max_pattern_steps: int = 800
+    models_dir: Path | None = None  # "run folder" names a folder under this; None: bundled only
 
     @property
     def max_pixels(self) -> int:
@@ -62,10 +64,29 @@ class Handlers:
 
     def model(self, style: str, run_dir: str | None) -> Path:
         if style == RUN_FOLDER:
-            if not run_dir or not run_dir.strip():
-                raise ConfigError("type the path of a trained run folder, or pick a bundled style")
-            return api.model_folder(run_dir.strip())
+            return self.run_folder(run_dir)
+        if style not in zoo.styles():  # a typed path in the style box is no way round the rule
+            raise ConfigError(f"unknown style {style!r}; pick a bundled style or a run folder")
         return api.model_folder(style)
+
+    def run_folder(self, name: str | None) -> Path:
+        """A model folder named relative to ``--models-dir``. Whatever is wrong with the name
+        (outside the folder, missing, not a model) gets the same message, so answers never
+        tell which server paths exist."""
+        root = self.settings.models_dir
+        if root is None:
+            raise ConfigError(
+                "this server offers the bundled styles only (start it with --models-dir DIR "
+                "to offer the run folders under DIR)"
+            )
+        name = (name or "").strip()
+        if not name:
+            raise ConfigError("type the name of a run folder, or pick a bundled style")
+        base = Path(root).resolve()
+        folder = (base / name).resolve()
+        if base not in folder.parents or not (folder / "config.json").is_file():
+            raise ConfigError(f"no run folder named {name!r} on this server")
+        return folder
 
     def stylizer(self, folder: Path):
         key = str(Path(folder).resolve())
@@ -73,6 +94,13 @@ class Handlers:
             if key not in self._stylizers:
                 self._stylizers[key] = api.load(folder)
             return self._stylizers[key]
+
+    def public_message(self, err: StylebridgeError) -> str:
+        """The error line a browser may see: run folders named relative to ``--models-dir``."""
+        message = str(err)
+        if self.settings.models_dir is not None:
+            message = message.replace(str(Path(self.settings.models_dir).resolve()) + os.sep, "")
+        return message
 
     # --- actions ----------------------------------------------------------------------------
     def stylize(
