@@ -45,3 +45,12 @@ def test_command_prints_a_note_line_and_still_writes(tmp_path):
     assert f"note: {gif}: animated with 2 frames: using the first" in result.output
     assert "UserWarning" not in result.output
     assert Image.open(out).size == (40, 32)
+
+
+def test_batch_results_carry_the_note_instead_of_a_warning(tmp_path):
+    gif = _gif(tmp_path / "anim.gif")
+    stylizer = stylebridge.load("ukiyoe", device="cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing escapes as a warning
+        (result,) = stylizer.stylize_files([gif], tmp_path / "out.png")
+    assert result.notes == ("animated with 3 frames: using the first",)

@@ -70,6 +70,7 @@ def test_train_dry_run_prints_resolved_config(tmp_path, domains):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.slow
 def test_train_then_resume_then_stylize(tmp_path, domains):
     run = tmp_path / "run"
     base = [
@@ -116,6 +117,7 @@ def test_unknown_method_is_one_line():
     assert "unknown method 'pix3pix'" in str(err) and "cyclegan" in str(err)
 
 
+@pytest.mark.slow
 def test_culture_corpus_end_to_end(tmp_path, cultures):
     """A real, tiny run on the shared corpus: train, sample grid, stylize a real photo."""
     run = tmp_path / "photo2ukiyoe"

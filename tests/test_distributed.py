@@ -88,6 +88,7 @@ def _assert_same_training(a, b, initial, nets) -> None:
         )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", sorted(METHODS))
 def test_two_gloo_processes_equal_one_process_and_resume_with_one(tmp_path, method):
     options, loss_key = COMMON + METHODS[method][0], METHODS[method][1]

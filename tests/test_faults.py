@@ -152,6 +152,7 @@ def test_read_only_folder_is_one_line(tmp_path, domains):
     assert _state(run)["step"] == 2
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_then_resume(tmp_path):
     """Two kills here; ``scripts/kill_resume.py --kills 10`` is the long version."""
     spec = importlib.util.spec_from_file_location("kill_resume", ROOT / "scripts/kill_resume.py")

@@ -28,6 +28,7 @@ from stylebridge.models.files import FORMAT, generator_from_config, read_run_con
 
 from . import fuzz_targets as ft
 
+pytestmark = pytest.mark.slow  # hundreds of hostile inputs per test; make test runs them
 FIXTURES = Path(__file__).parent / "fixtures" / "fuzz"
 SEEDS = ft.image_seeds()
 TENSOR_SEED = ft.safetensors_seed()

@@ -223,6 +223,7 @@ def _layout(images: torch.Tensor) -> float:
     return float((top - bottom).mean())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "method,steps,extra",
     [

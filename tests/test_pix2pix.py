@@ -103,6 +103,7 @@ def _redness_inside(image: np.ndarray, target: np.ndarray) -> tuple[float, float
     return float(diff[ink].mean()), float(diff[~ink].mean())
 
 
+@pytest.mark.slow
 def test_pix2pix_learns_sketch_to_painting_and_stylizes(tmp_path):
     pairs = build_pairs(_folder(tmp_path / "train", 48, seed=0), tmp_path / "pairs", size=32).out
     test = build_pairs(_folder(tmp_path / "test", 8, seed=9), tmp_path / "test_pairs", size=32).out

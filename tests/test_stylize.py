@@ -110,6 +110,7 @@ def _naive_tiles(runner, pixels, tile, overlap):
     return out
 
 
+@pytest.mark.slow  # a 6000x4000 photo through the tiler: about 2 min on 2 busy cores
 def test_huge_photo_in_bounded_tiles():
     """6000x4000 (24 MP) goes through 512 px tiles; output is full size."""
     runner = _runner("instance")

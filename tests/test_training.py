@@ -40,6 +40,7 @@ def _shape_correlation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.corrcoef(sa, sb)[0, 1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "method,steps,extra",
     [
@@ -275,6 +276,7 @@ def test_group_sigterm_with_loader_workers_stops_cleanly(tmp_path, domains):
     not any(shutil.which(cc) for cc in ("c++", "g++", "clang++")),
     reason="torch.compile on a CPU needs a C++ compiler",
 )
+@pytest.mark.slow
 def test_compiled_run_trains_resumes_and_loads(tmp_path, domains):
     """compile=true (torch.compile of every network) keeps the files of an eager run: the
     weights load without compiled-module prefixes, and resume continues the step count."""

@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -17,6 +18,7 @@ from stylebridge.cli import app
 from .conftest import hsv_corpus, write_corpus
 
 
+@pytest.mark.slow  # the first UMAP map compiles numba code (about a minute)
 def test_report_files_cache_and_incremental_run(saturation_corpora, tmp_path):
     """Every promised file is written; a second run with 3 new images describes only those."""
     muted, vivid = saturation_corpora
@@ -111,6 +113,7 @@ def test_cli_short_form_and_errors(saturation_corpora, tmp_path):
     assert "no image files" in str(result.exception)
 
 
+@pytest.mark.slow
 def test_worker_pool_gives_the_same_features_as_in_process(saturation_corpora):
     """The default path (a spawned pool) and the in-process path agree image by image."""
     from stylebridge.analysis import extract

@@ -40,6 +40,7 @@ def test_saturation_only_difference_is_found(saturation_corpora, tmp_path):
     assert sep["balanced_accuracy"] > 0.8 > sep["permutation_baseline_max"]
 
 
+@pytest.mark.slow
 def test_random_halves_of_one_corpus_are_not_called_different():
     """Split one corpus into random halves many times: the energy test's p-values are
     calibrated (uniform), the false-alarm rate at alpha 0.05 is at most 5% within sampling
@@ -82,6 +83,7 @@ def _manifest(path, rows):
     return path
 
 
+@pytest.mark.slow
 def test_real_cultures_separate_and_ink_vs_oil_claims_hold(culture_dir, tmp_path):
     """40 ink paintings, 40 Western oils, 30 photos (a CSV manifest): the classifier beats
     its shuffled-label baseline by far, and the ink-vs-oil claims are what a person sees:

@@ -20,6 +20,7 @@ def halves(culture_dir, tmp_path_factory):
     return root / "a", root / "b"
 
 
+@pytest.mark.slow
 def test_photo_halves_closer_than_photo_vs_ukiyoe(halves, culture_dir):
     a, b = halves
     options = SetOptions(fid_bootstrap=0)

@@ -57,6 +57,7 @@ def _tiny_sets(tmp_path):
     return real, fake
 
 
+@pytest.mark.slow
 def test_unverified_weights_are_labelled_as_such(tmp_path, monkeypatch, random_weights):
     monkeypatch.setenv(WEIGHTS_ENV, str(random_weights))
     extractor = build_extractor("inception", device="cpu")
@@ -74,6 +75,7 @@ def test_unverified_weights_are_labelled_as_such(tmp_path, monkeypatch, random_w
     assert result[KEY_LABELS][KEY_FID] == "FID (inception, unverified weights)"
 
 
+@pytest.mark.slow
 def test_published_checksum_earns_the_plain_label(tmp_path, monkeypatch):
     """Stand-in for the real file: random weights whose checksum we declare published."""
     torch.manual_seed(1)

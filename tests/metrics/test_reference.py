@@ -96,6 +96,7 @@ def test_fid_kid_match_torchmetrics_more_images_than_dims(noise_sets):
     assert ref_fid > 1.0  # a real difference, not two zeros agreeing
 
 
+@pytest.mark.slow
 def test_fid_kid_match_torchmetrics_lite0_fewer_images_than_dims(tmp_path, lite0):
     rng = np.random.default_rng(1)
     real = write_images(tmp_path / "real", blobs(rng, 12, 48, hue=0))

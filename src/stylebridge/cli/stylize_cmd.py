@@ -76,9 +76,8 @@ def stylize(
                 say(f"skipped {result.error}")
             elif total <= 20:
                 say(f"{result.source} -> {result.output}")
-            for note in result.notes:  # what was dropped or converted; EXIF rotation is routine
-                if not note.startswith("rotated"):
-                    say(f"note: {result.source}: {note}")
+            for note in result.notes:
+                say(f"note: {result.source}: {note}")
     say(f"{done - failures} of {total} image(s) written to {out}")
     if failures:
         raise typer.Exit(1)

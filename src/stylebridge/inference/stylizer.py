@@ -71,11 +71,19 @@ def _folder_targets(files: list[Path], out: Path) -> list[Path]:
     return targets
 
 
+class FirstFrameWarning(UserWarning):
+    """An animated image was translated as its first frame (``note`` says how many it had)."""
+
+    def __init__(self, path: str, note: str):
+        super().__init__(f"{path}: {note}")
+        self.note = note
+
+
 def warn_dropped_frames(loaded) -> None:
     """An animated file is translated as its first frame: say so, as Python libraries do."""
     for note in loaded.notes:
         if note.startswith("animated"):
-            warnings.warn(f"{loaded.path}: {note}", UserWarning, stacklevel=3)
+            warnings.warn(FirstFrameWarning(loaded.path, note), stacklevel=3)
 
 
 class Stylizer:
@@ -210,12 +218,12 @@ class Stylizer:
         check_outputs(targets, files, out_dir=None if single_file else out, overwrite=overwrite)
         for path, target in zip(files, targets, strict=True):
             try:
-                loaded = as_loaded(path)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the notes travel in the result instead
-                    image = self.stylize(loaded, **options)
+                with warnings.catch_warnings(record=True) as caught:  # into the result instead
+                    warnings.simplefilter("always", FirstFrameWarning)
+                    image = self.stylize(path, **options)
+                notes = [w.message.note for w in caught if w.category is FirstFrameWarning]
                 saved = save_image(image, target, replace=overwrite)
-                result = StylizeResult(path, saved, notes=tuple(loaded.notes))
+                result = StylizeResult(path, saved, notes=tuple(notes))
             except (ImageError, OutputError) as err:  # this file only: the batch goes on
                 result = StylizeResult(path, None, str(err))
             except StylebridgeError:
