@@ -7,8 +7,10 @@ Requests are queued: ``concurrency`` of them compute at once and the rest wait t
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
+import time
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
 
@@ -29,18 +31,30 @@ BLEND_NOTE = (
 )
 
 
+log = logging.getLogger("stylebridge.web")
+
+
 def _friendly(fn):
-    """Show a StylebridgeError's one line to the user instead of a generic failure."""
+    """Show a StylebridgeError's one line to the user instead of a generic failure, and log
+    one line per request: the action, how long it took, and how it ended."""
 
     owner = getattr(fn, "__self__", None)  # the Handlers, which know what not to show
+    action = getattr(fn, "__name__", "request")
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        started = time.perf_counter()
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except StylebridgeError as err:
             message = owner.public_message(err) if owner is not None else str(err)
+            log.info("%s refused in %.1f s: %s", action, time.perf_counter() - started, message)
             raise gr.Error(message) from None
+        except Exception:
+            log.exception("%s failed after %.1f s", action, time.perf_counter() - started)
+            raise
+        log.info("%s done in %.1f s", action, time.perf_counter() - started)
+        return result
 
     return wrapper
 
@@ -84,9 +98,16 @@ def _stylize_tab(h: Handlers, limits: str) -> None:
         blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
     button = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
     button.click(_friendly(h.stylize), [photo, style, run_dir, strength, blend_with, blend], result)
-    with gr.Accordion("Analysis: which cultures is this picture closest to?", open=False):
+    with gr.Accordion("Analysis: which cultures is the result closest to?", open=False):
         closest = gr.Markdown(elem_id="analysis")
-        gr.Button("Compare with the culture corpus").click(_friendly(h.closest), photo, closest)
+
+        def compare(photo_file, result_image, progress=gr.Progress()):
+            return h.closest(photo_file, result_image, progress=lambda f, d: progress(f, desc=d))
+
+        compare.__name__ = "closest"
+        gr.Button("Compare with the culture corpus").click(
+            _friendly(compare), [photo, result], closest
+        )
 
 
 def _garment_tab(h: Handlers, limits: str) -> None:
@@ -129,22 +150,25 @@ def _pattern_tab(h: Handlers) -> None:
         seeds = gr.Slider(1, 8, value=2, step=1, label="Patterns")
         most = max(50, h.settings.max_pattern_steps)
         steps = gr.Slider(50, most, value=min(300, most), step=50, label="Training steps")
+    cultures = h.cultures()
     culture = gr.Dropdown(
-        [None, *h.cultures()],
+        [None, *cultures],
         value=None,
-        label="Recolour to a culture's palette (needs --cultures)",
+        label="Recolour to a culture's palette"
+        + ("" if cultures else " (start the server with --cultures DIR)"),
+        interactive=bool(cultures),
     )
     button = gr.Button("Learn and generate", variant="primary")
     gallery = gr.Gallery(label="Patterns", format="png", columns=4, buttons=OUTPUT_BUTTONS)
     tiled = _output_image("2x2 tiling of the first pattern")
     note = gr.Markdown()
 
-    def run(motif_files, side, count, n_steps, palette, progress=gr.Progress()):
+    def pattern(motif_files, side, count, n_steps, palette, progress=gr.Progress()):
         return h.pattern(
             motif_files, side, count, n_steps, palette, progress=lambda f, d: progress(f, desc=d)
         )
 
-    button.click(_friendly(run), [motifs, size, seeds, steps, culture], [gallery, tiled, note])
+    button.click(_friendly(pattern), [motifs, size, seeds, steps, culture], [gallery, tiled, note])
 
 
 def build_app(settings: WebSettings | None = None) -> gr.Blocks:
@@ -178,6 +202,11 @@ def serve(
 ) -> gr.Blocks:
     """Start the server (no share link, no telemetry); ``block=False`` returns at once."""
     settings = settings or WebSettings()
+    if not log.handlers:  # one line per request on stderr: time, action, duration, outcome
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     app = build_app(settings)
     app.launch(
         server_name=host,

@@ -53,6 +53,9 @@ class Handlers:
         self._lock = threading.Lock()
         self._stylizers: dict[str, object] = {}
         self._palettes: dict[str, object] = {}
+        # the culture means are computed once (warm-up or first request); a request that
+        # arrives meanwhile waits for that computation instead of running a second one
+        self._culture_means = threading.Lock()
 
     # --- inputs -----------------------------------------------------------------------------
     def photo(self, path: str | None, what: str = "photo") -> Image.Image:
@@ -206,24 +209,45 @@ class Handlers:
     def warm_up(self) -> None:
         """Compute the culture means now (minutes on a busy CPU) so the first visitor need not."""
         if self.cultures():
-            api.closest_cultures(Image.new("RGB", (64, 64), "grey"), self.settings.cultures)
+            with self._culture_means:
+                api.closest_cultures(Image.new("RGB", (64, 64), "grey"), self.settings.cultures)
 
-    def closest(self, photo: str | None) -> str:
-        """A Markdown table of culture distances, nearest first."""
+    def closest(
+        self,
+        photo: str | None,
+        result: Image.Image | None = None,
+        progress: Progress | None = None,
+    ) -> str:
+        """A Markdown table of culture distances of the stylized result (nearest first) beside
+        the uploaded photo's, so the table shows where the stylization moved the picture."""
         if not self.cultures():
             return (
                 "The analysis panel needs a corpus of culture folders: start the app with "
                 "`stylebridge web --cultures DIR`."
             )
         image = self.photo(photo)
-        ranked = api.closest_cultures(image, self.settings.cultures)
-        rows = "\n".join(f"| {i} | {name} | {d:.2f} |" for i, (name, d) in enumerate(ranked, 1))
-        return (
-            "| rank | culture | distance |\n|---|---|---|\n" + rows + "\n\nDistance: RMS of "
-            "z-scored differences over 29 colour, tone, composition, line and texture "
-            "descriptors to each culture's mean (lower = closer). A similarity, not a "
-            "classifier."
+        if progress:
+            progress(0.0, "measuring the culture folders (the first time takes up to a minute)")
+        with self._culture_means:
+            before = dict(api.closest_cultures(image, self.settings.cultures))
+            after = api.closest_cultures(result, self.settings.cultures) if result else None
+        note = (
+            "\n\nDistance: RMS of z-scored differences over 29 colour, tone, composition, line "
+            "and texture descriptors to each culture's mean (lower = closer). A similarity, not "
+            "a classifier."
         )
+        if after is None:
+            ranked = sorted(before.items(), key=lambda item: item[1])
+            rows = "\n".join(f"| {i} | {c} | {d:.2f} |" for i, (c, d) in enumerate(ranked, 1))
+            return (
+                "Stylize first to compare the result; the uploaded photo:\n\n"
+                "| rank | culture | photo |\n|---|---|---|\n" + rows + note
+            )
+        rows = "\n".join(
+            f"| {i} | {c} | {d:.2f} | {before[c]:.2f} | {d - before[c]:+.2f} |"
+            for i, (c, d) in enumerate(after, 1)
+        )
+        return "| rank | culture | result | photo | change |\n|---|---|---|---|---|\n" + rows + note
 
 
 def check_upload_size(path: str, settings: WebSettings) -> None:
