@@ -256,3 +256,24 @@ def test_tiled_stylize_memory_is_one_row_of_tiles_not_the_image():
         tracemalloc.stop()
     assert np.abs(out.astype(int) - pixels).max() <= 1  # blending an identity changes nothing
     assert peak < 2.6 * pixels.nbytes, f"peak {peak / 2**20:.0f} MiB for a 36 MiB image"
+
+
+def test_analyze_corpus_lists_every_bad_input_and_describes_the_rest(tmp_path):
+    """The whole bad corpus in one culture folder (analysis runs are slow, so one run): every
+    bad file gets a line naming it, the good ones are described, the report is written."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    names = [_make_bad(first, kind) for kind in [*sorted(BAD_IMAGES), *EXTRA_KINDS]]
+    for i in range(3):
+        good_image(first / f"good_{i}.png", i, (64, 64))
+        good_image(second / f"other_{i}.png", 10 + i, (64, 64))
+    before = digests(tmp_path)
+    args = ["analyze", "corpus", str(first), str(second), "-o", str(tmp_path / "report")]
+    result = _run(*args, "--workers", "1")
+    text = _text(result)
+    assert result.exit_code == 0, text
+    for name in names:
+        assert "skipped" in _line_naming(text, name)
+    summary = _line_naming(text, "images described")
+    assert summary.startswith("6 images described") and summary.endswith(f"{len(names)} skipped")
+    assert (tmp_path / "report" / "index.html").is_file()
+    assert {k: v for k, v in digests(tmp_path).items() if not k.startswith("report")} == before

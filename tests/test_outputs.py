@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from pathlib import Path
 
 import pytest
 
@@ -83,10 +84,10 @@ def test_an_output_written_meanwhile_by_another_run_is_kept(tiny_run, tmp_path, 
     model = stylebridge.load(tiny_run)
     real = model.stylize
 
-    def stylize_while_another_run_writes(path, **options):
-        if path.name == "b.png":
+    def stylize_while_another_run_writes(image, **options):
+        if Path(getattr(image, "path", image)).name == "b.png":  # a path or a loaded image
             (out / "b.png").write_bytes(b"the other run's output")
-        return real(path, **options)
+        return real(image, **options)
 
     monkeypatch.setattr(model, "stylize", stylize_while_another_run_writes)
     results = {r.source.name: r for r in model.stylize_files([folder], out)}
