@@ -24,6 +24,7 @@ MAX_CONFIG_BYTES = 4 << 20  # real configs are a few kB; a huge one is an attack
 MAX_ARCH_INT = 4096  # no width, depth or count in an architecture section is anywhere near this
 MAX_ABS_WEIGHT = 1e4  # trained generators stay far below 10 (the bundled ones below 0.2)
 MIN_PEAK_WEIGHT = 1e-4  # a network whose largest weight is below this computes a constant
+_STATISTICS = ("running_mean", "running_var")  # batch-norm buffers: data statistics, not weights
 _ZIP_MAGIC = b"PK\x03\x04"  # torch.save's default .pth container
 
 
@@ -142,10 +143,13 @@ def generator_from_config(run_dir: Path, direction: str):
     return net.eval(), config
 
 
-def check_weight_values(path: Path, tensors: dict[str, torch.Tensor]) -> None:
+def check_weight_values(
+    path: Path, tensors: dict[str, torch.Tensor], *, magnitudes: bool = True
+) -> None:
     """Refuse values no training makes, which would give a black or flat grey image with exit
     status 0: NaN/inf, huge values, or weight matrices all but zero (what F16 data labelled
-    BF16 reads as)."""
+    BF16 reads as). ``magnitudes=False`` checks finiteness only (training states, whose
+    critics may legitimately grow large)."""
     peak, matrices = 0.0, 0
     for key, value in tensors.items():
         if not value.is_floating_point() or value.numel() == 0:
@@ -153,6 +157,8 @@ def check_weight_values(path: Path, tensors: dict[str, torch.Tensor]) -> None:
         value = value.float()
         if not bool(torch.isfinite(value).all()):
             raise ModelFileError(path, f"{key} holds NaN/inf values; the weights are damaged")
+        if not magnitudes or key.endswith(_STATISTICS):
+            continue
         largest = float(value.abs().max())
         if largest > MAX_ABS_WEIGHT:
             raise ModelFileError(

@@ -216,7 +216,9 @@ def restore_checkpoint(model: TranslationModel, run_dir: Path) -> tuple[int, dic
     try:
         for name, net in model.networks.items():
             weights = state["networks"][name]
-            check_weight_values(path, {f"{name}.{k}": v for k, v in weights.items()})
+            check_weight_values(
+                path, {f"{name}.{k}": v for k, v in weights.items()}, magnitudes=False
+            )
             net.load_state_dict(weights)
         for name, opt in model.optimizers.items():
             opt.load_state_dict(state["optimizers"][name])
