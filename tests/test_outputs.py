@@ -207,3 +207,16 @@ def test_recolor_never_writes_over_the_pattern(tmp_path):
         )
         assert isinstance(error, OutputError) and "is one of the inputs" in str(error)
     assert digests(tmp_path) == before
+
+
+def test_training_into_a_path_under_a_file_is_one_line_before_any_work(tmp_path, domains):
+    (tmp_path / "blocker").write_text("a file, not a folder")
+    out = tmp_path / "blocker" / "run"
+    with pytest.raises(OutputError) as err:
+        stylebridge.train(
+            "cyclegan", domain_a=str(domains[0]), domain_b=str(domains[1]), out=str(out), steps=1
+        )
+    blocker = tmp_path / "blocker"
+    assert (
+        str(err.value) == f"{out}: cannot create the run folder ({blocker} is a file, not a folder)"
+    )

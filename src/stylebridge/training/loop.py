@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from ..data.manifest import find_manifests
 from ..data.pairs import PairedDataset, pair_sources
 from ..data.single import SingleDataset
 from ..errors import ConfigError, StylebridgeError
+from ..fileio import OutputError
 from ..models import MODELS, TranslationModel
 from ..nn import choose_precision, prepare_runtime
 from .checkpoint import (
@@ -163,12 +165,28 @@ def train(
             f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
         )
     ctx = context_from_env()
+    if ctx.is_main:
+        _writable_run_folder(run_dir)
     per_rank_batch(config.batch_size, ctx)  # a bad global batch fails before any process waits
     device = setup(ctx, config.device)
     try:
         return _train(config, ctx, device, resume, progress if ctx.is_main else None, evaluator)
     finally:
         teardown(ctx)
+
+
+def _writable_run_folder(run_dir: Path) -> None:
+    """Fail in one line before any work when the run folder could not be created or written (a
+    file in its path, a read-only or system folder), not at the first log line; nothing is
+    created here, so a run that fails later on its data leaves no empty folder."""
+    existing = run_dir
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        problem = f"cannot create the run folder ({existing} is a file, not a folder)"
+        raise OutputError(run_dir, problem)
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputError(run_dir, f"cannot write into {existing} (no permission)")
 
 
 def _train(
