@@ -303,18 +303,30 @@ def save_image(
     return atomic_write(path, lambda tmp: image.save(tmp, **kwargs), replace=replace)
 
 
+def to_model_range(pixels: torch.Tensor) -> torch.Tensor:
+    """Pixel values 0..255 (any dtype) -> the [-1, 1] floats every model takes; a new tensor.
+    The one place this conversion is written, so data, inference and metrics agree."""
+    return pixels.float().div(127.5).sub_(1.0)
+
+
+def to_pixel_range(images: torch.Tensor, *, quantize: bool = True) -> torch.Tensor:
+    """A model's [-1, 1] images -> 0..255, clamped: rounded to uint8 (``quantize``, as saved
+    files hold them) or floats for blending. A new tensor; the input is left as it was."""
+    values = images.detach().float().clamp(-1, 1).add_(1).mul_(127.5)
+    return values.round_().byte() if quantize else values
+
+
 def to_tensor(image: Image.Image) -> torch.Tensor:
     """RGB PIL image -> float tensor (1, 3, H, W) in [-1, 1]."""
     arr = np.asarray(image.convert("RGB"), dtype=np.float32)
-    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).div_(127.5).sub_(1.0)
+    return to_model_range(torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0))
 
 
 def to_uint8(tensor: torch.Tensor) -> np.ndarray:
     """(3, H, W) or (1, 3, H, W) tensor in [-1, 1] -> HxWx3 uint8 array."""
     if tensor.dim() == 4:
         tensor = tensor[0]
-    arr = tensor.detach().float().clamp(-1, 1).add(1).mul(127.5).round()
-    return arr.permute(1, 2, 0).to(torch.uint8).cpu().numpy()
+    return to_pixel_range(tensor).permute(1, 2, 0).cpu().numpy()
 
 
 def to_pil(tensor: torch.Tensor) -> Image.Image:

@@ -19,7 +19,7 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..errors import DataError, ImageError
-from ..imageio import load_image, probe_image
+from ..imageio import load_image, probe_image, to_model_range
 from .files import list_images
 
 LOAD_SCALE = 286 / 256  # CycleGAN's resize-then-crop ratio, applied to the shorter side
@@ -91,7 +91,7 @@ def random_crop_flip(
     crop = pixels[:, top : top + size, left : left + size]
     if flip and rng.random() < 0.5:
         crop = crop.flip(-1)
-    return crop.float().div_(127.5).sub_(1.0)
+    return to_model_range(crop)
 
 
 class TwoSourceDataset(Dataset):

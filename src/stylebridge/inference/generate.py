@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 
 from ..errors import ConfigError
-from ..imageio import save_image
+from ..imageio import save_image, to_pixel_range
 from ..models.files import atomic_write_bytes, generator_from_config, read_run_config
 from ..models.gan import GAN_METHODS
 from ..nn import choose_precision, pick_device, prepare_runtime
@@ -61,7 +61,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
 
 
 def _to_pil(images: torch.Tensor) -> list[Image.Image]:
-    pixels = images.float().clamp(-1, 1).add(1).mul(127.5).round().byte()
+    pixels = to_pixel_range(images)
     return [Image.fromarray(p.permute(1, 2, 0).cpu().numpy(), "RGB") for p in pixels]
 
 

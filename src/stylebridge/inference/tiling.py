@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import StylebridgeError
+from ..imageio import to_model_range, to_pixel_range
 from ..nn import GlobalStatsInstanceNorm
 
 Progress = Callable[[int, int], None]
@@ -83,7 +84,7 @@ class TileRunner:
     def _forward(self, pixels: np.ndarray) -> np.ndarray:
         h, w = pixels.shape[:2]
         x = torch.from_numpy(np.array(pixels, dtype=np.float32)).permute(2, 0, 1)[None]
-        x = x.div_(127.5).sub_(1.0).to(self.device)
+        x = to_model_range(x).to(self.device)
         pad_h, pad_w = (-h) % self.multiple, (-w) % self.multiple
         if pad_h or pad_w:
             mode = "reflect" if pad_h < h and pad_w < w else "replicate"
@@ -102,7 +103,7 @@ class TileRunner:
             y = y[0, :, :h, :w].float()
             if not bool(torch.isfinite(y).all()):
                 raise NonFiniteOutputError("the network produced NaN/inf values")
-            y = y.clamp_(-1, 1).add_(1).mul_(127.5)
+            y = to_pixel_range(y, quantize=False)
             return y.permute(1, 2, 0).cpu().numpy()
 
     def run(

@@ -17,6 +17,7 @@ from pathlib import Path
 import torch
 
 from ..errors import ConfigError
+from ..imageio import to_model_range, to_pixel_range
 from . import keys as K
 from .evaluate import SetOptions, fid_warning, set_metrics
 from .features import build_extractor, cache_dir
@@ -63,7 +64,7 @@ class TrainingEvaluator:
         self.extractor = build_extractor(features, device=device, cache=cache_path)
         load = partial(cropped_pixels, size=size)
         sources = choose(list_images(source_dir), max_images, seed)
-        self.source = to_batch([load(p) for p in sources]).div_(127.5).sub_(1.0)  # [-1, 1]
+        self.source = to_model_range(to_batch([load(p) for p in sources]))
         reals = choose(list_images(real_dir), max_images, seed)
         digest = set_digest(reals, self.extractor.name, self.extractor.version, f"crop{size}")
         self.real: FeatureSet = cached_features(
@@ -86,7 +87,7 @@ class TrainingEvaluator:
                 raise ConfigError(
                     f"translate returned shape {tuple(out.shape)}, expected {tuple(batch.shape)}"
                 )
-            yield out.detach().float().cpu().clamp(-1, 1).add(1).mul(127.5).round()
+            yield to_pixel_range(out.cpu()).float()
 
     def __call__(self, translate: Translate) -> dict[str, float]:
         # translate first, outside the extractor's inference_mode, so the model's own state

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..imageio import save_image
+from ..imageio import save_image, to_pixel_range
 
 
 def make_grid(rows: list[list[torch.Tensor]], pad: int = 2) -> np.ndarray:
@@ -26,7 +26,7 @@ def make_grid(rows: list[list[torch.Tensor]], pad: int = 2) -> np.ndarray:
     grid = np.full((len(lines) * (h + pad) + pad, cols * (w + pad) + pad, 3), 255, np.uint8)
     for r, line in enumerate(lines):
         for c, img in enumerate(line):
-            arr = img.detach().float().clamp(-1, 1).add(1).mul(127.5).round().byte()
+            arr = to_pixel_range(img)
             y, x = pad + r * (h + pad), pad + c * (w + pad)
             grid[y : y + h, x : x + w] = arr.permute(1, 2, 0).cpu().numpy()
     return grid
