@@ -29,8 +29,15 @@ from .training.config import saved_settings
 __all__ = [
     "analyze",
     "analyze_translation",
+    "anonymize",
     "check_data",
+    "closest_cultures",
     "demo",
+    "design_garment",
+    "design_palette",
+    "design_pattern",
+    "design_recolor",
+    "design_variants",
     "evaluate",
     "export",
     "generate",
@@ -38,10 +45,13 @@ __all__ = [
     "load",
     "make_pairs",
     "model_folder",
+    "read_image",
     "save",
+    "style_notes",
     "stylize",
     "train",
     "training_config",
+    "write_manifest",
 ]
 
 
