@@ -77,7 +77,7 @@ def test_upload_stylize_and_get_result_in_chromium(server, tmp_path):
         page = browser.new_page()
         page.goto(server)
         page.locator("#photo input[type=file]").set_input_files(str(photo))
-        page.locator("#photo img").wait_for(timeout=30_000)  # the upload has arrived
+        page.locator("#photo-preview img").wait_for(timeout=30_000)  # decoded by our loader
         page.locator("#stylize-style").get_by_label("western_oil").check()
         page.locator("#stylize-button").click()
         result = page.locator("#result img")

@@ -145,3 +145,34 @@ def test_pattern_mode_returns_patterns_tiling_and_recolours(tmp_path, one_thread
     assert mean[2] > mean[0] + 20  # recoloured into the blue folder's palette
     with pytest.raises(ConfigError, match="upload one or more motif"):
         h.pattern([], size=64)
+
+
+def test_uploads_are_files_decoded_only_by_the_guarded_loader(tmp_path):
+    """A 900 MP bomb and a non-image sent as the photo or the mask reach the handlers as files
+    and get the project's one line, naming the upload and not the server's folders."""
+    import gradio as gr
+    from gradio.data_classes import FileData
+
+    from stylebridge.web.app import build_app
+
+    from .badinputs import png_declaring
+
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(png_declaring(30_000, 30_000))
+    words = tmp_path / "words.jpg"
+    words.write_bytes(b"not pixels at all\n" * 50)
+    app = build_app(WebSettings())
+    uploads = {b.elem_id: b for b in app.blocks.values() if getattr(b, "elem_id", None)}
+    for elem_id in ("photo", "garment-photo", "garment-mask"):
+        box = uploads[elem_id]
+        assert isinstance(box, gr.File), f"{elem_id} must not be decoded by Gradio"
+        assert box.preprocess(FileData(path=str(bomb), orig_name="bomb.png")) == str(bomb)
+    h = Handlers()
+    with pytest.raises(ImageError) as err:
+        h.preview(str(bomb))
+    assert str(err.value).startswith("bomb.png: image is 30000x30000 (900 MP)")
+    with pytest.raises(ImageError, match=r"^words.jpg: not an image file"):
+        h.preview(str(words))
+    with pytest.raises(ImageError, match=r"^bomb.png: "):
+        h.stylize(str(bomb), "ukiyoe")
+    assert h.preview(None) is None

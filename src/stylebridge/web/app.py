@@ -69,6 +69,22 @@ def _output_image(label: str, **options) -> gr.Image:
     )
 
 
+def _upload(h: Handlers, label: str, elem_id: str) -> gr.File:
+    """An image upload taken as a plain file, shown through a preview that the handlers decode
+    with the project's guarded loader. Gradio's image input opens and converts an upload
+    before any handler runs, so a 900 MP bomb or a non-image got Gradio's generic error."""
+    upload = gr.File(label=label, type="filepath", elem_id=elem_id)
+    preview = gr.Image(
+        type="pil",
+        label=f"{label}: preview",
+        interactive=False,
+        elem_id=f"{elem_id}-preview",
+        height=240,
+    )
+    upload.change(_friendly(h.preview), upload, preview)
+    return upload
+
+
 def _style_controls(prefix: str):
     choices = style_choices()
     style = gr.Radio(choices, value=choices[0], label="Style", elem_id=f"{prefix}-style")
@@ -82,9 +98,8 @@ def _style_controls(prefix: str):
 
 def _stylize_tab(h: Handlers, limits: str) -> None:
     with gr.Row():
-        photo = gr.Image(
-            type="filepath", sources=["upload"], label=f"Photo ({limits})", elem_id="photo"
-        )
+        with gr.Column():
+            photo = _upload(h, f"Photo ({limits})", "photo")
         result = _output_image("Result", elem_id="result")
     style, run_dir, strength = _style_controls("stylize")
     with gr.Accordion("Blend two styles", open=False):
@@ -117,10 +132,10 @@ def _garment_tab(h: Handlers, limits: str) -> None:
         "it needs a clearly visible face and can catch same-coloured background."
     )
     with gr.Row():
-        photo = gr.Image(
-            type="filepath", sources=["upload"], label=f"Photo ({limits})", elem_id="garment-photo"
-        )
-        mask = gr.Image(type="filepath", sources=["upload"], label="Garment mask (optional)")
+        with gr.Column():
+            photo = _upload(h, f"Photo ({limits})", "garment-photo")
+        with gr.Column():
+            mask = _upload(h, "Garment mask (optional)", "garment-mask")
     auto = gr.Checkbox(label="Auto-mask (ignore the uploaded mask)", value=False)
     style, run_dir, strength = _style_controls("garment")
     button = gr.Button("Restyle garment", variant="primary", elem_id="garment-button")

@@ -59,11 +59,25 @@ class Handlers:
 
     # --- inputs -----------------------------------------------------------------------------
     def photo(self, path: str | None, what: str = "photo") -> Image.Image:
-        """An upload as RGB after the size check; a missing upload is a clear message."""
+        """An upload as RGB after the size check, decoded by the project's guarded loader; a
+        missing upload is a clear message, and a refusal names the file, not the server's
+        upload folder."""
         if not path:
             raise ConfigError(f"upload a {what} first")
         check_upload_size(path, self.settings)
-        return api.read_image(path, max_pixels=self.settings.max_pixels)
+        try:
+            return api.read_image(path, max_pixels=self.settings.max_pixels)
+        except ImageError as err:
+            raise ImageError(Path(path).name, err.problem) from None
+
+    def preview(self, path: str | None) -> Image.Image | None:
+        """What the upload box shows: the upload as decoded by ``photo`` (so a bomb or a
+        non-image gets its one-line refusal at once), at most 1024 px on the long side."""
+        if not path:
+            return None
+        image = self.photo(path, "file")
+        image.thumbnail((1024, 1024))
+        return image
 
     def model(self, style: str, run_dir: str | None) -> Path:
         if style == RUN_FOLDER:
