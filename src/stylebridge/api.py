@@ -13,7 +13,7 @@ from PIL import Image
 from torch import nn
 
 from . import zoo
-from .data import FolderReport, check_folder
+from .data import FolderReport, check_folder, expand_inputs
 from .data.samples import sample_photos
 from .errors import ConfigError, ModelFileError
 from .imageio import save_image
@@ -21,7 +21,7 @@ from .inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_onnx
 from .models.files import read_run_config
 from .models.pretrained import copy_model_folder, save_generators
 from .sheets import contact_sheet, html_page, save_sheet
-from .training import StepReport, TrainConfig, build_config
+from .training import StepReport, TrainConfig, build_config, config_to_dict
 from .training import train as _train_loop
 from .training.checkpoint import STATE_NAME
 from .training.config import saved_settings
@@ -30,8 +30,11 @@ __all__ = [
     "analyze",
     "analyze_translation",
     "anonymize",
+    "anonymize_log_path",
     "check_data",
     "closest_cultures",
+    "config_to_dict",
+    "default_manifest_path",
     "demo",
     "design_garment",
     "design_palette",
@@ -39,6 +42,8 @@ __all__ = [
     "design_recolor",
     "design_variants",
     "evaluate",
+    "evaluation_options",
+    "expand_inputs",
     "export",
     "generate",
     "import_cyclegan",
@@ -47,7 +52,9 @@ __all__ = [
     "model_folder",
     "read_image",
     "save",
+    "style_card",
     "style_notes",
+    "styles",
     "stylize",
     "train",
     "training_config",
@@ -98,6 +105,37 @@ def model_folder(model: str | os.PathLike) -> Path:
         return zoo.style_path(str(model))
     bundled = ", ".join(zoo.styles()) or "none"
     raise ModelFileError(path, f"no such folder, nor a bundled style (bundled: {bundled})")
+
+
+def styles() -> dict[str, Path]:
+    """Bundled style name -> model folder."""
+    return zoo.styles()
+
+
+def style_card(name: str) -> dict:
+    """The card of a bundled style (summary, look, data, metrics, notes)."""
+    return zoo.describe(name)
+
+
+def evaluation_options(**values: Any):
+    """A ``metrics.SetOptions`` for ``evaluate(options=...)`` (kid_subsets, seed, ...)."""
+    from .metrics import SetOptions
+
+    return SetOptions(**values)
+
+
+def default_manifest_path(folder: str | os.PathLike) -> Path:
+    """Where ``write_manifest`` writes when given no ``out``."""
+    from .data.manifest import MANIFEST_NAME
+
+    return Path(folder) / MANIFEST_NAME
+
+
+def anonymize_log_path(out: str | os.PathLike) -> Path:
+    """The JSON-lines log ``anonymize`` writes into its output folder."""
+    from .data.privacy import LOG_NAME
+
+    return Path(out) / LOG_NAME
 
 
 def export(
@@ -181,10 +219,10 @@ def anonymize(inputs: list[str | os.PathLike], out: str | os.PathLike, **options
 def write_manifest(folder: str | os.PathLike, out: str | os.PathLike | None = None, **options):
     """Write a provenance CSV (file, sha256, size, width, height, source, licence) for every
     image under ``folder``; options: source, licence, progress. Returns the build result."""
-    from .data.manifest import MANIFEST_NAME, build_manifest, check_manifest_target, manifest_bytes
+    from .data.manifest import build_manifest, check_manifest_target, manifest_bytes
     from .models.files import atomic_write_bytes
 
-    out = Path(out) if out else Path(folder) / MANIFEST_NAME
+    out = Path(out) if out else default_manifest_path(folder)
     check_manifest_target(out)
     result = build_manifest(folder, relative_to=out.parent, **options)
     atomic_write_bytes(out, manifest_bytes(result.rows))

@@ -98,8 +98,6 @@ def anonymize(
 
     Example: stylebridge data anonymize street_photos/ -o street_anon/ --method pixelate
     """
-    from ..data.privacy import LOG_NAME
-
     with progress_bar("anonymising") as update:
         records = api.anonymize(
             [str(p) for p in inputs],
@@ -117,7 +115,8 @@ def anonymize(
     stripped = sum(1 for r in done if r.metadata_removed)
     say(
         f"{len(done)} image(s) written to {out}: {faces} face(s) found in {with_faces} image(s) "
-        f"and obscured ({method}), metadata removed from {stripped}; log: {out / LOG_NAME}"
+        f"and obscured ({method}), metadata removed from {stripped}; "
+        f"log: {api.anonymize_log_path(out)}"
     )
     leaked = [r.output for r in done if r.metadata_left]
     if leaked:
@@ -144,9 +143,7 @@ def manifest(
 
     Example: stylebridge data manifest corpus/ukiyoe --licence "public domain"
     """
-    from ..data.manifest import MANIFEST_NAME
-
-    out = out or folder / MANIFEST_NAME
+    out = out or api.default_manifest_path(folder)
     with progress_bar(f"hashing {folder}") as update:
         result = api.write_manifest(
             folder,

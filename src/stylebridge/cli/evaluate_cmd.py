@@ -14,7 +14,6 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import api
-from ..metrics import SetOptions
 from .progress import say, stage_bars
 
 # (value key, spread key, how the spread reads) in display order
@@ -146,7 +145,7 @@ def evaluate(
     """
     if threads:
         torch.set_num_threads(threads)
-    options = SetOptions(
+    options = api.evaluation_options(
         kid_subsets=kid_subsets,
         kid_subset_size=kid_subset_size,
         fid_bootstrap=fid_bootstrap,

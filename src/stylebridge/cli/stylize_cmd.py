@@ -6,20 +6,19 @@ from pathlib import Path
 
 import typer
 
-from .. import api, zoo
-from ..data import expand_inputs
+from .. import api
 from .progress import progress_bar, say
 
 
 def _model_and_inputs(args: list[Path], style: str | None) -> tuple[Path, list[Path]]:
     """``--style NAME INPUT...`` or ``RUN_DIR INPUT...``; a bundled style name also works first."""
     if style:
-        return zoo.style_path(style), args
+        return api.model_folder(style), args
     if len(args) < 2:
         raise typer.BadParameter("give a model folder (or --style NAME) and at least one input")
     first = args[0]
-    if not first.exists() and str(first) in zoo.styles():
-        return zoo.style_path(str(first)), args[1:]
+    if not first.exists() and str(first) in api.styles():
+        return api.model_folder(str(first)), args[1:]
     return first, args[1:]
 
 
@@ -58,7 +57,7 @@ def stylize(
     """
     model, inputs = _model_and_inputs(args, style)
     stylizer = api.load(model, device=device, backend=backend)
-    inputs = expand_inputs(inputs)
+    inputs = api.expand_inputs(inputs)
     total, failures, done = len(inputs), 0, 0
     options = dict(
         direction=direction,
@@ -85,11 +84,11 @@ def stylize(
 
 def styles() -> None:
     """List the bundled culture styles, one per line: name, then what it does."""
-    found = zoo.styles()
+    found = api.styles()
     if not found:
         say("no bundled styles in this install")
     for name in found:  # the list is data: stdout, so `stylebridge styles | cut -f1` works
-        typer.echo(f"{name}\t{zoo.describe(name).get('summary', '')}")
+        typer.echo(f"{name}\t{api.style_card(name).get('summary', '')}")
 
 
 def register(app: typer.Typer) -> None:

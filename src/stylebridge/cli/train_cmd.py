@@ -8,7 +8,6 @@ import typer
 import yaml
 
 from .. import api
-from ..training import config_to_dict
 from .progress import progress_bar, say
 
 SHOWN_LOSSES = (
@@ -102,7 +101,7 @@ def train(
         method, config_file=config, overrides=overrides, resume=resume, **options
     )
     if dry_run:
-        say(yaml.safe_dump(config_to_dict(resolved), sort_keys=False).rstrip())
+        say(yaml.safe_dump(api.config_to_dict(resolved), sort_keys=False).rstrip())
         return
     with progress_bar(f"{resolved.method} {Path(resolved.out).name}", resolved.steps) as update:
 
