@@ -277,3 +277,29 @@ def test_analyze_corpus_lists_every_bad_input_and_describes_the_rest(tmp_path):
     assert summary.startswith("6 images described") and summary.endswith(f"{len(names)} skipped")
     assert (tmp_path / "report" / "index.html").is_file()
     assert {k: v for k, v in digests(tmp_path).items() if not k.startswith("report")} == before
+
+
+def test_evaluate_recomputes_a_nan_poisoned_feature_cache(tmp_path, monkeypatch):
+    """A cached feature set whose numbers were replaced by NaN (same shapes, valid file) is
+    dropped and recomputed: the score is the first run's, not NaN and not a traceback."""
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    from stylebridge.metrics import KEY_KID, KEY_TIMING, SetOptions, evaluate
+
+    real = tmp_path / "real"
+    fake = tmp_path / "fake"
+    for i in range(12):
+        good_image(real / f"{i}.png", i, (40, 40))
+        good_image(fake / f"{i}.png", 100 + i, (40, 40))
+    monkeypatch.setenv("STYLEBRIDGE_CACHE_DIR", str(tmp_path / "cache"))
+    options = SetOptions(fid_bootstrap=0)
+    first = evaluate(real, fake, metrics="kid", features="pixel", options=options)
+    for path in (tmp_path / "cache" / "features").iterdir():
+        with safe_open(str(path), "pt") as fh:
+            metadata = fh.metadata()
+            tensors = {k: torch.full_like(fh.get_tensor(k), float("nan")) for k in fh.keys()}  # noqa: SIM118
+        save_file(tensors, str(path), metadata=metadata)
+    again = evaluate(real, fake, metrics="kid", features="pixel", options=options)
+    assert again[KEY_KID] == first[KEY_KID]
+    assert not any(again[KEY_TIMING]["cached"].values())
