@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .. import api, zoo
+from .. import api
 from ..errors import ConfigError, ImageError, StylebridgeError
 
 RUN_FOLDER = "run folder (path below)"
@@ -42,7 +42,7 @@ class WebSettings:
 
 
 def style_choices() -> list[str]:
-    return [*zoo.styles(), RUN_FOLDER]
+    return [*api.styles(), RUN_FOLDER]
 
 
 class Handlers:
@@ -82,7 +82,7 @@ class Handlers:
     def model(self, style: str, run_dir: str | None) -> Path:
         if style == RUN_FOLDER:
             return self.run_folder(run_dir)
-        if style not in zoo.styles():  # a typed path in the style box is no way round the rule
+        if style not in api.styles():  # a typed path in the style box is no way round the rule
             raise ConfigError(f"unknown style {style!r}; pick a bundled style or a run folder")
         return api.model_folder(style)
 
