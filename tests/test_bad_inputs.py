@@ -55,7 +55,16 @@ def _line_naming(text: str, name: str) -> str:
     return lines[0]
 
 
+def _evaluate_args(run: Path, src: Path, out: Path) -> list[str]:
+    """Score the folder (as the fake set) against three good images with pixel features."""
+    for i in range(3):
+        good_image(out / "real" / f"real_{i}.png", 20 + i)
+    args = ["evaluate", "--real", str(out / "real"), "--fake", str(src), "--metrics", "kid"]
+    return [*args, "--features", "pixel", "--no-cache", "--kid-subset-size", "2"]
+
+
 COMMANDS = {
+    "evaluate": _evaluate_args,
     "stylize": lambda run, src, out: ["stylize", str(run), str(src), "-o", str(out)],
     "data_check": lambda run, src, out: ["data", "check", str(src)],
     "data_manifest": lambda run, src, out: ["data", "manifest", str(src), "-o", str(out / "m.csv")],
@@ -67,7 +76,8 @@ HEADER_SOUND = {"truncated_png", "tiny", "nan_tiff", "inf_tiff"}
 
 @pytest.mark.parametrize("kind", [*sorted(BAD_IMAGES), *EXTRA_KINDS])
 @pytest.mark.parametrize("command", sorted(COMMANDS))
-def test_every_command_survives_every_bad_input(tiny_run, tmp_path, command, kind):
+def test_every_command_survives_every_bad_input(tiny_run, tmp_path, monkeypatch, command, kind):
+    monkeypatch.setenv("COLUMNS", "400")  # rich wraps long lines at the terminal's width
     folder, bad_name = _corpus(tmp_path, kind)
     out = tmp_path / "out"
     before = digests(folder)
@@ -88,6 +98,8 @@ def test_every_command_survives_every_bad_input(tiny_run, tmp_path, command, kin
     elif command == "data_manifest":
         rows = (out / "m.csv").read_text()
         assert "good_1.png" in rows and "good_2.jpg" in rows
+    elif command == "evaluate":
+        assert result.exit_code == 0 and "3 real, 2 fake" in text
     else:
         assert "2 usable of 3 image files" in text
 

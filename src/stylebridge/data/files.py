@@ -69,6 +69,15 @@ def file_digest(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def readable_digest(path: Path) -> str:
+    """``file_digest``, or a hash of the name for a file that cannot be read (a dangling link,
+    no permission): hashing a set never stops on one bad file, which its loader then reports."""
+    try:
+        return file_digest(path)
+    except OSError:
+        return hashlib.sha256(b"unreadable:" + os.fsencode(path)).hexdigest()
+
+
 def set_digest(paths: Iterable[Path]) -> str:
     """One hash for a whole image set, independent of order and of folder names."""
-    return hashlib.sha256("".join(sorted(file_digest(p) for p in paths)).encode()).hexdigest()
+    return hashlib.sha256("".join(sorted(readable_digest(p) for p in paths)).encode()).hexdigest()

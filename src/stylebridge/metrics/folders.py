@@ -39,7 +39,7 @@ def set_digest(files: Sequence[Path], *parts: str) -> str:
     """Hash of the files' contents in order plus ``parts`` (extractor, version, preprocessing)."""
     digest = hashlib.sha256("\n".join(parts).encode())
     for path in files:
-        digest.update(bytes.fromhex(data_files.file_digest(path)))
+        digest.update(bytes.fromhex(data_files.readable_digest(path)))
     return digest.hexdigest()
 
 
