@@ -63,8 +63,15 @@ def _evaluate_args(run: Path, src: Path, out: Path) -> list[str]:
     return [*args, "--features", "pixel", "--no-cache", "--kid-subset-size", "2"]
 
 
+def _recolor_args(run: Path, src: Path, out: Path) -> list[str]:
+    """Recolour a good pattern into the palette of the folder."""
+    pattern = good_image(out / "pattern.png", 30)
+    return ["design", "recolor", str(pattern), "--palette-from", str(src), "-o", str(out / "r.png")]
+
+
 COMMANDS = {
     "evaluate": _evaluate_args,
+    "design_recolor": _recolor_args,
     "stylize": lambda run, src, out: ["stylize", str(run), str(src), "-o", str(out)],
     "data_check": lambda run, src, out: ["data", "check", str(src)],
     "data_manifest": lambda run, src, out: ["data", "manifest", str(src), "-o", str(out / "m.csv")],
@@ -100,6 +107,8 @@ def test_every_command_survives_every_bad_input(tiny_run, tmp_path, monkeypatch,
         assert "good_1.png" in rows and "good_2.jpg" in rows
     elif command == "evaluate":
         assert result.exit_code == 0 and "3 real, 2 fake" in text
+    elif command == "design_recolor":
+        assert result.exit_code == 0 and (out / "r.png").is_file()
     else:
         assert "2 usable of 3 image files" in text
 
