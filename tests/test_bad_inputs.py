@@ -324,3 +324,35 @@ def test_evaluate_recomputes_a_nan_poisoned_feature_cache(tmp_path, monkeypatch)
     again = evaluate(real, fake, metrics="kid", features="pixel", options=options)
     assert again[KEY_KID] == first[KEY_KID]
     assert not any(again[KEY_TIMING]["cached"].values())
+
+
+def test_training_over_the_whole_bad_corpus_names_the_bad_files_and_trains(tmp_path, domains):
+    """Every bad input in one domain folder: those refused from the header are named before
+    the first step, the run finishes and checkpoints, and no input changes."""
+    from .conftest import TINY
+
+    folder = tmp_path / "a"
+    folder.mkdir()
+    for path in sorted(domains[0].iterdir())[:4]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    names = {kind: _make_bad(folder, kind) for kind in [*sorted(BAD_IMAGES), *EXTRA_KINDS]}
+    before = digests(folder)
+    messages: list[str] = []
+    run = stylebridge.train(
+        "cyclegan",
+        domain_a=str(folder),
+        domain_b=str(domains[1]),
+        out=str(tmp_path / "run"),
+        size=32,
+        steps=4,
+        sample_every=1000,
+        checkpoint_every=1000,
+        overrides=[*TINY, "precision=fp32"],
+        progress=lambda report: report.message and messages.append(report.message),
+    )
+    decoded_later = {"truncated_png", "nan_tiff", "inf_tiff"}  # sound headers: found when drawn
+    for kind, name in names.items():
+        if kind not in decoded_later:
+            assert any(name in m and m.startswith("skipping") for m in messages), name
+    assert (run / "train_state.safetensors").is_file()
+    assert digests(folder) == before
