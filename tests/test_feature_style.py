@@ -207,3 +207,24 @@ def test_bad_style_inputs_are_one_line_errors(engine, tmp_path):
 def test_not_an_engine_folder(tmp_path):
     with pytest.raises(ModelFileError):
         FeatureEngine(tmp_path)
+
+
+def test_decoder_learns_to_render_its_inputs(one_thread):
+    """The reconstruction half of each step must teach the decoder: its pixel loss halves."""
+    from stylebridge.models.stylenet import StyleNet, StyleNetConfig
+
+    torch.manual_seed(0)
+    config = StyleNetConfig(decoder_widths="16,16,16,16", lr=0.002, lambda_style=0.0)
+    config.resolve(32)
+    model = StyleNet(config, torch.device("cpu"))
+    rng = np.random.default_rng(0)
+
+    def image() -> torch.Tensor:
+        a = np.zeros((3, 32, 32), np.float32)
+        a[:] = rng.uniform(-0.8, 0.8, (3, 1, 1))
+        a[:, 10:, :20] = rng.uniform(-1, 1, (3, 1, 1))
+        return torch.from_numpy(a)
+
+    batch = {k: torch.stack([image() for _ in range(4)]) for k in ("real_a", "real_b")}
+    pixel = [model.train_step(batch)["loss/pixel"] for _ in range(60)]
+    assert pixel[-1] < 0.6 * pixel[0], pixel[::10]

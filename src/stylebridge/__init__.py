@@ -14,15 +14,28 @@ __all__ = [
     "StylebridgeError",
     "__version__",
     "export",
+    "feature_engine",
     "load",
     "model_folder",
     "save",
+    "style_code",
     "stylize",
     "train",
 ]
 
 
-API_NAMES = ("load", "save", "model_folder", "stylize", "train", "check_data", "evaluate", "export")
+API_NAMES = (
+    "load",
+    "save",
+    "model_folder",
+    "stylize",
+    "train",
+    "check_data",
+    "evaluate",
+    "export",
+    "feature_engine",
+    "style_code",
+)
 
 
 def __getattr__(name: str):

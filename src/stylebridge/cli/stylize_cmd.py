@@ -47,6 +47,35 @@ def stylize(
     backend: str = typer.Option(
         "torch", help="torch | onnxruntime (CPU; large images tiled with per-tile statistics)."
     ),
+    style_image: list[Path] = typer.Option(
+        None,
+        "--style-image",
+        help="Feature-fusion engine: take the style of this painting (repeat to pool several).",
+    ),
+    style_from: str = typer.Option(
+        None,
+        "--style-from",
+        help="Feature-fusion engine: a folder of style images (pooled), a culture name or a "
+        "saved style code (.safetensors).",
+    ),
+    mix: str = typer.Option(
+        None,
+        help="Feature-fusion engine: cultures mixed in feature space, e.g. "
+        "chinese_ink=0.6,western_oil=0.4.",
+    ),
+    mask: Path = typer.Option(
+        None, help="White where the style goes (same size as the input); see --outside."
+    ),
+    outside: str = typer.Option(
+        None, help="With --mask: the style outside it (culture, folder, image or code)."
+    ),
+    fusion: str = typer.Option("wct", help="Feature-fusion engine: wct | adain."),
+    tone: str = typer.Option(
+        "as-is", help="Style images as they are, or 'paper': aged paper whitened, colour dropped."
+    ),
+    engine: Path = typer.Option(
+        None, help="A `train stylenet` run to use instead of the bundled engine."
+    ),
 ) -> None:
     """Translate images; outputs keep the input size, orientation and transparency.
 
@@ -54,18 +83,50 @@ def stylize(
     Examples:
       stylebridge stylize runs/photo2ukiyoe photos/ -o out/ --max-side 512
       stylebridge stylize photo.jpg --style ukiyoe -o out.png --preserve-color
+      stylebridge stylize photo.jpg --style-image painting.jpg -o out.png
+      stylebridge stylize photos/ --style-from paintings/ -o out/
+      stylebridge stylize photo.jpg --mix ukiyoe=0.5,western_oil=0.5 -o out.png
+      stylebridge stylize model.jpg --style-from indonesian_batik \\
+          --mask garment.png --outside chinese_ink -o out.png
     """
-    model, inputs = _model_and_inputs(args, style)
-    stylizer = api.load(model, device=device, backend=backend)
+    if style_image or style_from or mix:
+        if style:
+            raise typer.BadParameter(
+                "--style picks a translation model; --style-image/--style-from/--mix use the "
+                "feature-fusion engine: give one of them"
+            )
+        stylizer = api.style_renderer(
+            style_image=style_image if style_image else None,
+            style_from=style_from,
+            mix=api.parse_mix(mix) if mix else None,
+            outside=outside,
+            engine=engine,
+            tone=tone,
+            on_skip=lambda message: say(f"style: skipped {message}"),
+        )
+        inputs = args
+        options = dict(
+            strength=strength,
+            max_side=max_side or 768,
+            tile=tile,
+            preserve_color=preserve_color,
+            fusion=fusion,
+            mask=mask,
+        )
+    else:
+        if mask is not None or outside is not None:
+            raise typer.BadParameter("--mask/--outside need --style-image, --style-from or --mix")
+        model, inputs = _model_and_inputs(args, style)
+        stylizer = api.load(model, device=device, backend=backend)
+        options = dict(
+            direction=direction,
+            strength=strength,
+            max_side=max_side,
+            tile=tile,
+            preserve_color=preserve_color,
+        )
     inputs = api.expand_inputs(inputs)
     total, failures, done = len(inputs), 0, 0
-    options = dict(
-        direction=direction,
-        strength=strength,
-        max_side=max_side,
-        tile=tile,
-        preserve_color=preserve_color,
-    )
     with progress_bar("stylizing", total) as update:
         for result in stylizer.stylize_files(inputs, out, overwrite=overwrite, **options):
             done += 1

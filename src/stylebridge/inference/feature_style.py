@@ -21,16 +21,18 @@ import torch
 from PIL import Image
 from torch import nn
 
+from .. import zoo
 from ..data import list_images, set_digest
 from ..errors import ConfigError, ImageError, ModelFileError
 from ..fileio import atomic_write
-from ..imageio import as_loaded, load_image, printable
+from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tensor
 from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
 from ..models.stylenet import FUSION_BLOCK, StyleEncoder
 from ..nn import choose_precision, pick_device, prepare_runtime
 from ..nn.feature_fusion import EPS, FUSIONS, StyleMoments
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
 from .color import preserve_color as _preserve_color
+from .stylizer import Stylizer
 from .tiling import NonFiniteOutputError, TileRunner
 
 CODE_FORMAT = "stylebridge.stylecode/1"
@@ -163,8 +165,7 @@ class FeatureEngine:
         scale = STYLE_SIDE / min(image.size)
         size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
         image = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-        x = torch.from_numpy(np.asarray(image, np.float32)).permute(2, 0, 1)[None]
-        x = x.div(127.5).sub(1.0).to(self.device)
+        x = to_tensor(image).to(self.device)
         with self._autocast():
             features = self.encoder.content(x).float()
         return StyleMoments.of(features[0])
@@ -253,8 +254,7 @@ class FeatureEngine:
 
     @torch.inference_mode()
     def moments_of_exact(self, image: Image.Image) -> StyleMoments:
-        x = torch.from_numpy(np.asarray(image.convert("RGB"), np.float32)).permute(2, 0, 1)[None]
-        x = x.div(127.5).sub(1.0).to(self.device)
+        x = to_tensor(image).to(self.device)
         with self._autocast():
             features = self.encoder.content(x).float()
         return StyleMoments.of(features[0])
@@ -327,6 +327,68 @@ class FeatureEngine:
         if loaded.alpha is not None:
             result.putalpha(loaded.alpha)
         return result
+
+
+class StyleRenderer:
+    """The engine bound to one style (and maybe a second one outside a mask), with the same
+    ``stylize`` and ``stylize_files`` calls as a translation model's ``Stylizer``."""
+
+    def __init__(
+        self,
+        engine: FeatureEngine,
+        code: StyleCode | list[tuple[StyleCode, float]],
+        outside: StyleCode | None = None,
+    ):
+        self.engine, self.code, self.outside = engine, code, outside
+
+    def stylize(self, image, **options) -> Image.Image:
+        options.pop("direction", None)  # a translation-model option; the engine has one way
+        return self.engine.render(image, self.code, outside=self.outside, **options)
+
+    stylize_files = Stylizer.stylize_files  # one batch writer: overwrite rules, bad files skipped
+
+
+def resolve_style(
+    engine: FeatureEngine,
+    source: str | os.PathLike | Image.Image,
+    *,
+    tone: str = "as-is",
+    on_skip: OnSkip | None = None,
+) -> StyleCode:
+    """A style from what a user names: a bundled culture, a saved code (.safetensors), a
+    folder of images (pooled), or one image file or PIL image."""
+    if isinstance(source, Image.Image):
+        return engine.code_from_images([source], tone=tone)
+    cultures = zoo.culture_codes()
+    path = Path(source)
+    if not path.exists() and str(source) in cultures:
+        return StyleCode.load(cultures[str(source)], channels=engine.channels)
+    if path.suffix.lower() == ".safetensors":
+        return StyleCode.load(path, channels=engine.channels)
+    if path.is_dir():
+        return engine.code_from_folder(path, tone=tone, on_skip=on_skip)
+    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        return engine.code_from_images([path], tone=tone, name=path.stem, source=str(path))
+    valid = ", ".join(cultures) or "none bundled"
+    raise ConfigError(
+        f"{printable(path)}: not a culture, style code, folder or image (cultures: {valid})"
+    )
+
+
+def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[StyleCode, float]]:
+    """``{"chinese_ink": 0.6, "western_oil": 0.4}`` -> codes with weights; names are bundled
+    cultures (or saved codes / folders); bad names or weights list the valid cultures."""
+    valid = list(zoo.culture_codes())
+    named = {k: v for k, v in mix.items() if not Path(k).exists()}
+    if named:
+        check_mix_names(named, valid)
+    weights = list(mix.values())
+    if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
+        raise ConfigError(
+            f"mix weights must be >= 0 and not all zero (got {mix}); valid names: "
+            f"{', '.join(valid)}"
+        )
+    return [(resolve_style(engine, name), float(w)) for name, w in mix.items()]
 
 
 def mixed(code: StyleCode | list[tuple[StyleCode, float]]) -> StyleMoments:
@@ -456,8 +518,11 @@ def parse_mix(text: str) -> dict[str, float]:
 __all__ = [
     "FeatureEngine",
     "StyleCode",
+    "StyleRenderer",
     "check_mix_names",
     "mixed",
     "paper_tone",
     "parse_mix",
+    "resolve_mix",
+    "resolve_style",
 ]

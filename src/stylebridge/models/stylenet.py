@@ -35,6 +35,10 @@ class StyleNetConfig:
     lambda_content: float = 1.0
     lambda_style: float = 10.0
     lambda_tv: float = 0.0
+    # Reconstruction (Li et al.'s WCT decoders): half of each batch, photos and paintings, is
+    # decoded from its own features and compared in pixels, a direct signal that teaches the
+    # decoder to render both photo detail and painted texture far sooner than feature losses.
+    lambda_pixel: float = 5.0
     smoothing: str = "none"  # none | softmax (Wang et al. 2021) on the style layers
     smoothing_temperature: float = 1.0
     train_fusions: str = "adain,wct"  # targets the decoder learns to render, drawn per step
@@ -52,7 +56,7 @@ class StyleNetConfig:
             raise ConfigError("model.smoothing must be none or softmax")
         if size % 8:
             raise ConfigError(f"stylenet needs a size that is a multiple of 8, got {size}")
-        for name in ("lambda_content", "lambda_style", "lambda_tv"):
+        for name in ("lambda_content", "lambda_style", "lambda_tv", "lambda_pixel"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
         if not self.lr > 0 or not self.smoothing_temperature > 0:
@@ -161,13 +165,25 @@ class StyleNet(TranslationModel):
         c = self.config
         batch = self.prepare(batch)
         content_images, style_images = batch["real_a"], batch["real_b"]
+        losses: dict[str, torch.Tensor] = {}
+        self.optimizers["decoder"].zero_grad(set_to_none=True)
+        if c.lambda_pixel > 0 and content_images.shape[0] > 1:
+            half = content_images.shape[0] // 2
+            originals = torch.cat([content_images[:half], style_images[:half]])
+            with torch.no_grad(), self.autocast():
+                own = self.encoder.content(originals).float()
+            with self.autocast():
+                rebuilt = self.decoder(own)
+            loss_pixel = (rebuilt.float() - originals.float()).abs().mean() * c.lambda_pixel
+            loss_pixel.backward()
+            losses["loss/pixel"] = loss_pixel.detach()
+            content_images, style_images = content_images[half:], style_images[half:]
         blocks = [*self.style_blocks, FUSION_BLOCK]
         with torch.no_grad(), self.autocast():
             content = self.encoder.content(content_images).float()
             style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
             target = self._targets(content, style_taps[-1])
             style_views = [self._style_view(t) for t in style_taps[:-1]]
-        self.optimizers["decoder"].zero_grad(set_to_none=True)
         with self.autocast():
             output = self.decoder(target)
             output_taps = self.encoder.taps(output, blocks)
@@ -177,7 +193,7 @@ class StyleNet(TranslationModel):
             for o, s in zip(output_taps[:-1], style_views, strict=True)
         ) * (c.lambda_style / len(style_views))
         total = loss_content + loss_style
-        losses = {"loss/content": loss_content.detach(), "loss/style": loss_style.detach()}
+        losses |= {"loss/content": loss_content.detach(), "loss/style": loss_style.detach()}
         if c.lambda_tv > 0:
             loss_tv = total_variation(output) * c.lambda_tv
             total = total + loss_tv

@@ -10,9 +10,31 @@ from ..errors import ConfigError
 ZOO_DIR = Path(__file__).resolve().parent
 
 
+ENGINE_DIR = ZOO_DIR / "feature_engine"  # the feature-fusion decoder and its culture codes
+
+
 def styles() -> dict[str, Path]:
-    """Style name -> model folder, for every bundled model."""
-    return {p.name: p for p in sorted(ZOO_DIR.iterdir()) if (p / "config.json").is_file()}
+    """Style name -> model folder, for every bundled translation model."""
+    return {
+        p.name: p
+        for p in sorted(ZOO_DIR.iterdir())
+        if (p / "config.json").is_file() and p != ENGINE_DIR
+    }
+
+
+def engine_dir() -> Path:
+    """The bundled feature-fusion engine (``stylebridge train stylenet``'s model folder)."""
+    if not (ENGINE_DIR / "config.json").is_file():
+        raise ConfigError("no feature-fusion engine is bundled with this installation")
+    return ENGINE_DIR
+
+
+def culture_codes() -> dict[str, Path]:
+    """Culture name -> bundled style code (moments of the engine's features over a corpus)."""
+    folder = ENGINE_DIR / "codes"
+    if not folder.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))}
 
 
 def style_path(name: str) -> Path:
