@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -102,7 +103,13 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=512)
     parser.add_argument("--fusion", default="wct")
     parser.add_argument("--max-images", type=int, default=25)
+    parser.add_argument(
+        "--only",
+        default="engine_culture,engine_painting,peer_painting,fastcut_look",
+        help="which sets to render and measure (results of earlier runs in --out are kept)",
+    )
     args = parser.parse_args()
+    only = set(args.only.split(","))
 
     engine = feature_engine(args.engine)
     codes = (
@@ -122,8 +129,16 @@ def main() -> None:
     classifier = culture_classifier(args.cultures, sorted({*names, "photo"}), 60)
     results: dict[str, dict] = {}
 
+    previous = args.out / "results.json"
+    if previous.is_file():
+        results.update(json.loads(previous.read_text()))
+
     def run(label: str, stylizer, culture: str, stylize_options: dict) -> None:
+        if label not in only:
+            return
         out = args.out / label / culture
+        if out.exists():
+            shutil.rmtree(out)
         report = analyze_translation(
             stylizer,
             args.photos,

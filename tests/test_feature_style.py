@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -134,8 +136,10 @@ def engine_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(engine_dir):
-    torch.set_num_threads(1)
-    return FeatureEngine(engine_dir[0], device="cpu", precision="fp32")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny networks: threads only wait for each other
+    yield FeatureEngine(engine_dir[0], device="cpu", precision="fp32")
+    torch.set_num_threads(threads)
 
 
 def _photo(w: int = 45, h: int = 37) -> Image.Image:
@@ -228,3 +232,134 @@ def test_decoder_learns_to_render_its_inputs(one_thread):
     batch = {k: torch.stack([image() for _ in range(4)]) for k in ("real_a", "real_b")}
     pixel = [model.train_step(batch)["loss/pixel"] for _ in range(60)]
     assert pixel[-1] < 0.6 * pixel[0], pixel[::10]
+
+
+# --- the commands a user types -----------------------------------------------------------------
+
+
+def _cli(*args: str):
+    from typer.testing import CliRunner
+
+    from stylebridge.cli import app
+    from stylebridge.errors import StylebridgeError
+
+    try:
+        return CliRunner().invoke(app, list(args), catch_exceptions=False)
+    except StylebridgeError as err:  # main() prints these as one line, exit status 1
+        return err
+
+
+def test_stylize_command_with_a_painting_a_folder_and_a_mask(engine_dir, tmp_path):
+    run, root = engine_dir
+    photo = tmp_path / "photo.png"
+    _photo(50, 40).save(photo)
+    painting = root / "styles" / "0.png"
+    out = tmp_path / "out.png"
+    result = _cli(
+        "stylize", str(photo), "--style-image", str(painting), "--engine", str(run), "-o", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    assert Image.open(out).size == (50, 40)
+    mask = tmp_path / "mask.png"
+    Image.new("L", (50, 40), 0).save(mask)
+    kept = tmp_path / "kept.png"
+    result = _cli(
+        "stylize",
+        str(photo),
+        "--style-from",
+        str(root / "styles"),
+        "--engine",
+        str(run),
+        "--mask",
+        str(mask),
+        "-o",
+        str(kept),
+    )
+    assert result.exit_code == 0, result.output
+    assert np.array_equal(np.asarray(Image.open(kept)), np.asarray(Image.open(photo)))
+    again = _cli(
+        "stylize", str(photo), "--style-image", str(painting), "--engine", str(run), "-o", str(out)
+    )
+    assert "exists" in str(again) or again.exit_code != 0  # no silent overwrite
+    both = _cli(
+        "stylize",
+        str(photo),
+        "--style",
+        "ukiyoe",
+        "--style-image",
+        str(painting),
+        "-o",
+        str(tmp_path / "x.png"),
+    )
+    assert both.exit_code != 0 and "give one of them" in both.output
+
+
+def test_fuse_command_writes_a_measured_sweep(engine_dir, tmp_path):
+    run, root = engine_dir
+    cultures = tmp_path / "cultures"
+    for name, hue in (("reds", 0), ("blues", 2)):
+        (cultures / name).mkdir(parents=True)
+        rng = np.random.default_rng(hue)
+        for i in range(3):
+            arr = rng.integers(0, 120, (48, 48, 3), dtype=np.uint8)
+            arr[..., hue] = 230
+            Image.fromarray(arr).save(cultures / name / f"{i}.png")
+    photo = tmp_path / "photo.png"
+    _photo(40, 40).save(photo)
+    out = tmp_path / "sweep"
+    result = _cli(
+        "fuse",
+        str(cultures / "reds"),
+        str(cultures / "blues"),
+        str(photo),
+        "-o",
+        str(out),
+        "--steps",
+        "3",
+        "--engine",
+        str(run),
+        "--cultures",
+        str(cultures),
+    )
+    assert result.exit_code == 0, getattr(result, "output", result)
+    summary = json.loads((out / "sweep.json").read_text())
+    assert [s["weights"] for s in summary["steps"]] == [
+        {"reds": 1.0, "blues": 0.0},
+        {"reds": 0.5, "blues": 0.5},
+        {"reds": 0.0, "blues": 1.0},
+    ]
+    assert all(set(s["moved_toward"]) == {"reds", "blues"} for s in summary["steps"])
+    assert (out / "sweep.png").is_file() and len(list(out.glob("step_*.png"))) == 3
+    bad = _cli(
+        "fuse",
+        "nowhere",
+        str(cultures / "blues"),
+        str(photo),
+        "-o",
+        str(tmp_path / "b"),
+        "--engine",
+        str(run),
+    )
+    assert "not a culture, style code, folder or image" in str(bad)
+
+
+def test_style_code_command_round_trip(engine_dir, tmp_path):
+    run, root = engine_dir
+    target = tmp_path / "mine.safetensors"
+    result = _cli("style-code", str(root / "styles"), "-o", str(target), "--engine", str(run))
+    assert result.exit_code == 0, getattr(result, "output", result)
+    card = json.loads(target.with_suffix(".json").read_text())
+    assert card["image_count"] >= 4 and card["format"] == "stylebridge.stylecode/1"
+    photo = tmp_path / "photo.png"
+    _photo().save(photo)
+    result = _cli(
+        "stylize",
+        str(photo),
+        "--style-from",
+        str(target),
+        "--engine",
+        str(run),
+        "-o",
+        str(tmp_path / "o.png"),
+    )
+    assert result.exit_code == 0, result.output
