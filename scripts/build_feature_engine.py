@@ -37,6 +37,13 @@ def build(run: Path, cultures: Path, out: Path) -> None:
         tensor_bytes({k: v.half() for k, v in tensors.items()}, {"dtype": "float16"}),
     )
     config["exports"] = {"decoder": "decoder.safetensors"}
+    # the record names the data, never this machine's folders
+    names = {"a": "content_photos_train", "b": "culture_paintings"}
+    for key, name in names.items():
+        if key in config.get("data", {}):
+            config["data"][key]["path"] = name
+    train = config.get("train", {})
+    train.update(domain_a=names["a"], domain_b=names["b"], out="feature_engine")
     write_json(out / "config.json", config)
     engine = FeatureEngine(out, device="cpu")
     codes = out / "codes"
@@ -61,13 +68,72 @@ def build(run: Path, cultures: Path, out: Path) -> None:
     print(json.dumps({"decoder_bytes": (out / "decoder.safetensors").stat().st_size}))
 
 
+def write_card(run: Path, out: Path, results: Path | None) -> None:
+    """MODEL_CARD.md with YAML front matter (licence, data with hashes, metrics, uses)."""
+    import yaml
+
+    config = read_run_config(out)
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
+    times = [row["time"] for row in log if "time" in row]
+    data = config.get("data", {})
+    metrics = json.loads(results.read_text()) if results and results.is_file() else {}
+    front = {
+        "license": "apache-2.0",
+        "library_name": "stylebridge",
+        "tags": ["style-transfer", "adain", "wct", "efficientnet-lite1"],
+        "datasets": [
+            {
+                "name": "content photos (BSDS500, ImageNet sample, Yosemite, deep-photo)",
+                "images": data.get("a", {}).get("count"),
+                "files_hash": data.get("a", {}).get("hash"),
+            },
+            {
+                "name": "culture paintings: chinese_ink, indonesian_batik, islamic_ornament, "
+                "ukiyoe, western_oil",
+                "images": data.get("b", {}).get("count"),
+                "files_hash": data.get("b", {}).get("hash"),
+                "manifest_sha256": json.loads(next((out / "codes").glob("*.json")).read_text()).get(
+                    "manifest_sha256"
+                ),
+                "terms": "each image keeps its owner's terms; see the corpus MANIFEST.csv",
+            },
+        ],
+        "training": {
+            "steps": config.get("step"),
+            "hardware": "2 CPU cores (AMD EPYC, AVX512-BF16), bf16 autocast, no GPU",
+            "logged_span_minutes": round((max(times) - min(times)) / 60, 1) if times else None,
+            "crop": config.get("size"),
+        },
+        "metrics": metrics,
+        "intended_uses": [
+            "photos rendered in the style of a painting, a folder of paintings or a culture",
+            "feature-space fusion of two cultures, masked fusion for garments",
+        ],
+        "out_of_scope": [
+            "faithful reproduction of a specific artist's work",
+            "claims about a culture's style without the measurements of `analyze`",
+        ],
+    }
+    body = (
+        "# Feature-fusion engine (EfficientNet-Lite1 encoder, AdaIN/WCT, trained decoder)\n\n"
+        "See docs/feature_engine.md for the method, the measurements and what each culture "
+        "code looks like. Style codes for six culture groups are in codes/.\n"
+    )
+    text = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n" + body
+    atomic_write(out / "MODEL_CARD.md", text.encode())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--cultures", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=ZOO)
+    parser.add_argument("--results", type=Path, help="evaluation results.json for the card")
+    parser.add_argument("--card-only", action="store_true")
     args = parser.parse_args()
-    build(args.run, args.cultures, args.out)
+    if not args.card_only:
+        build(args.run, args.cultures, args.out)
+    write_card(args.run, args.out, args.results)
 
 
 if __name__ == "__main__":

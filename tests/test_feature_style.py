@@ -329,6 +329,7 @@ def test_fuse_command_writes_a_measured_sweep(engine_dir, tmp_path):
         {"reds": 0.0, "blues": 1.0},
     ]
     assert all(set(s["moved_toward"]) == {"reds", "blues"} for s in summary["steps"])
+    assert all("position_a_to_b" in s for s in summary["steps"])
     assert (out / "sweep.png").is_file() and len(list(out.glob("step_*.png"))) == 3
     bad = _cli(
         "fuse",
@@ -363,3 +364,36 @@ def test_style_code_command_round_trip(engine_dir, tmp_path):
         str(tmp_path / "o.png"),
     )
     assert result.exit_code == 0, result.output
+
+
+def test_bundled_engine_codes_mix_and_errors():
+    """The shipped engine: six culture codes, a pure culture at weight 1.0 is that culture,
+    weights are normalised, and a bad mix names the valid cultures."""
+    import stylebridge
+    from stylebridge import zoo
+
+    assert set(zoo.culture_codes()) == {
+        "chinese_ink",
+        "indonesian_batik",
+        "islamic_ornament",
+        "photo",
+        "ukiyoe",
+        "western_oil",
+    }
+    assert "feature_engine" not in zoo.styles()
+    photo = _photo(64, 48)
+    pure = stylebridge.stylize(photo, mix={"ukiyoe": 1.0, "western_oil": 0.0})
+    assert pure.size == (64, 48)
+    same = stylebridge.stylize(photo, style_from="ukiyoe")
+    assert np.array_equal(np.asarray(pure), np.asarray(same))
+    a = stylebridge.stylize(photo, mix={"ukiyoe": 0.3, "western_oil": 0.7})
+    b = stylebridge.stylize(photo, mix={"ukiyoe": 3.0, "western_oil": 7.0})
+    assert np.array_equal(np.asarray(a), np.asarray(b))
+    with pytest.raises(ConfigError, match="valid: chinese_ink, indonesian_batik"):
+        stylebridge.stylize(photo, mix={"klimt": 1.0})
+    with pytest.raises(ConfigError, match="valid names: chinese_ink"):
+        stylebridge.stylize(photo, mix={"ukiyoe": 0.0, "western_oil": 0.0})
+    with pytest.raises(ConfigError, match="exactly one"):
+        stylebridge.stylize(photo, "ukiyoe", mix={"ukiyoe": 1.0})
+    ink = np.asarray(stylebridge.stylize(_photo(96, 96), style_from="chinese_ink"), np.float32)
+    assert np.ptp(ink, axis=2).mean() < 12  # ink code: near-grey, not yellowed silk

@@ -126,6 +126,9 @@ def fusion_sweep(
                 name: round(_toward(matrix[0], means[name], output, means["_scale"]), 4)
                 for name in (a, b)
             }
+            # both cultures often lie the same way from a photo (less saturated, softer), so
+            # also place the output on the A -> B axis itself: 0 at A's mean, 1 at B's
+            row["position_a_to_b"] = round(_toward(means[a], means[b], output, means["_scale"]), 4)
     grid = save_image(_grid(images, labels), out / "sweep.png")
     summary = {"photo": str(photo), "cultures": [a, b], "steps": rows}
     atomic_write(out / "sweep.json", (json.dumps(summary, indent=2) + "\n").encode())

@@ -54,7 +54,9 @@ def fuse(
         weights = ", ".join(f"{k} {v:.2f}" for k, v in row["weights"].items())
         moved = row.get("moved_toward")
         toward = (
-            "; moved toward " + ", ".join(f"{k} {v:+.2f}" for k, v in moved.items())
+            "; moved toward "
+            + ", ".join(f"{k} {v:+.2f}" for k, v in moved.items())
+            + f"; on the {culture_a} -> {culture_b} axis {row['position_a_to_b']:+.2f}"
             if moved
             else ""
         )
