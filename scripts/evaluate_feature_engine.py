@@ -29,10 +29,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from stylebridge import zoo
-from stylebridge.analysis import descriptors as desc
 from stylebridge.analysis import separability as sep
 from stylebridge.analysis.extract import extract
-from stylebridge.analysis.translation import analyze_translation
+from stylebridge.analysis.translation import analyze_translation, descriptor_matrix
 from stylebridge.api import feature_engine, load
 from stylebridge.data import list_images
 from stylebridge.imageio import load_image
@@ -52,8 +51,7 @@ class OnePaintingPerPhoto:
 
 
 def _features(table) -> np.ndarray:
-    columns = [table.column(n) for n in desc.DESCRIPTOR_NAMES]
-    return np.hstack([np.stack(columns, 1), table.learned.astype(np.float64)])
+    return np.hstack([descriptor_matrix(table), table.learned.astype(np.float64)])
 
 
 def culture_classifier(cultures: Path, names: list[str], per_culture: int):

@@ -24,9 +24,8 @@ from ..data.files import list_images
 from ..errors import DataError
 from ..fileio import atomic_write
 from ..imageio import load_image, save_image
-from . import descriptors as desc
 from .extract import extract
-from .translation import edge_ssim
+from .translation import descriptor_matrix, edge_ssim, projection
 
 
 @dataclass
@@ -36,14 +35,9 @@ class FusionSweep:
     grid: Path
 
 
-def _matrix(table) -> np.ndarray:
-    return np.stack([table.column(n) for n in desc.DESCRIPTOR_NAMES], 1).astype(np.float64)
-
-
-def _toward(photo: np.ndarray, culture: np.ndarray, output: np.ndarray, scale) -> float:
-    direction = (culture - photo) / scale
-    shift = (output - photo) / scale
-    return float(shift @ direction / max(direction @ direction, 1e-12))
+def _toward(start: np.ndarray, goal: np.ndarray, output: np.ndarray, scale) -> float:
+    """``projection`` of one output between two descriptor vectors, in standardised units."""
+    return projection(start[None] / scale, goal[None] / scale, output[None] / scale)
 
 
 def _culture_means(folders: dict[str, Path], per_culture: int, cache) -> dict[str, np.ndarray]:
@@ -54,7 +48,7 @@ def _culture_means(folders: dict[str, Path], per_culture: int, cache) -> dict[st
             raise DataError(f"{folder}: fewer than 2 images to describe culture {name!r}")
         picks = np.random.default_rng(0).permutation(len(files))[:per_culture]
         table = extract([(str(files[i]), name) for i in sorted(picks)], cache=cache)
-        matrix = _matrix(table)
+        matrix = descriptor_matrix(table)
         means[name] = matrix.mean(0)
         spread.append(matrix)
     means["_scale"] = np.where(np.vstack(spread).std(0) > 1e-12, np.vstack(spread).std(0), 1.0)
@@ -120,7 +114,7 @@ def fusion_sweep(
         table = extract([(str(photo), "photo")] + [(str(f), "out") for f in files], cache=cache)
         if table.failures:
             raise DataError(f"{photo}: could not be described ({table.failures[0][1]})")
-        matrix = _matrix(table)
+        matrix = descriptor_matrix(table)
         for row, output in zip(rows, matrix[1:], strict=True):
             row["moved_toward"] = {
                 name: round(_toward(matrix[0], means[name], output, means["_scale"]), 4)

@@ -75,6 +75,13 @@ def movements(src: np.ndarray, tgt: np.ndarray, out: np.ndarray, names) -> list[
     return rows
 
 
+def projection(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+    """How far the mean of rows ``c`` moved from the mean of ``a`` toward the mean of ``b``:
+    0 = at ``a``, 1 = at ``b`` (the shift projected onto the a -> b direction)."""
+    direction = b.mean(0) - a.mean(0)
+    return float((c.mean(0) - a.mean(0)) @ direction / max(direction @ direction, 1e-12))
+
+
 def overall_movement(
     src: np.ndarray, tgt: np.ndarray, out: np.ndarray, n_boot: int = 500, seed: int = 0
 ) -> tuple[float, float, float]:
@@ -83,17 +90,12 @@ def overall_movement(
     pooled = np.vstack([src, tgt])
     scale = np.where(pooled.std(0) > 1e-12, pooled.std(0), 1.0)
     s, t, o = src / scale, tgt / scale, out / scale
-
-    def project(a, b, c):
-        direction = b.mean(0) - a.mean(0)
-        return float((c.mean(0) - a.mean(0)) @ direction / max(direction @ direction, 1e-12))
-
     rng = np.random.default_rng(seed)
     boots = [
-        project(*(x[rng.integers(0, len(x), len(x))] for x in (s, t, o))) for _ in range(n_boot)
+        projection(*(x[rng.integers(0, len(x), len(x))] for x in (s, t, o))) for _ in range(n_boot)
     ]
     low, high = np.percentile(boots, [2.5, 97.5])
-    return project(s, t, o), float(low), float(high)
+    return projection(s, t, o), float(low), float(high)
 
 
 def target_verdict(
@@ -156,7 +158,7 @@ def stylize_sources(
     return done
 
 
-def _descriptor_matrix(table: FeatureTable) -> np.ndarray:
+def descriptor_matrix(table: FeatureTable) -> np.ndarray:
     return np.stack([table.column(n) for n in desc.DESCRIPTOR_NAMES], 1).astype(np.float64)
 
 
@@ -174,7 +176,7 @@ def _learned(src: FeatureTable, tgt: FeatureTable, out: FeatureTable, count: int
 def measure(src: FeatureTable, tgt: FeatureTable, out: FeatureTable, seed: int = 0) -> dict:
     """All translation numbers from three feature tables (source, target, outputs)."""
     names = list(desc.DESCRIPTOR_NAMES)
-    s, t, o = (_descriptor_matrix(x) for x in (src, tgt, out))
+    s, t, o = (descriptor_matrix(x) for x in (src, tgt, out))
     rows = movements(s, t, o, names)
     moved, low, high = overall_movement(s, t, o, seed=seed)
     ls, lt, lo = _learned(src, tgt, out)

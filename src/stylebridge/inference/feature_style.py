@@ -29,8 +29,9 @@ from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tenso
 from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
 from ..models.stylenet import FUSION_BLOCK, StyleEncoder
 from ..nn import choose_precision, pick_device, prepare_runtime
-from ..nn.feature_fusion import EPS, FUSIONS, StyleMoments
+from ..nn.feature_fusion import FUSIONS, StyleMoments, sym_power
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
+from .color import LUMA
 from .color import preserve_color as _preserve_color
 from .stylizer import Stylizer
 from .tiling import NonFiniteOutputError, TileRunner
@@ -93,7 +94,7 @@ def paper_tone(image: Image.Image) -> Image.Image:
     arr = np.asarray(image.convert("RGB"), np.float32)
     paper = np.percentile(arr.reshape(-1, 3), 95, axis=0).clip(1, 255)
     white = np.clip(arr * (255.0 / paper), 0, 255)
-    grey = white @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = white @ LUMA
     return Image.fromarray(np.repeat(grey[..., None], 3, 2).round().astype(np.uint8), "RGB")
 
 
@@ -161,14 +162,17 @@ class FeatureEngine:
 
     # --- style codes ---------------------------------------------------------------------
     @torch.inference_mode()
-    def moments_of(self, image: Image.Image) -> StyleMoments:
-        scale = STYLE_SIDE / min(image.size)
-        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
-        image = image.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    def _moments(self, image: Image.Image) -> StyleMoments:
         x = to_tensor(image).to(self.device)
         with self._autocast():
             features = self.encoder.content(x).float()
         return StyleMoments.of(features[0])
+
+    def moments_of(self, image: Image.Image) -> StyleMoments:
+        """A style image's moments, encoded with its shorter side at the training scale."""
+        scale = STYLE_SIDE / min(image.size)
+        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+        return self._moments(image.convert("RGB").resize(size, Image.Resampling.LANCZOS))
 
     def code_from_images(
         self,
@@ -245,19 +249,12 @@ class FeatureEngine:
             enabled=self.amp_dtype is not None,
         )
 
-    @torch.inference_mode()
-    def content_moments(self, image: Image.Image, side: int = 512) -> StyleMoments:
-        """The content's own feature moments, from the whole image at most ``side`` px."""
+    def content_moments(self, image: Image.Image, side: int = 768) -> StyleMoments:
+        """The content's own moments from the whole image shrunk to ``side`` px: for tiled
+        rendering, where every tile must be fused with the same map."""
         scale = min(1.0, side / max(image.size))
         size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
-        return self.moments_of_exact(image.resize(size, Image.Resampling.BILINEAR))
-
-    @torch.inference_mode()
-    def moments_of_exact(self, image: Image.Image) -> StyleMoments:
-        x = to_tensor(image).to(self.device)
-        with self._autocast():
-            features = self.encoder.content(x).float()
-        return StyleMoments.of(features[0])
+        return self._moments(image.resize(size, Image.Resampling.BILINEAR))
 
     def render(
         self,
@@ -295,20 +292,21 @@ class FeatureEngine:
             work = work.resize(size, Image.Resampling.LANCZOS)
         if min(work.size) < 8:
             raise ImageError(loaded.path, f"too small to render ({work.width}x{work.height} px)")
-        moments = mixed(code)
-        content = self.content_moments(work)
-        inside = _fusion_map(content, moments, fusion, strength)
-        maps = [inside]
+        styles = [mixed(code)]
         weight = None
         if mask is not None:
             weight = _mask_array(mask, work.size, loaded.path)
             if outside is not None:
-                maps.append(_fusion_map(content, mixed(outside), fusion, strength))
-        renderer = _Renderer(self.encoder, self.decoder, maps).to(self.device)
+                styles.append(mixed(outside))
+        tiled = len(styles) == 1 and tile > 0 and max(work.size) > tile
+        # one pass takes the content's moments from its own features (one encoding); tiles
+        # share moments taken once from the whole image, so they share one fusion map
+        content = self.content_moments(work) if tiled else None
+        renderer = _Renderer(self.encoder, self.decoder, styles, fusion, strength, content)
         runner = TileRunner(renderer, self.device, 8, self.amp_dtype, channels_last=False)
         pixels = np.asarray(work)
         try:
-            if len(maps) == 1:
+            if len(styles) == 1:
                 out = runner.run(pixels, tile=tile, overlap=64)
             else:
                 out = _render_masked(runner, renderer, pixels, weight, tile)
@@ -378,33 +376,18 @@ def resolve_style(
 def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[StyleCode, float]]:
     """``{"chinese_ink": 0.6, "western_oil": 0.4}`` -> codes with weights; names are bundled
     cultures (or saved codes / folders); bad names or weights list the valid cultures."""
-    valid = list(zoo.culture_codes())
-    named = {k: v for k, v in mix.items() if not Path(k).exists()}
-    if named:
-        check_mix_names(named, valid)
-    weights = list(mix.values())
-    if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
-        raise ConfigError(
-            f"mix weights must be >= 0 and not all zero (got {mix}); valid names: "
-            f"{', '.join(valid)}"
-        )
+    paths = [name for name in mix if Path(name).exists()]
+    check_mix_names(mix, list(zoo.culture_codes()), other_sources=paths)
     return [(resolve_style(engine, name), float(w)) for name, w in mix.items()]
 
 
 def mixed(code: StyleCode | list[tuple[StyleCode, float]]) -> StyleMoments:
     if isinstance(code, StyleCode):
         return code.moments
-    if not code:
-        raise ConfigError("no style to render with")
-    weights = [w for _, w in code]
-    if any(not np.isfinite(w) or w < 0 for w in weights) or sum(weights) <= 0:
-        raise ConfigError(f"mix weights must be >= 0 and not all zero, got {weights}")
-    return StyleMoments.mix([(c.moments, w) for c, w in code])
-
-
-def _sym_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
-    values, vectors = torch.linalg.eigh(matrix)
-    return (vectors * values.clamp_min(EPS) ** power) @ vectors.T
+    try:
+        return StyleMoments.mix([(c.moments, w) for c, w in code])
+    except ValueError as err:
+        raise ConfigError(f"{err} (weights {[w for _, w in code]})") from None
 
 
 def _fusion_map(
@@ -416,7 +399,7 @@ def _fusion_map(
     if fusion == "adain":
         a = torch.diag(style.std / content.std)
     else:
-        a = _sym_power(style.covariance, 0.5) @ _sym_power(content.covariance, -0.5)
+        a = sym_power(style.covariance, 0.5) @ sym_power(content.covariance, -0.5)
     b = style.mean - a @ content.mean
     eye = torch.eye(c, dtype=a.dtype)
     a = eye + strength * (a - eye)
@@ -443,30 +426,34 @@ def _mask_array(mask, size: tuple[int, int], source: str) -> np.ndarray:
 
 
 class _Renderer(nn.Module):
-    """encoder -> fixed affine fusion (one map, or two blended by ``weight``) -> decoder."""
+    """encoder -> affine fusion (one style, or two blended by ``weight``) -> decoder. With
+    ``content`` the fusion maps are fixed (tiles); without, each pass takes the content's
+    moments from the features it has just computed."""
 
-    def __init__(self, encoder: StyleEncoder, decoder: StyleDecoder, maps):
+    def __init__(self, encoder, decoder, styles, fusion: str, strength: float, content=None):
         super().__init__()
         self.encoder, self.decoder = encoder, decoder
-        for i, (a, b) in enumerate(maps):
-            self.register_buffer(f"a{i}", a)
-            self.register_buffer(f"b{i}", b)
-        self.count = len(maps)
+        self.styles, self.fusion, self.strength = styles, fusion, strength
+        self.maps = None if content is None else self._maps(content)
         self.weight: torch.Tensor | None = None  # (1, 1, h, w) mask at pixel size, per call
 
-    def _fused(self, features: torch.Tensor, i: int) -> torch.Tensor:
-        a, b = getattr(self, f"a{i}"), getattr(self, f"b{i}")
-        f = features.float()
-        return torch.einsum("oc,nchw->nohw", a, f) + b[None, :, None, None]
+    def _maps(self, content: StyleMoments) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [_fusion_map(content, s, self.fusion, self.strength) for s in self.styles]
+
+    @staticmethod
+    def _fused(features: torch.Tensor, fusion_map) -> torch.Tensor:
+        a, b = (t.to(features.device) for t in fusion_map)
+        return torch.einsum("oc,nchw->nohw", a, features.float()) + b[None, :, None, None]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.encoder.content(x)
-        fused = self._fused(features, 0)
-        if self.count > 1 and self.weight is not None:
+        maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
+        fused = self._fused(features, maps[0])
+        if len(maps) > 1 and self.weight is not None:
             w = torch.nn.functional.interpolate(
                 self.weight, size=fused.shape[-2:], mode="bilinear", align_corners=False
             )
-            fused = w * fused + (1 - w) * self._fused(features, 1)
+            fused = w * fused + (1 - w) * self._fused(features, maps[1])
         return self.decoder(fused.to(features.dtype))
 
 
@@ -483,8 +470,12 @@ def _render_masked(runner: TileRunner, renderer: _Renderer, pixels, weight, tile
         renderer.weight = None
 
 
-def check_mix_names(mix: dict[str, float], valid: list[str]) -> None:
-    unknown = sorted(set(mix) - set(valid))
+def check_mix_names(
+    mix: dict[str, float], valid: list[str], other_sources: Iterable[str] = ()
+) -> None:
+    """Names must be bundled cultures (or ``other_sources``: codes, folders, images) and
+    weights >= 0, finite and not all zero; the error lists the valid culture names."""
+    unknown = sorted(set(mix) - set(valid) - set(other_sources))
     if unknown:
         raise ConfigError(
             f"unknown culture {', '.join(map(repr, unknown))} in the mix; valid: {', '.join(valid)}"

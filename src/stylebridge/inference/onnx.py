@@ -32,13 +32,13 @@ from ..errors import ConfigError, ModelFileError, require_extra
 from ..fileio import OutputError, atomic_write, check_outputs
 from ..models.files import generator_from_config, read_run_config
 from ..nn import GlobalStatsInstanceNorm
+from ..nn.efficientnet_lite import default_cache_dir
 from .tiling import set_norm_mode
 
 ONNX_TOLERANCE = 1e-3  # max abs difference to PyTorch on [-1, 1] accepted at export
 INPUT_NAME, OUTPUT_NAME = "image", "styled"
 ONNX_FORMAT = "stylebridge.onnx/1"
 EXPORTERS = ("auto", "dynamo", "torchscript")
-CACHE_ENV = "STYLEBRIDGE_CACHE_DIR"
 _CHECK_SIDES = (76, 100)  # non-square, unlike the traced square example; batch 2
 _TRACE_SIDE = 64
 
@@ -66,8 +66,7 @@ def _first_line(err: BaseException) -> str:
 
 def cache_dir() -> Path:
     """Where exported graphs are cached: STYLEBRIDGE_CACHE_DIR or ~/.cache/stylebridge, /onnx."""
-    env = os.environ.get(CACHE_ENV)
-    return (Path(env) if env else Path.home() / ".cache" / "stylebridge") / "onnx"
+    return default_cache_dir() / "onnx"
 
 
 def weights_digest(model_dir: str | os.PathLike, direction: str) -> str:

@@ -16,18 +16,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..nn import pick_device
+from ..nn.efficientnet_lite import default_cache_dir
 from ..registry import Registry
 from .lite0 import NUM_CLASSES, NUM_FEATURES, WHEEL_FILE, fuse_batchnorm, load_lite0
-
-CACHE_ENV = "STYLEBRIDGE_CACHE_DIR"
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
     """Cache folder for weights and features: argument, env var, else ~/.cache/stylebridge."""
-    if override:
-        return Path(override)
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "stylebridge"
+    return Path(override) if override else default_cache_dir()
 
 
 best_device = pick_device  # one device policy for the whole package

@@ -8,6 +8,7 @@ space with one rule. AdaIN uses the mean and the diagonal; WCT uses the full cov
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -49,7 +50,7 @@ class StyleMoments:
         if not parts:
             raise ValueError("nothing to mix")
         total = sum(w for _, w in parts)
-        if total <= 0 or any(w < 0 for _, w in parts):
+        if total <= 0 or any(not math.isfinite(w) or w < 0 for _, w in parts):
             raise ValueError("mix weights must be >= 0 and not all zero")
         mean = sum(m.mean * (w / total) for m, w in parts)
         second = sum(m.second * (w / total) for m, w in parts)
@@ -72,7 +73,8 @@ def adain(content: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch
     return (content - c_mean) / c_std * std + mean
 
 
-def _sym_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
+def sym_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
+    """A symmetric positive semi-definite matrix to a power (eigenvalues floored at EPS)."""
     values, vectors = torch.linalg.eigh(matrix)
     values = values.clamp_min(EPS) ** power
     return (vectors * values) @ vectors.T
@@ -82,13 +84,13 @@ def wct(content: torch.Tensor, moments: StyleMoments) -> torch.Tensor:
     """Whitening and colouring (Li et al. 2017): the content's covariance is removed and the
     style's imposed, so cross-channel correlations (texture) move too, not only scales."""
     out = []
-    colour = _sym_power(moments.covariance, 0.5)
+    colour = sym_power(moments.covariance, 0.5)
     for item in content:
         c, h, w = item.shape
         flat = item.reshape(c, -1).double()
         mu = flat.mean(1, keepdim=True)
         centred = flat - mu
-        whiten = _sym_power(centred @ centred.T / centred.shape[1], -0.5)
+        whiten = sym_power(centred @ centred.T / centred.shape[1], -0.5)
         coloured = colour @ (whiten @ centred) + moments.mean[:, None]
         out.append(coloured.reshape(c, h, w))
     return torch.stack(out).to(content.dtype)
