@@ -61,7 +61,8 @@ def _ramp(n: int, overlap: int) -> np.ndarray:
 
 
 class TileRunner:
-    """Applies ``net`` ((1,3,h,w) in [-1,1] -> same) to uint8 HxWx3 arrays of any size.
+    """Applies ``net`` ((1,3,h,w) in [-1,1] -> (1,3,h*scale,w*scale)) to uint8 HxWx3 arrays of
+    any size; ``scale`` is 1 for translators and 2 or 4 for super-resolution.
 
     ``net`` is a torch module or a callable such as ``OnnxGenerator``; only a module gets frozen
     whole-image statistics when tiled, a callable normalises each tile by its own.
@@ -74,8 +75,10 @@ class TileRunner:
         multiple: int,
         amp_dtype: torch.dtype | None = None,
         channels_last: bool = True,
+        scale: int = 1,
     ):
         self.net = net
+        self.scale = scale
         self.device = device
         self.multiple = multiple
         self.amp_dtype = amp_dtype
@@ -100,7 +103,7 @@ class TileRunner:
             ),
         ):
             y = self.net(x)
-            y = y[0, :, :h, :w].float()
+            y = y[0, :, : h * self.scale, : w * self.scale].float()
             if not bool(torch.isfinite(y).all()):
                 raise NonFiniteOutputError("the network produced NaN/inf values")
             y = to_pixel_range(y, quantize=False)
@@ -113,8 +116,9 @@ class TileRunner:
         overlap: int = 64,
         progress: Progress | None = None,
     ) -> np.ndarray:
-        """uint8 HxWx3 -> uint8 HxWx3, whole or tiled."""
+        """uint8 HxWx3 -> uint8 (H*scale)x(W*scale)x3, whole or tiled."""
         h, w = pixels.shape[:2]
+        s = self.scale
         if tile <= 0 or (h <= tile and w <= tile):
             out = self._forward(pixels)
             if progress:
@@ -135,21 +139,22 @@ class TileRunner:
                     if progress:
                         progress(done, total)
                 set_norm_mode(self.net, "frozen")
-            out = np.empty((h, w, 3), np.uint8)
+            out = np.empty((h * s, w * s, 3), np.uint8)
             rows = _positions(h, tile, step)
-            band = _Band(min(h, tile), w)
+            band = _Band(min(h, tile) * s, w * s)
             for i, y in enumerate(rows):
                 patch_rows = pixels[y : y + tile]
                 for x in _positions(w, tile, step):
                     patch = patch_rows[:, x : x + tile]
                     th, tw = patch.shape[:2]
-                    window = np.outer(_ramp(th, overlap), _ramp(tw, overlap))[..., None]
-                    band.add(y, x, self._forward(patch) * window, window)
+                    ramps = _ramp(th * s, overlap * s), _ramp(tw * s, overlap * s)
+                    window = np.outer(*ramps)[..., None]
+                    band.add(y * s, x * s, self._forward(patch) * window, window)
                     done += 1
                     if progress:
                         progress(done, total)
                 until = rows[i + 1] if i + 1 < len(rows) else h  # no later tile reaches above
-                band.finish(y, until, out)
+                band.finish(y * s, until * s, out)
         finally:
             set_norm_mode(self.net, "instance")
         return out
