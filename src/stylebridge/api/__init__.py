@@ -1,0 +1,77 @@
+"""The stable Python API. The CLI and the web UI call these functions and nothing deeper.
+
+One module per concern; every public name is re-exported here, so callers write
+``from stylebridge.api import stylize`` and never name a module. Modules are named after
+their concern, not after a function, so ``stylebridge.api.<module>`` never resolves to a
+function of the same name.
+"""
+
+from __future__ import annotations
+
+from .analysis import analyze, analyze_translation, closest_cultures
+from .data import (
+    anonymize,
+    anonymize_log_path,
+    check_data,
+    default_manifest_path,
+    expand_inputs,
+    make_pairs,
+    read_image,
+    write_manifest,
+)
+from .demos import DemoResult, demo
+from .design import design_garment, design_palette, design_pattern, design_recolor, design_variants
+from .evaluation import evaluate, evaluation_options, generate
+from .models import (
+    export,
+    import_cyclegan,
+    load,
+    model_folder,
+    save,
+    style_card,
+    style_notes,
+    styles,
+)
+from .rendering import feature_engine, fuse, parse_mix, style_code, style_renderer, stylize
+from .training import config_to_dict, train, training_config
+
+__all__ = [
+    "DemoResult",
+    "analyze",
+    "analyze_translation",
+    "anonymize",
+    "anonymize_log_path",
+    "check_data",
+    "closest_cultures",
+    "config_to_dict",
+    "default_manifest_path",
+    "demo",
+    "design_garment",
+    "design_palette",
+    "design_pattern",
+    "design_recolor",
+    "design_variants",
+    "evaluate",
+    "evaluation_options",
+    "expand_inputs",
+    "export",
+    "feature_engine",
+    "fuse",
+    "generate",
+    "import_cyclegan",
+    "load",
+    "make_pairs",
+    "model_folder",
+    "parse_mix",
+    "read_image",
+    "save",
+    "style_card",
+    "style_code",
+    "style_notes",
+    "style_renderer",
+    "styles",
+    "stylize",
+    "train",
+    "training_config",
+    "write_manifest",
+]

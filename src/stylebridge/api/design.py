@@ -1,0 +1,176 @@
+"""Fashion and textile design: garments, variants, seamless patterns, palettes (docs/design.md)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from .. import design
+from ..errors import ConfigError
+from ..fileio import check_outputs
+from ..imageio import as_loaded, save_image
+from ..sheets import contact_sheet, save_sheet
+from .models import load, model_folder
+
+__all__ = [
+    "design_garment",
+    "design_palette",
+    "design_pattern",
+    "design_recolor",
+    "design_variants",
+]
+
+
+def design_garment(
+    photo,
+    style: str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    mask=None,
+    auto_mask: bool = False,
+    strength: float = 1.0,
+    feather: float | None = None,
+    max_side: int | None = None,
+):
+    """Restyle only the garment of ``photo`` with a bundled style or a run folder.
+
+    Args:
+        mask: a mask file (white = garment) or an (H, W) float array; or pass ``auto_mask``.
+        auto_mask: find the garment offline (face detection + GrabCut; see docs/design.md).
+        feather: edge ramp inside the mask in px (default 1.5% of the shorter side).
+        out: a folder for ``<photo>_<style>.png``, ``_mask.png`` and ``_mask_overlay.png``.
+    Returns a ``design.GarmentResult``; pixels outside the mask are unchanged.
+    """
+    folder = model_folder(style)
+    result = design.restyle_garment(
+        load(folder),
+        photo,
+        mask=mask,
+        auto=auto_mask,
+        strength=strength,
+        feather_px=feather,
+        max_side=max_side,
+    )
+    if out is not None:
+        stem = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+        design.save_garment(result, out, stem, Path(folder).name)
+    return result
+
+
+def design_variants(
+    photo,
+    styles: list[str],
+    out: str | os.PathLike | None = None,
+    *,
+    mask=None,
+    auto_mask: bool = False,
+    strength: float = 1.0,
+    max_side: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+):
+    """One labelled contact sheet of ``photo`` (or only its garment) in several styles.
+
+    Returns ``(sheet, images)``; with ``out``, writes ``variants.png`` and one file per style.
+    """
+    if not styles:
+        raise ConfigError("give at least one style for the variants")
+    loaded = as_loaded(photo)
+    folders = {Path(model_folder(s)).name: model_folder(s) for s in styles}
+    stylizers = {name: load(folder) for name, folder in folders.items()}
+    first, weights = loaded.rgb, None
+    if mask is not None or auto_mask:
+        raw = design.garment_mask(loaded, mask, auto_mask)
+        weights = design.feather(raw, design.default_feather(loaded.size))
+        first = design.overlay(loaded, raw)
+    images = design.variants(
+        stylizers, loaded, weights, strength=strength, max_side=max_side, progress=progress
+    )
+    label = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+    columns = ["input (mask)" if weights is not None else "input", *[n for n, _ in images]]
+    sheet = contact_sheet([(label, [first, *[im for _, im in images]])], columns)
+    if out is not None:
+        save_sheet(sheet, Path(out) / "variants.png")
+        for name, image in images:
+            save_image(image, Path(out) / f"{label}_{name}.png")
+    return sheet, images
+
+
+def design_pattern(
+    motifs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] = 1024,
+    seeds: list[int] | None = None,
+    tileable: bool = True,
+    steps: int | None = None,
+    time_limit_s: float = 0.0,
+    seed: int = 0,
+    model: str | os.PathLike | None = None,
+    progress: Callable | None = None,
+    on_skip: Callable[[str], None] | None = None,
+):
+    """Learn a texture from motif image(s) and write new patterns of any size, several seeds.
+
+    Args:
+        motifs: files or folders of motif images (ignored when ``model`` is given).
+        size: side (or (width, height)) of each pattern; tileable sides are multiples of 16.
+        seeds: one pattern per seed (default 0-3); each also gets a 2x2 tiling preview.
+        steps / time_limit_s: training length (default ``TextureConfig.steps``) and an optional
+            cap in seconds; ``model``: a saved ``texture_model`` folder to reuse, no training.
+    Returns a ``design.PatternSet`` (images, seam scores, files, model folder).
+    """
+    seeds = list(seeds) if seeds else [0, 1, 2, 3]
+    if model is not None:
+        patterns = design.generate_set(design.load_texture_model(model), size, seeds, tileable)
+        return design.save_set(patterns, out)
+    config = design.TextureConfig(seed=seed, time_limit_s=time_limit_s, circular=tileable)
+    if steps is not None:
+        config.steps = steps
+    images = design.load_motifs(motifs, on_skip=on_skip, min_side=config.crop)
+    names = [str(m) for m in motifs]
+    return design.learn_patterns(
+        images,
+        out,
+        size=size,
+        seeds=seeds,
+        tileable=tileable,
+        config=config,
+        progress=progress,
+        motif_names=names,
+    )
+
+
+def design_palette(sources: list, colors: int = 6, on_skip: Callable[[str], None] | None = None):
+    """The ``colors`` dominant colours (k-means in CIELAB) of images, files or folders."""
+    return design.palette_of(sources, k=colors, on_skip=on_skip)
+
+
+def design_recolor(
+    image,
+    palette_from: list,
+    out: str | os.PathLike | None = None,
+    *,
+    colors: int = 6,
+    amount: float = 1.0,
+    on_skip: Callable[[str], None] | None = None,
+):
+    """Recolour a pattern into the palette of ``palette_from`` (e.g. a culture folder).
+
+    ``palette_from`` is a list of images, files or folders, or a ``Palette`` from
+    ``design_palette`` (reuse one palette for many patterns).
+
+    Returns ``(image, palette)``; with ``out`` (a file), also writes ``<out stem>_palette.png``.
+    """
+    is_palette = isinstance(palette_from, design.Palette)
+    palette = palette_from if is_palette else design_palette(palette_from, colors, on_skip)
+    result = design.recolor(image, palette, amount=amount)
+    if out is not None:
+        out = Path(out)
+        swatch = out.with_name(f"{out.stem}_palette.png")
+        files = [image, *([] if is_palette else palette_from)]
+        sources = [p for p in files if isinstance(p, (str, os.PathLike))]
+        check_outputs([out, swatch], sources, overwrite=True)  # never over the pattern itself
+        save_image(result, out)
+        save_image(palette.swatch(), swatch)
+    return result, palette

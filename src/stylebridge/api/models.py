@@ -1,0 +1,145 @@
+"""Model folders and bundled styles: open, save, export and import them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from torch import nn
+
+from .. import zoo
+from ..errors import ModelFileError
+from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_onnx
+from ..models import cyclegan_reference as reference
+from ..models.pretrained import copy_model_folder, save_generators
+
+__all__ = [
+    "export",
+    "import_cyclegan",
+    "load",
+    "model_folder",
+    "save",
+    "style_card",
+    "style_notes",
+    "styles",
+]
+
+
+def load(
+    model: str | os.PathLike,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    backend: str = "torch",
+) -> Stylizer:
+    """Open a run or model folder, or a bundled style by name, for inference:
+    ``load("ukiyoe").stylize(image) -> PIL.Image``; ``save`` writes what ``load`` reads.
+
+    ``backend`` is ``torch`` or ``onnxruntime`` (CPU; needs the ``[onnx]`` extra).
+    """
+    return Stylizer(model_folder(model), device=device, precision=precision, backend=backend)
+
+
+def save(
+    model: Stylizer | nn.Module | str | os.PathLike,
+    folder: str | os.PathLike,
+    *,
+    method: str = "custom",
+    overwrite: bool = False,
+) -> Path:
+    """Write a model folder that ``load``, ``stylize`` and ``export`` accept; returns it.
+
+    ``model`` is what ``load`` returned, a bundled style name or model folder (copied with its
+    card), or a generator built by ``stylebridge.nn.build_generator`` (saved as ``a2b``, with
+    ``method`` recorded in config.json).
+    """
+    if isinstance(model, nn.Module):
+        return save_generators(folder, {"a2b": model}, method=method, overwrite=overwrite)
+    source = model.run_dir if isinstance(model, Stylizer) else model_folder(model)
+    return copy_model_folder(source, folder, overwrite=overwrite)
+
+
+def model_folder(model: str | os.PathLike) -> Path:
+    """A run/model folder as given, or the folder of a bundled style name."""
+    path = Path(model)
+    if path.exists():
+        return path
+    if str(model) in zoo.styles():
+        return zoo.style_path(str(model))
+    bundled = ", ".join(zoo.styles()) or "none"
+    raise ModelFileError(path, f"no such folder, nor a bundled style (bundled: {bundled})")
+
+
+def styles() -> dict[str, Path]:
+    """Bundled style name -> model folder."""
+    return zoo.styles()
+
+
+def style_card(name: str) -> dict:
+    """The card of a bundled style (summary, look, data, metrics, notes)."""
+    return zoo.describe(name)
+
+
+def style_notes(style: str) -> tuple[str, str]:
+    """(what a bundled style does, what it does not) from its model card, for pages and UIs."""
+    card = zoo.describe(style)
+    does_not = [n for n in card.get("notes", []) if n.startswith("- Does not:")]
+    caveat = does_not[0].removeprefix("- Does not:").strip() if does_not else ""
+    return card.get("look", ""), caveat
+
+
+def export(
+    model: str | os.PathLike,
+    *,
+    onnx: str | os.PathLike,
+    direction: str = "a2b",
+    exporter: str = "auto",
+    tolerance: float = ONNX_TOLERANCE,
+    overwrite: bool = False,
+) -> OnnxExport:
+    """Export a model folder's (or bundled style's) generator to an ONNX file.
+
+    Args:
+        onnx: the file to write; NCHW float input in [-1, 1], dynamic batch/height/width.
+        direction: ``a2b`` or ``b2a``.
+        exporter: ``auto`` (torch.export-based, else the TorchScript tracer), ``dynamo`` or
+            ``torchscript``.
+        tolerance: largest accepted max abs difference to PyTorch on a random input.
+        overwrite: replace an existing file (never one of the model's own files).
+    """
+    return export_onnx(
+        model_folder(model),
+        onnx,
+        direction=direction,
+        exporter=exporter,
+        tolerance=tolerance,
+        overwrite=overwrite,
+    )
+
+
+def import_cyclegan(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    epoch: str = "latest",
+    overwrite: bool = False,
+) -> Path:
+    """Turn generators trained by the reference CycleGAN code into a model folder that
+    ``load``, ``stylize`` and ``export`` accept; returns it.
+
+    ``source`` is a ``latest_net_G.pth`` file or a ``checkpoints/NAME/`` run folder
+    (``{epoch}_net_G_A.pth`` -> a2b, ``{epoch}_net_G_B.pth`` -> b2a). Files are read with
+    ``torch.load(weights_only=True)``, so nothing but tensors is unpickled.
+    """
+    files = reference.reference_files(source, epoch)
+    nets = {direction: reference.generator_from_reference(p) for direction, p in files.items()}
+    section = dict(next(iter(nets.values())).config.__dict__)
+    sources = {d: {"name": p.name, "sha256": reference.file_sha256(p)} for d, p in files.items()}
+    return save_generators(
+        out,
+        nets,
+        method="cyclegan",
+        extra={"imported_from": {"code": reference.REFERENCE, "files": sources}},
+        card_text=reference.card_text(Path(source), files, section),
+        overwrite=overwrite,
+    )

@@ -1,0 +1,169 @@
+"""Stylizing: one-shot ``stylize``, the feature-fusion engine, style codes and fusion sweeps."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from .. import zoo
+from ..errors import ConfigError
+from ..fileio import check_outputs
+from ..inference.feature_style import (
+    FeatureEngine,
+    StyleCode,
+    StyleRenderer,
+    parse_mix,
+    resolve_mix,
+    resolve_style,
+)
+from .models import load
+
+__all__ = ["feature_engine", "fuse", "parse_mix", "style_code", "style_renderer", "stylize"]
+
+
+def stylize(
+    image,
+    model: str | os.PathLike | None = None,
+    *,
+    style_image=None,
+    style_from: str | os.PathLike | None = None,
+    mix: dict[str, float] | None = None,
+    engine: str | os.PathLike | None = None,
+    **options,
+) -> Image.Image:
+    """One-shot: render ``image`` (path, PIL image or uint8 array) in a style; returns a PIL
+    image of the input's size.
+
+    Exactly one style source:
+        model: a model folder or bundled style name (``stylize(photo, "ukiyoe")``);
+        style_image: a painting (path or PIL image) for the feature-fusion engine;
+        style_from: a folder of style images (pooled), a bundled culture name or a saved code;
+        mix: cultures with weights, mixed in feature space (``{"chinese_ink": 0.6, ...}``).
+    ``engine`` picks a trained ``stylenet`` run instead of the bundled engine; ``options`` go
+    to ``Stylizer.stylize`` or ``FeatureEngine.render`` (fusion, strength, mask, outside, ...).
+    """
+    given = [v is not None for v in (model, style_image, style_from, mix)]
+    if sum(given) != 1:
+        raise ConfigError("give exactly one of model, style_image, style_from or mix")
+    if model is not None:
+        return load(model).stylize(image, **options)
+    renderer = style_renderer(
+        style_image=style_image,
+        style_from=style_from,
+        mix=mix,
+        outside=options.pop("outside", None),
+        engine=engine,
+    )
+    return renderer.stylize(image, **options)
+
+
+def style_renderer(
+    *,
+    style_image=None,
+    style_from: str | os.PathLike | None = None,
+    mix: dict[str, float] | None = None,
+    outside=None,
+    engine: str | os.PathLike | None = None,
+    tone: str = "as-is",
+    on_skip: Callable[[str], None] | None = None,
+) -> StyleRenderer:
+    """The feature-fusion engine bound to one style source (and ``outside`` for masks):
+    ``.stylize(image, fusion=..., strength=..., mask=...)`` and ``.stylize_files(...)``."""
+    given = [v is not None for v in (style_image, style_from, mix)]
+    if sum(given) != 1:
+        raise ConfigError("give exactly one of style_image, style_from or mix")
+    feature = feature_engine(engine)
+    if mix is not None:
+        code = resolve_mix(feature, mix)
+    elif isinstance(style_image, (list, tuple)):  # several paintings pooled into one style
+        code = feature.code_from_images(style_image, tone=tone, name="images", source="images")
+    else:
+        source = style_image if style_image is not None else style_from
+        code = resolve_style(feature, source, tone=tone, on_skip=on_skip)
+    if outside is not None and not isinstance(outside, StyleCode):
+        outside = resolve_style(feature, outside, tone=tone, on_skip=on_skip)
+    return StyleRenderer(feature, code, outside)
+
+
+def fuse(
+    culture_a: str,
+    culture_b: str,
+    photo: str | os.PathLike,
+    out: str | os.PathLike,
+    *,
+    steps: int = 5,
+    cultures: str | os.PathLike | None = None,
+    per_culture: int = 40,
+    engine: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+    **render_options: Any,
+):
+    """A 0 -> 1 sweep from ``culture_a`` to ``culture_b`` (mixed in feature space) on one
+    photo, written to ``out`` as PNGs, ``sweep.png`` and ``sweep.json``. With ``cultures`` (a
+    folder with one subfolder per culture) each step also reports how far the output moved
+    toward each culture. Returns an ``analysis.FusionSweep``."""
+    from ..analysis.fusion import fusion_sweep  # analysis pulls pandas/sklearn: load on use
+
+    feature = feature_engine(engine)
+    code_a, code_b = resolve_style(feature, culture_a), resolve_style(feature, culture_b)
+    names = (Path(str(culture_a)).stem, Path(str(culture_b)).stem)
+    out = Path(out)
+    check_outputs([out / "sweep.json", out / "sweep.png"], [photo], overwrite=overwrite)
+    folders = None
+    if cultures is not None:
+        folders = {name: Path(cultures) / name for name in names}
+        missing = [str(f) for f in folders.values() if not f.is_dir()]
+        if missing:
+            raise ConfigError(f"{missing[0]}: no such culture folder under --cultures")
+
+    def renderer_for(t: float) -> StyleRenderer:
+        return StyleRenderer(feature, [(code_a, 1.0 - t), (code_b, t)])
+
+    return fusion_sweep(
+        renderer_for,
+        photo,
+        out,
+        names=names,
+        steps=steps,
+        culture_folders=folders,
+        per_culture=per_culture,
+        render_options=render_options,
+        progress=progress,
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _engine(folder: str, device: str, precision: str) -> FeatureEngine:
+    return FeatureEngine(folder, device=device, precision=precision)
+
+
+def feature_engine(
+    model: str | os.PathLike | None = None, *, device: str = "auto", precision: str = "auto"
+) -> FeatureEngine:
+    """The feature-fusion engine: the bundled one, or a ``stylebridge train stylenet`` run.
+    Loaded once per process (the encoder and decoder are reused across calls)."""
+    folder = Path(model) if model is not None else zoo.engine_dir()
+    return _engine(str(folder.resolve()), device, precision)
+
+
+def style_code(
+    source,
+    *,
+    out: str | os.PathLike | None = None,
+    tone: str = "as-is",
+    engine: str | os.PathLike | None = None,
+    on_skip: Callable[[str], None] | None = None,
+) -> StyleCode:
+    """A style code from an image, a folder (pooled over its images) or a culture name;
+    ``out`` saves it as ``NAME.safetensors`` with a ``NAME.json`` card. ``tone="paper"``
+    whitens aged paper and drops colour first (ink painting on yellowed silk)."""
+    code = resolve_style(feature_engine(engine), source, tone=tone, on_skip=on_skip)
+    if out is not None:
+        code.save(out)
+    return code
