@@ -9,12 +9,11 @@ grows with the feature table only, never with the images.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
-import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from ..data.files import file_digest
+from ..engine import Engine, map_chunks
 from ..errors import StylebridgeError
 from ..fileio import OutputError, atomic_write
 from ..imageio import load_image
@@ -96,27 +96,20 @@ def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
     return record, learned.StyleStatistics.prepare(rgb)
 
 
-_WORKER_NET: learned.StyleStatistics | None = None
-_WORKER_CACHE: str | None = None
+class Describer:
+    """One worker's network, built once; called on chunks of files."""
+
+    def __init__(self, weights_cache: str | None):
+        self.net = learned.StyleStatistics(weights_cache)
+
+    def __call__(self, paths: Sequence[str]) -> list[tuple[str, dict | None, str | None]]:
+        return describe_chunk(paths, self.net)
 
 
-def _worker_init(weights_cache: str | None, single_thread: bool = True) -> None:
-    """Build the network once per process; pool workers use one torch thread each, so two
-    workers on two cores do not fight over them."""
-    global _WORKER_NET, _WORKER_CACHE
-    if single_thread:
-        import torch
-
-        torch.set_num_threads(1)
-    if _WORKER_NET is None or weights_cache != _WORKER_CACHE:
-        _WORKER_NET = learned.StyleStatistics(weights_cache)
-        _WORKER_CACHE = weights_cache
-
-
-def describe_chunk(paths: Sequence[str]) -> list[tuple[str, dict | None, str | None]]:
-    """Describe a batch of files in a worker: (path, record or None, error or None) each."""
-    if _WORKER_NET is None:
-        raise RuntimeError("describe_chunk runs in a worker set up by _worker_init")
+def describe_chunk(
+    paths: Sequence[str], net: learned.StyleStatistics
+) -> list[tuple[str, dict | None, str | None]]:
+    """Describe a batch of files: (path, record or None, error or None) each."""
     out: list[tuple[str, dict | None, str | None]] = []
     inputs = []
     for path in paths:
@@ -131,18 +124,42 @@ def describe_chunk(paths: Sequence[str]) -> list[tuple[str, dict | None, str | N
         out.append((path, record, None))
         inputs.append(net_input)
     if inputs:
-        vectors = iter(_WORKER_NET(np.stack(inputs)))
+        vectors = iter(net(np.stack(inputs)))
         for _, record, _ in out:
             if record is not None:
                 record["learned"] = next(vectors).astype(np.float16)
     return out
 
 
+def cache_root(root: str | os.PathLike | None = None) -> Path:
+    """Where analysis features are cached (every extractor version below it)."""
+    return cache_dir(root) / "analysis"
+
+
+def cache_usage(root: str | os.PathLike | None = None) -> tuple[int, int]:
+    """(entries, bytes) of the feature cache, over every extractor version."""
+    files = [p for p in cache_root(root).rglob("*.npz") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def clear_cache(root: str | os.PathLike | None = None) -> tuple[int, int]:
+    """Delete every cached analysis feature; returns the (entries, bytes) removed. Only
+    ``*.npz`` entries and the folders they leave empty go, so a mistyped root loses nothing."""
+    entries, size = cache_usage(root)
+    folder = cache_root(root)
+    for path in folder.rglob("*.npz"):
+        path.unlink(missing_ok=True)
+    for path in sorted(folder.rglob("*"), key=lambda p: -len(p.parts)):
+        if path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+    return entries, size
+
+
 class FeatureCache:
     """One small .npz per image under ``<cache>/analysis/<VERSION>/<hash[:2]>/<hash>.npz``."""
 
     def __init__(self, root: str | os.PathLike | None):
-        self.root = cache_dir(root) / "analysis" / VERSION
+        self.root = cache_root(root) / VERSION
 
     def _path(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.npz"
@@ -182,26 +199,20 @@ def _empty_table(items: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
     }
 
 
-def _pool(workers: int, weights_cache: str | None):
-    """A process pool (spawned: safe after torch has started threads), or None for in-process."""
-    if workers <= 1:
-        _worker_init(weights_cache, single_thread=False)  # leave the caller's threads alone
-        return None
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_init, initargs=(weights_cache,)
-    )
-
-
 def extract(
     items: Sequence[tuple[str, str]],
     *,
     cache: str | os.PathLike | None = None,
     use_cache: bool = True,
     workers: int | None = None,
+    engine: Engine | None = None,
     progress: Progress | None = None,
 ) -> FeatureTable:
-    """Describe ``(file, label)`` items; unreadable files land in ``failures`` with the reason."""
+    """Describe ``(file, label)`` items; unreadable files land in ``failures`` with the reason.
+
+    ``engine`` says where the new files are described (default: the local pool with
+    ``workers`` processes); the cache is read and written here, by the caller, either way.
+    """
     progress = progress or (lambda stage, done, total: None)
     store = FeatureCache(cache)
     columns = _empty_table(items)
@@ -223,13 +234,15 @@ def extract(
             ok[i] = True
         progress("hash + cache", i + 1, len(items))
     cached = int(ok.sum())
-    workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    if len(todo) <= CHUNK:  # a few new files: starting a pool would cost more than them
-        workers = 1
+    engine = engine or Engine("local", workers)
+    if engine.kind == "local" and len(todo) <= CHUNK:  # a pool would cost more than the files
+        engine = Engine("local", 1)
+    weights = None if cache is None or engine.kind == "ray" else str(cache)  # ray: node's own
+    setup = functools.partial(Describer, weights)
     done = 0
     index_chunks = [todo[s : s + CHUNK] for s in range(0, len(todo), CHUNK)]
     chunks = [[items[i][0] for i in chunk] for chunk in index_chunks]
-    for indices, results in zip(index_chunks, _run_chunks(chunks, workers, cache), strict=False):
+    for indices, results in zip(index_chunks, map_chunks(setup, chunks, engine), strict=False):
         for i, (path, record, error) in zip(indices, results, strict=True):
             if record is None:
                 failures.append((path, error or "unknown error"))
@@ -276,26 +289,3 @@ def _valid_record(record: dict[str, np.ndarray]) -> bool:
 def _store(columns: dict[str, np.ndarray], i: int, record: dict[str, np.ndarray]) -> None:
     for key, array in columns.items():
         array[i] = record[key]
-
-
-def _run_chunks(chunks: list[list[str]], workers: int, weights_cache):
-    """Yield each chunk's results, keeping at most 2 tasks per worker in flight."""
-    if not chunks:
-        return
-    pool = _pool(workers, None if weights_cache is None else str(weights_cache))
-    if pool is None:
-        for chunk in chunks:
-            yield describe_chunk(chunk)
-        return
-    with pool:
-        pending: list[Future] = []
-        queue = iter(chunks)
-        for chunk in queue:
-            pending.append(pool.submit(describe_chunk, chunk))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            yield pending.pop(0).result()
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append(pool.submit(describe_chunk, nxt))
