@@ -140,3 +140,19 @@ def total_variation(images: torch.Tensor) -> torch.Tensor:
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (
         x[..., :, 1:] - x[..., :, :-1]
     ).abs().mean()
+
+
+def relativistic_adv_losses(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, for_generator: bool
+) -> torch.Tensor:
+    """Relativistic average GAN (Jolicoeur-Martineau 2018; ESRGAN): D judges whether a real
+    image is more realistic than the average fake, and G is trained the other way round, so
+    the generator also learns from the real images' gradients."""
+    real_logits, fake_logits = real_logits.float(), fake_logits.float()
+    real_rel = real_logits - fake_logits.mean()
+    fake_rel = fake_logits - real_logits.mean()
+    real_target, fake_target = (0.0, 1.0) if for_generator else (1.0, 0.0)
+    return 0.5 * (
+        F.binary_cross_entropy_with_logits(real_rel, torch.full_like(real_rel, real_target))
+        + F.binary_cross_entropy_with_logits(fake_rel, torch.full_like(fake_rel, fake_target))
+    )

@@ -33,6 +33,14 @@ from .models import (
     styles,
 )
 from .rendering import feature_engine, fuse, parse_mix, style_code, style_renderer, stylize
+from .restoration import (
+    denoise,
+    detect_scratches,
+    inpaint,
+    restore_files,
+    restore_old_photo,
+    upscale,
+)
 from .training import config_to_dict, train, training_config
 
 __all__ = [
@@ -46,11 +54,13 @@ __all__ = [
     "config_to_dict",
     "default_manifest_path",
     "demo",
+    "denoise",
     "design_garment",
     "design_palette",
     "design_pattern",
     "design_recolor",
     "design_variants",
+    "detect_scratches",
     "evaluate",
     "evaluation_options",
     "expand_inputs",
@@ -59,11 +69,14 @@ __all__ = [
     "fuse",
     "generate",
     "import_cyclegan",
+    "inpaint",
     "load",
     "make_pairs",
     "model_folder",
     "parse_mix",
     "read_image",
+    "restore_files",
+    "restore_old_photo",
     "save",
     "style_card",
     "style_code",
@@ -73,5 +86,6 @@ __all__ = [
     "stylize",
     "train",
     "training_config",
+    "upscale",
     "write_manifest",
 ]

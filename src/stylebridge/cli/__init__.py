@@ -45,6 +45,7 @@ def _register_commands() -> None:
         fuse_cmd,
         generate_cmd,
         import_cmd,
+        restore_cmd,
         stylize_cmd,
         train_cmd,
         web_cmd,
@@ -61,6 +62,7 @@ def _register_commands() -> None:
         evaluate_cmd,
         analyze_cmd,
         design_cmd,
+        restore_cmd,
         web_cmd,
         demo_cmd,
     ):

@@ -37,6 +37,27 @@ def culture_codes() -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.safetensors"))}
 
 
+RESTORE_DIR = ZOO_DIR / "restore"  # bundled restoration models, one folder per task
+_RESTORE_FOLDERS = {
+    "super-resolution": "upscale_x{scale}",
+    "denoising": "denoise",
+    "inpainting": "inpaint",
+}
+
+
+def restoration_dir(task: str, scale: int | None = None) -> Path:
+    """The bundled model folder of a restoration task (super-resolution: of that scale)."""
+    name = _RESTORE_FOLDERS[task].format(scale=scale or 4)
+    folder = RESTORE_DIR / name
+    if not (folder / "config.json").is_file():
+        shipped = sorted(p.name for p in RESTORE_DIR.glob("*") if (p / "config.json").is_file())
+        raise ConfigError(
+            f"no bundled {task} model {name!r} (bundled: {', '.join(shipped) or 'none'}); "
+            "pass --model with a run folder from stylebridge train"
+        )
+    return folder
+
+
 def style_path(name: str) -> Path:
     found = styles()
     if name not in found:

@@ -1,0 +1,91 @@
+"""Loading a restoration model folder and running it over an image of any size.
+
+A restoration model is an ordinary run folder (``config.json`` + safetensors, written by the one
+training loop) whose config names its ``task``. The bundled ones live in ``zoo/restore/<task>``;
+a user's own run folder is accepted wherever a bundled one is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError, ImageError
+from ..inference.tiling import NonFiniteOutputError, TileRunner
+from ..models.files import generator_from_config, read_run_config
+from ..nn import choose_precision, pick_device, prepare_runtime
+from ..zoo import restoration_dir
+
+TASKS = ("super-resolution", "denoising", "inpainting")
+
+
+class Restorer:
+    """One restoration network, loaded once, applied to uint8 HxWx3 arrays through the tiler.
+
+    ``model`` is a run or model folder, or None for the bundled model of ``task`` (for
+    super-resolution, the one of ``scale``).
+    """
+
+    def __init__(
+        self,
+        task: str,
+        model: str | os.PathLike | None = None,
+        *,
+        scale: int | None = None,
+        device: str = "auto",
+    ):
+        if task not in TASKS:
+            raise ConfigError(f"unknown restoration task {task!r}; use one of {', '.join(TASKS)}")
+        folder = Path(model) if model is not None else restoration_dir(task, scale)
+        config = read_run_config(folder)
+        found = config.get("task")
+        if found != task:
+            what = f"a {found} model" if found else f"a {config.get('method')} model"
+            raise ConfigError(f"{folder} holds {what}, not a {task} model")
+        self.folder = folder
+        self.config = config
+        self.device = pick_device(device)
+        prepare_runtime(self.device)
+        self.amp_dtype = choose_precision("fp32", self.device)
+        net, _ = generator_from_config(folder, "generator")
+        self.net = net.to(self.device).to(memory_format=torch.channels_last)
+        self.scale = int(getattr(self.net.config, "scale", 1))
+        if scale is not None and scale != self.scale:
+            raise ConfigError(f"{folder} upscales x{self.scale}, not x{scale}")
+
+    def run(self, pixels: np.ndarray, *, tile: int = 512, path: str = "<image>", **inputs):
+        """uint8 HxWx3 -> uint8 (H*scale)x(W*scale)x3; ``inputs`` go to the network's forward
+        (the denoiser's noise level). The inpainter takes HxWx4: the mask as a fourth channel
+        (255 = missing), so that image and mask travel through the same tiles."""
+        if self.config.get("task") == "inpainting":
+            net = _SplitMask(self.net)
+        else:
+            net = self.net if not inputs else _Bound(self.net, inputs)
+        runner = TileRunner(net, self.device, self.net.multiple, self.amp_dtype, scale=self.scale)
+        try:
+            return runner.run(pixels, tile=tile, overlap=32)
+        except NonFiniteOutputError:
+            raise ImageError(path, "the model produced NaN/inf values; nothing written") from None
+
+
+class _Bound:
+    """The network with extra forward arguments fixed, as the tiler calls ``net(x)``."""
+
+    def __init__(self, net, inputs: dict):
+        self.net, self.inputs = net, inputs
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x, **self.inputs)
+
+
+class _SplitMask:
+    """(1, 4, h, w) in [-1, 1] -> the inpainter's image and its 0/1 mask."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x[:, :3], (x[:, 3:] > 0).to(x.dtype))
