@@ -50,10 +50,13 @@ class LoadedImage:
     alpha: Image.Image | None = None
     path: str = ""
     notes: list[str] = field(default_factory=list)
+    # the oriented size at full resolution when ``rgb`` was decoded smaller (``draft_side``)
+    full_size: tuple[int, int] | None = None
 
     @property
     def size(self) -> tuple[int, int]:
-        return self.rgb.size
+        """The image's own size (not that of a reduced decode)."""
+        return self.full_size or self.rgb.size
 
 
 @dataclass(frozen=True)
@@ -190,17 +193,24 @@ def metadata_summary(path: str | os.PathLike) -> dict[str, object]:
 
 
 def _to_8bit(im: Image.Image) -> Image.Image:
-    """16/32-bit integer and float grey images to 8 bits, scaling by the real range of the type."""
-    arr = np.asarray(im)
+    """16/32-bit integer and float grey images to 8 bits, scaling by the real range of the type.
+    One float32 working copy, changed in place: a float64 one was 8 bytes per pixel."""
+    arr = np.array(im, dtype=np.float32)
     if im.mode == "F":
         bad = int(np.count_nonzero(~np.isfinite(arr)))
         if bad:
             raise _NonFinitePixels(bad, arr.size)
         lo, hi = float(arr.min()), float(arr.max())
-        arr = (arr - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(arr)
-    else:
-        arr = arr.astype(np.float64) / (257.0 if arr.max(initial=0) > 255 else 1.0)
-    return Image.fromarray(np.clip(arr + 0.5, 0, 255).astype(np.uint8), "L")
+        if hi > lo:
+            arr -= lo
+            arr *= 255.0 / (hi - lo)
+        else:
+            arr[:] = 0
+    elif arr.max(initial=0) > 255:
+        arr /= 257.0
+    arr += 0.5
+    np.clip(arr, 0, 255, out=arr)
+    return Image.fromarray(arr.astype(np.uint8), "L")
 
 
 class _NonFinitePixels(ValueError):
@@ -229,42 +239,88 @@ def _split_modes(im: Image.Image, notes: list[str]) -> tuple[Image.Image, Image.
     return (im if im.mode == "RGB" else im.convert("RGB")), None
 
 
+def _orient(im: Image.Image, notes: list[str]) -> Image.Image:
+    """Apply the EXIF orientation; an image without one is returned as is (Pillow's
+    ``exif_transpose`` would copy it: a second full-size image)."""
+    try:
+        if im.getexif().get(_ORIENTATION, 1) in (None, 1):
+            return im
+        oriented = ImageOps.exif_transpose(im)
+    except Exception:  # a broken EXIF block must not lose the picture
+        notes.append("unreadable EXIF orientation ignored")
+        return im
+    if oriented.size != im.size:
+        notes.append("rotated by its EXIF orientation")
+    return oriented
+
+
+_ORIENTATION = 0x0112
+
+
+def _draft(im: Image.Image, side: int) -> None:
+    """Let a JPEG decode at 1/2, 1/4 or 1/8 scale, keeping the long side at least ``side``."""
+    scale = side / max(im.size)
+    if scale < 1:
+        im.draft(None, (max(1, int(im.width * scale + 1)), max(1, int(im.height * scale + 1))))
+
+
+def _reduced(image: Image.Image | None, side: int) -> Image.Image | None:
+    """A box-filtered copy whose long side stays at least ``side`` (the full one is dropped)."""
+    factor = max(image.size) // side if image is not None else 0
+    return image.reduce(factor) if factor >= 2 else image
+
+
 def load_image(
     path: str | os.PathLike,
     *,
     max_pixels: int | None = None,
     min_side: int = MIN_SIDE,
+    draft_side: int | None = None,
 ) -> LoadedImage:
-    """Decode fully, apply EXIF orientation, return RGB plus alpha; ImageError on any fault."""
+    """Decode, apply EXIF orientation, return RGB plus alpha; ImageError on any fault.
+
+    ``draft_side``: the caller needs the long side only this large (a hash, a preview, a
+    ``--max-side`` working copy): a JPEG decodes at a reduced scale and any other image is
+    reduced right after decoding, so no full-size copy outlives the load; ``size`` stays the
+    image's own.
+    """
     path = Path(path)
     im = _open(path, max_pixels or max_pixels_limit())
     notes: list[str] = []
+    rgb = alpha = None
     try:
-        with im:
-            frames = _frame_count(im, path)
-            if frames > 1:
-                notes.append(f"animated with {frames} frames: using the first")
-                im.seek(0)
-            im.load()
-            try:
-                oriented = ImageOps.exif_transpose(im)
-            except Exception:  # a broken EXIF block must not lose the picture
-                notes.append("unreadable EXIF orientation ignored")
-                oriented = im.copy()
-            if oriented is not im and oriented.size != im.size:
-                notes.append("rotated by its EXIF orientation")
-            rgb, alpha = _split_modes(oriented, notes)
+        frames = _frame_count(im, path)
+        if frames > 1:
+            notes.append(f"animated with {frames} frames: using the first")
+            im.seek(0)
+        full = im.size
+        if draft_side and im.format == "JPEG":
+            _draft(im, draft_side)
+        im.load()
+        oriented = _orient(im, notes)
+        if oriented.size != im.size:
+            full = full[::-1]
+        rgb, alpha = _split_modes(oriented, notes)
+        del oriented
+        if draft_side:
+            rgb, alpha = _reduced(rgb, draft_side), _reduced(alpha, draft_side)
+        if rgb is im and frames > 1:  # a multi-frame file keeps its file open: detach frame 0
+            rgb = im.copy()
     except ImageError:
         raise
     except _NonFinitePixels as err:
         raise ImageError(path, str(err)) from None
     except _DECODE_ERRORS as err:
         raise ImageError(path, f"corrupt or truncated image data ({err})") from None
-    if min(rgb.size) < min_side:
+    finally:
+        if rgb is not im:  # closing frees the pixels; an image returned as decoded stays open
+            im.close()
+    if min(full) < min_side:
         raise ImageError(
-            path, f"too small ({rgb.width}x{rgb.height} px; at least {min_side} px per side)"
+            path, f"too small ({full[0]}x{full[1]} px; at least {min_side} px per side)"
         )
-    return LoadedImage(rgb=rgb, alpha=alpha, path=str(path), notes=notes)
+    full_size = full if full != rgb.size else None
+    return LoadedImage(rgb=rgb, alpha=alpha, path=str(path), notes=notes, full_size=full_size)
 
 
 def as_loaded(image: object) -> LoadedImage:
@@ -278,8 +334,8 @@ def as_loaded(image: object) -> LoadedImage:
             raise ImageError("<array>", f"expected a uint8 array, got {image.dtype}")
         image = Image.fromarray(image)
     if isinstance(image, Image.Image):
-        oriented = ImageOps.exif_transpose(image)
         notes: list[str] = []
+        oriented = _orient(image, notes)
         try:
             rgb, alpha = _split_modes(oriented, notes)
         except _NonFinitePixels as err:

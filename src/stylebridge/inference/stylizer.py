@@ -8,14 +8,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from PIL import Image
 
 from ..data import expand_inputs
 from ..errors import ConfigError, ImageError, StylebridgeError
 from ..fileio import OutputError, check_outputs
-from ..imageio import MIN_SIDE, as_loaded, save_image
+from ..imageio import MIN_SIDE, as_loaded, load_image, save_image
 from ..models.files import generator_from_config, read_run_config
 from ..nn import choose_precision, pick_device, prepare_runtime
 from .color import preserve_color as _preserve_color
@@ -36,21 +35,33 @@ class StylizeResult:
 MIN_TILE = 64  # smaller tiles leave the generator's reflect padding nothing to reflect
 
 
-def _resize_max_side(image: Image.Image, max_side: int | None, path: str) -> Image.Image:
+def _resize_max_side(
+    image: Image.Image, max_side: int | None, path: str, full: tuple[int, int] | None = None
+) -> Image.Image:
     """Shrink so the long side is ``max_side``; an image so thin that its short side would fall
-    under ``MIN_SIDE`` is refused (the generator cannot pad a 1 px side)."""
-    if not max_side or max(image.size) <= max_side:
+    under ``MIN_SIDE`` is refused (the generator cannot pad a 1 px side). ``full``: the
+    image's own size when ``image`` is a reduced decode of it."""
+    width, height = full or image.size
+    if not max_side or max(width, height) <= max_side:
         return image
-    scale = max_side / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    scale = max_side / max(width, height)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     if min(size) < MIN_SIDE:
         raise ImageError(
             path,
-            f"{image.width}x{image.height} px would be translated at {size[0]}x{size[1]} px "
+            f"{width}x{height} px would be translated at {size[0]}x{size[1]} px "
             f"with max side {max_side}; the short side must stay at least {MIN_SIDE} px "
             "(crop the image or raise --max-side)",
         )
-    return image.resize(size, Image.Resampling.LANCZOS)
+    return image.resize(size, Image.Resampling.LANCZOS) if size != image.size else image
+
+
+def _load(image, max_side: int | None, full_pixels: bool):
+    """A file given with ``max_side`` decodes reduced (JPEG at 1/2..1/8 scale, others reduced
+    at once) unless the full-size pixels are needed for blending or colour."""
+    if isinstance(image, (str, os.PathLike)):
+        return load_image(image, draft_side=None if full_pixels else max_side)
+    return as_loaded(image)
 
 
 def check_tile(tile: int) -> None:
@@ -174,25 +185,27 @@ class Stylizer:
                 f"(available: {', '.join(self.directions)})"
             )
         check_tile(tile)
-        loaded = as_loaded(image)
+        loaded = _load(image, max_side, full_pixels=preserve_color or strength < 1.0)
         warn_dropped_frames(loaded)
-        work = _resize_max_side(loaded.rgb, max_side, loaded.path)
-        pixels = np.asarray(work)
-        try:
-            out = self.runner(direction).run(pixels, tile=tile, overlap=overlap, progress=progress)
+        work = _resize_max_side(loaded.rgb, max_side, loaded.path, loaded.size)
+        try:  # tiles are cropped from the image and pasted into the result: no array copies
+            result = self.runner(direction).run_image(work, tile, overlap, progress)
         except NonFiniteOutputError:
             raise ImageError(
                 loaded.path, "the model produced NaN/inf values for this image; nothing written"
             ) from None
-        result = Image.fromarray(out, "RGB")
-        if result.size != loaded.rgb.size:
-            result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
+        del work
+        if result.size != loaded.size:
+            result = result.resize(loaded.size, Image.Resampling.BICUBIC)
         if preserve_color:
             result = _preserve_color(loaded.rgb, result)
         if strength < 1.0:
             result = Image.blend(loaded.rgb, result, strength)
         if loaded.alpha is not None:
-            result.putalpha(loaded.alpha)
+            alpha = loaded.alpha
+            if alpha.size != result.size:
+                alpha = alpha.resize(result.size, Image.Resampling.LANCZOS)
+            result.putalpha(alpha)
         return result
 
     def stylize_files(
