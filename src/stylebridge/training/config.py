@@ -186,6 +186,15 @@ def build_config(
         data = _merge(data, loaded)
     data = _merge(data, {k: v for k, v in (values or {}).items() if v is not None})
     data = _merge(data, parse_overrides(overrides or []))
+    try:
+        return _resolved(data)
+    except ConfigError as err:
+        if yaml_file and _file_fails_alike(loaded, data, str(err)):
+            raise ConfigError(f"{path}: {err}") from None  # the bad value is in the file
+        raise
+
+
+def _resolved(data: dict[str, Any]) -> TrainConfig:
     config = TrainConfig()
     _apply(config, data)
     model_cls = MODELS.get(config.method)
@@ -195,6 +204,16 @@ def build_config(
         raise ConfigError("model: expected a mapping of method options")
     _apply(config.model, model_values, prefix="model.")
     return resolve(config)
+
+
+def _file_fails_alike(loaded: dict[str, Any], data: dict[str, Any], message: str) -> bool:
+    """Whether the config file alone (with the method finally chosen) gives the same error:
+    then the error names the file, else the value came from a flag or an override."""
+    try:
+        _resolved({**loaded, "method": data.get("method", TrainConfig.method)})
+    except ConfigError as err:
+        return str(err) == message
+    return False
 
 
 def resolve(config: TrainConfig) -> TrainConfig:
