@@ -13,6 +13,7 @@ from scipy.cluster.hierarchy import dendrogram, linkage  # noqa: E402
 from scipy.spatial.distance import squareform  # noqa: E402
 from skimage.color import lab2rgb  # noqa: E402
 
+from ..fileio import atomic_write  # noqa: E402
 from .descriptors import DESCRIPTORS  # noqa: E402
 
 COLOURS = plt.get_cmap("tab10").colors
@@ -24,8 +25,11 @@ def colour_of(index: int) -> tuple[float, float, float]:
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
-    plt.close(fig)
+    """Through the one atomic writer (the temporary name keeps the .png that picks the format)."""
+    try:
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=DPI, bbox_inches="tight"))
+    finally:
+        plt.close(fig)
     return path
 
 

@@ -239,9 +239,10 @@ def write_report(
     """Write every file of the report; returns the folder and the files by name."""
     out.mkdir(parents=True, exist_ok=True)
     progress("write report", 0, 3)
-    features_frame(analysis).to_parquet(out / "features.parquet", index=False)
+    table = features_frame(analysis)
+    atomic_write(out / "features.parquet", lambda tmp: table.to_parquet(tmp, index=False))
     numbers["descriptors_left_out_of_statistics"] = [HUE_MEAN]
-    (out / "stats.json").write_text(json.dumps(numbers, indent=1))
+    atomic_write(out / "stats.json", json.dumps(numbers, indent=1).encode())
     progress("write report", 1, 3)
     made = write_plots(analysis, numbers, out)
     progress("write report", 2, 3)

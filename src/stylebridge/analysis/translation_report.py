@@ -87,7 +87,7 @@ def _summary(numbers: dict) -> str:
 def write_translation_report(numbers: dict, tables, out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     files = {"stats": out / "translation.json"}
-    files["stats"].write_text(json.dumps(numbers, indent=1))
+    atomic_write(files["stats"], json.dumps(numbers, indent=1).encode())
     files["movement"] = movement_plot(numbers, out / "movement.png")
     source, _, output = tables
     files["examples"] = examples_plot(source.files, output.files, out / "examples.png")

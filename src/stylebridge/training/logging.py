@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ..fileio import atomic_write
 from ..imageio import save_image, to_pixel_range
 
 
@@ -52,7 +53,8 @@ class RunLogger:
             warnings.warn(
                 f"TensorBoard logging off ({err}); losses still go to log.jsonl", stacklevel=2
             )
-        self._jsonl = (self.run_dir / "log.jsonl").open("a")
+        self._log_path = self.run_dir / "log.jsonl"
+        self._log = self._log_path.read_bytes() if self._log_path.is_file() else b""
 
     def accumulate(self, losses: dict[str, float]) -> None:
         for key, value in losses.items():
@@ -70,17 +72,19 @@ class RunLogger:
             if self._writer is not None:
                 for key, value in values.items():
                     self._writer.add_scalar(key, value, step)
-            record = {"step": step, "time": time.time(), **values}
-            self._jsonl.write(json.dumps(record) + "\n")
-            self._jsonl.flush()
+            self._append({"step": step, "time": time.time(), **values})
         return values
+
+    def _append(self, record: dict) -> None:
+        """The whole log is rewritten by the one atomic writer: a kill or a full disk leaves
+        the previous log, never half a line (a few hundred kB for the longest runs)."""
+        self._log += (json.dumps(record) + "\n").encode()
+        atomic_write(self._log_path, self._log)
 
     def event(self, step: int, kind: str, message: str) -> None:
         """A one-off record in log.jsonl (a skipped step, a rollback) beside the averages."""
         if self.enabled:
-            record = {"step": step, "time": time.time(), "event": kind, "message": message}
-            self._jsonl.write(json.dumps(record) + "\n")
-            self._jsonl.flush()
+            self._append({"step": step, "time": time.time(), "event": kind, "message": message})
 
     def images(self, step: int, rows: list[list[torch.Tensor]]) -> Path | None:
         if not self.enabled:
@@ -93,7 +97,5 @@ class RunLogger:
         return path
 
     def close(self) -> None:
-        if self.enabled:
-            if self._writer is not None:
-                self._writer.close()
-            self._jsonl.close()
+        if self.enabled and self._writer is not None:
+            self._writer.close()
