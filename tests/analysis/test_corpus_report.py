@@ -28,6 +28,7 @@ def test_report_files_cache_and_incremental_run(saturation_corpora, tmp_path):
         "index.html",
         "stats.json",
         "features.parquet",
+        "coordinates.parquet",
         "map_pca.png",
         "map_umap.png",
         "palettes.png",
@@ -40,7 +41,9 @@ def test_report_files_cache_and_incremental_run(saturation_corpora, tmp_path):
     frame = pd.read_parquet(folder / "features.parquet")
     assert len(frame) == 48 and set(frame["culture"]) == {"muted", "vivid"}
     assert set(DESCRIPTOR_NAMES) <= set(frame.columns)
-    assert {"map_umap_x", "map_pca_y", "style_pc1", "palette1_L"} <= set(frame.columns)
+    assert {"style_pc1", "palette1_L", "source"} <= set(frame.columns)
+    coords = pd.read_parquet(folder / "coordinates.parquet")  # per-run values kept apart
+    assert {"map_umap_x", "map_pca_y", "distance_to_culture_centre"} <= set(coords.columns)
     page = (folder / "index.html").read_text()
     assert '<canvas id="map">' in page and 'id="map-data"' in page
     assert not re.search(r"""(src|href)=["']https?://""", page)  # self-contained

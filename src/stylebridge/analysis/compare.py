@@ -8,7 +8,9 @@ import warnings
 
 import numpy as np
 
+from ..errors import ConfigError
 from . import separability as sep
+from . import sources as src
 from . import stats
 from .descriptors import DESCRIPTOR_NAMES
 from .extract import Progress
@@ -16,6 +18,17 @@ from .extract import Progress
 PAIR_CAP = 500  # images per culture in the energy test, whose cost grows with n squared
 CLASSIFIER_CAP = 3000  # images (stratified) for the classifier and its permutation baseline
 MAP_KINDS = ("pca", "umap")
+
+
+def check_maps(kinds) -> tuple[str, ...]:
+    """The map kinds asked for; an unknown one is refused with the valid list."""
+    kinds = tuple(kinds)
+    unknown = [k for k in kinds if k not in MAP_KINDS]
+    if unknown:
+        raise ConfigError(
+            f"unknown map kind {', '.join(map(repr, unknown))}; valid: {', '.join(MAP_KINDS)}"
+        )
+    return kinds
 
 
 def culture_intervals(analysis, seed: int, n_boot: int = 1000) -> dict:
@@ -48,13 +61,22 @@ def _pair_record(analysis, z: np.ndarray, a: int, b: int, permutations: int, see
     features = analysis.features[:, :n_desc]
     effects = stats.pair_effects(features[rows_a], features[rows_b], list(DESCRIPTOR_NAMES))
     name_a, name_b = analysis.cultures[a], analysis.cultures[b]
+    chosen = stats.top_effects(effects)
+    by_source = []
+    if analysis.sources and _multi_source(analysis, a, b):
+        sources = np.asarray(analysis.sources)
+        for e in chosen:
+            column = features[:, DESCRIPTOR_NAMES.index(e.descriptor)]
+            sign = 1.0 if e.mean_a >= e.mean_b else -1.0
+            by_source.append(src.claim_by_source(column, rows_a, rows_b, sources, sign))
     return {
         "a": name_a,
         "b": name_b,
         "energy_distance": round(energy, 5),
         "p_value": p,
         "permutations": permutations,
-        "claims": [stats.claim(e, name_a, name_b) for e in stats.top_effects(effects)],
+        "claims": [stats.claim(e, name_a, name_b) for e in chosen],
+        "claims_by_source": by_source,
         "effects": {
             e.descriptor: {
                 "mean_a": round(e.mean_a, 5),
@@ -66,6 +88,12 @@ def _pair_record(analysis, z: np.ndarray, a: int, b: int, permutations: int, see
             for e in effects
         },
     }
+
+
+def _multi_source(analysis, a: int, b: int) -> bool:
+    """True when culture a or b comes from two or more sources."""
+    sources = np.asarray(analysis.sources)
+    return any(len(set(sources[analysis.labels == c])) >= 2 for c in (a, b))
 
 
 def compare_pairs(analysis, z: np.ndarray, permutations: int, seed: int, progress: Progress):
@@ -188,4 +216,34 @@ def run_statistics(
     result["separability"] = separability_numbers(analysis.fit)
     result["typical"] = _typical(analysis, z[rows], labels, rows)
     result["clustering_ari"] = round(sep.cluster_agreement(z[rows], labels, seed), 4)
+    if analysis.sources:
+        result["sources"] = source_numbers(analysis, z[rows], rows)
     return result
+
+
+def source_numbers(analysis, z: np.ndarray, rows: np.ndarray) -> dict:
+    """Sources per culture, leave-one-source-out accuracy beside the mixed-source figure, and
+    the descriptors that describe collections more than cultures."""
+    labels = analysis.labels[rows]
+    sources = np.asarray(analysis.sources)[rows]
+    counts = src.source_counts(analysis.cultures, labels, sources)
+    for name, found in counts.items():
+        if len(found) == 1:
+            analysis.warnings.append(
+                f"culture {name!r} comes from one source ({next(iter(found))}): its "
+                "differences may describe that collection rather than the culture"
+            )
+    out: dict = {"per_culture": counts}
+    holdout = src.source_holdout(z, labels, sources, analysis.cultures, sep.classifier)
+    if holdout is not None:
+        holdout["mixed_source_cv_balanced_accuracy"] = round(analysis.fit.balanced_accuracy, 4)
+        out["leave_one_source_out"] = holdout
+    n_desc = len(DESCRIPTOR_NAMES)
+    out["collection_artefacts"] = src.collection_artefacts(
+        analysis.features[rows][:, :n_desc],
+        list(DESCRIPTOR_NAMES),
+        labels,
+        sources,
+        len(analysis.cultures),
+    )
+    return out

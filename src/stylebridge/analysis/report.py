@@ -26,11 +26,14 @@ li{margin:.25em 0} .note{color:#555;font-size:13px}
 
 
 def features_frame(analysis):
-    """One row per usable image: file, culture, every descriptor, palette, learned PCs, maps."""
+    """One row per usable image, values that mean the same in every run: file, culture,
+    source, every descriptor, palette, and the learned statistics in the shipped style space."""
     import pandas as pd
 
     table = analysis.table
     frame = pd.DataFrame({"file": table.files, "culture": table.labels, "sha256": table.digests})
+    if analysis.sources:
+        frame["source"] = analysis.sources
     frame["width"], frame["height"] = table.sizes[:, 0], table.sizes[:, 1]
     frame["grayscale"] = table.grayscale
     for j, name in enumerate(SCALARS):
@@ -44,6 +47,15 @@ def features_frame(analysis):
     n_desc = len([n for n in analysis.feature_names if not n.startswith("style_pc")])
     for j, name in enumerate(analysis.feature_names[n_desc:], start=n_desc):
         frame[name] = analysis.features[:, j]
+    return frame
+
+
+def coordinates_frame(analysis):
+    """Quantities fitted on this run (map axes, distance to this run's culture centres, the
+    reference run's verdict): they do not compare between runs, so they live apart."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"file": analysis.table.files, "culture": analysis.table.labels})
     compared = np.flatnonzero(analysis.labels >= 0)
     for key, coords in analysis.maps.items():
         for axis in (0, 1):
@@ -52,6 +64,10 @@ def features_frame(analysis):
             frame[f"map_{key}_{'xy'[axis]}"] = column
     if analysis.centre_distance is not None:
         frame["distance_to_culture_centre"] = analysis.centre_distance
+    coords = getattr(analysis, "reference_coords", None)
+    if coords is not None:
+        frame["reference_pca_x"], frame["reference_pca_y"] = coords[:, 0], coords[:, 1]
+        frame["reference_predicted"] = analysis.reference_predicted
     return frame
 
 
@@ -146,10 +162,82 @@ def _interval_table(numbers: dict, names: list[str]) -> str:
     return f"<table><tr><th>descriptor: mean [95% CI]</th>{head}</tr>{''.join(rows)}</table>"
 
 
+def _claim_items(pair: dict) -> str:
+    verdicts = [v["verdict"] for v in pair.get("claims_by_source", [])]
+    verdicts += [""] * (len(pair["claims"]) - len(verdicts))
+    return "".join(
+        f"<li>{html.escape(c)}" + (f" <b>[{html.escape(v)}]</b>" if v else "") + "</li>"
+        for c, v in zip(pair["claims"], verdicts, strict=True)
+    )
+
+
+def _sources_section(numbers: dict) -> list[str]:
+    found = numbers.get("sources")
+    if not found:
+        return []
+    rows = "".join(
+        f"<tr><td>{html.escape(c)}</td><td>{len(s)}</td><td>"
+        + html.escape(", ".join(f"{k} ({n})" for k, n in s.items()))
+        + "</td></tr>"
+        for c, s in found["per_culture"].items()
+    )
+    parts = [
+        "<h2>Sources</h2>",
+        f"<table><tr><th>culture</th><th>sources</th><th>images per source</th></tr>{rows}</table>",
+    ]
+    loso = found.get("leave_one_source_out")
+    if loso:
+        parts.append(
+            f"<p>Leave-one-source-out balanced accuracy <b>{loso['balanced_accuracy']:.3f}</b> "
+            f"({', '.join(loso['cultures'])}: each source predicted by a classifier that never "
+            f"saw it), against {loso['mixed_source_cv_balanced_accuracy']:.3f} when the "
+            "cross-validation folds mix sources.</p>"
+        )
+    flagged = found.get("collection_artefacts", [])
+    if flagged:
+        parts.append(
+            "<p class='warn'>Collection artefacts (separate two sources of one culture more "
+            "than they separate cultures; Cliff's delta): "
+            + html.escape(
+                "; ".join(
+                    f"{a['descriptor']} {a['between_sources']:.2f} ({a['sources']}) vs "
+                    f"{a['between_cultures']:.2f}"
+                    for a in flagged
+                )
+            )
+            + "</p>"
+        )
+    return parts
+
+
+def _reference_section(numbers: dict) -> list[str]:
+    ref = numbers.get("reference")
+    if not ref:
+        return []
+    shares = "; ".join(
+        f"{c}: " + ", ".join(f"{k} {100 * v:.0f}%" for k, v in s.items())
+        for c, s in ref["predicted_shares"].items()
+    )
+    parts = [
+        "<h2>Placed in the reference run</h2>",
+        f"<p>Reference: {html.escape(ref['folder'])} ({ref['images']} images, cultures "
+        f"{html.escape(', '.join(ref['cultures']))}). Its classifier calls these images: "
+        f"{html.escape(shares)}.</p>",
+    ]
+    if "balanced_accuracy" in ref:
+        parts.append(
+            f"<p>Trained on the reference, tested here ({', '.join(ref['shared_cultures'])}): "
+            f"balanced accuracy <b>{ref['balanced_accuracy']:.3f}</b> (recall "
+            + html.escape(", ".join(f"{c} {v:.2f}" for c, v in ref["recall"].items()))
+            + ").</p>"
+        )
+    return parts
+
+
 def _pairs_section(numbers: dict) -> str:
     items = []
     for pair in sorted(numbers.get("pairs", []), key=lambda r: -r["energy_distance"]):
-        claims = "".join(f"<li>{html.escape(c)}</li>" for c in pair["claims"])
+        claims = _claim_items(pair)
         items.append(
             f"<h3>{html.escape(pair['a'])} vs {html.escape(pair['b'])}: energy distance "
             f"{pair['energy_distance']:.3f}, permutation p = {pair['p_value']:.3g} "
@@ -184,9 +272,11 @@ def index_html(analysis, numbers: dict, made: dict[str, Path]) -> str:
             + (f"<li>... and {more} more (stats.json)</li>" if more else "")
             + "</ul>"
         )
+    parts += _reference_section(numbers)
     if "pairs" in numbers:
         parts += ["<h2>Separability</h2>", _separability_text(numbers)]
         parts += [_img(made[k], k) for k in ("confusion", "importance") if k in made]
+        parts += _sources_section(numbers)
         parts += ["<h2>How the cultures differ</h2>", _pairs_section(numbers)]
         parts.append(_img(made["distances"], "distances"))
     if analysis.maps:
@@ -239,8 +329,9 @@ def write_report(
     """Write every file of the report; returns the folder and the files by name."""
     out.mkdir(parents=True, exist_ok=True)
     progress("write report", 0, 3)
-    table = features_frame(analysis)
-    atomic_write(out / "features.parquet", lambda tmp: table.to_parquet(tmp, index=False))
+    for name, frame in (("features", features_frame), ("coordinates", coordinates_frame)):
+        table = frame(analysis)
+        atomic_write(out / f"{name}.parquet", lambda tmp, t=table: t.to_parquet(tmp, index=False))
     numbers["descriptors_left_out_of_statistics"] = [HUE_MEAN]
     atomic_write(out / "stats.json", json.dumps(numbers, indent=1).encode())
     progress("write report", 1, 3)
@@ -251,4 +342,5 @@ def write_report(
     progress("write report", 3, 3)
     files = {"index": out / "index.html", "stats": out / "stats.json"}
     files["features"] = out / "features.parquet"
+    files["coordinates"] = out / "coordinates.parquet"
     return out, {**files, **made}

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.inspection import permutation_importance
 from sklearn.metrics import adjusted_rand_score, balanced_accuracy_score, confusion_matrix
@@ -29,14 +28,6 @@ def classifier():
 def standardize(x: np.ndarray) -> np.ndarray:
     std = x.std(0)
     return (x - x.mean(0)) / np.where(std > 1e-12, std, 1.0)
-
-
-def learned_components(raw: np.ndarray, count: int = 10, seed: int = 0):
-    """Learned style statistics -> ``count`` principal components (and explained variance)."""
-    count = max(1, min(count, len(raw) - 1, raw.shape[1]))
-    pca = PCA(count, random_state=seed)
-    scores = pca.fit_transform(standardize(raw.astype(np.float64)))
-    return scores, pca.explained_variance_ratio_
 
 
 @dataclass

@@ -1,0 +1,102 @@
+"""The fixed style space: the learned statistics projected on components fitted once on the
+bundled corpus and shipped with the package (``style_projection.safetensors``).
+
+A PCA fitted per run gives columns that look alike between runs but live in different spaces,
+so a classifier trained on one run's ``style_pc1`` means nothing on another's. With one shipped
+projection, ``style_pc1`` is the same direction in every run and every per-image value in
+``features.parquet`` is comparable between runs. ``scripts/fit_style_projection.py`` refits it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelFileError
+from . import learned
+
+PROJECTION_FILE = Path(__file__).with_name("style_projection.safetensors")
+NUM_COMPONENTS = 16
+PREFIX = "style_pc"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """Standardise with the fitted mean and scale, then project on ``components``."""
+
+    mean: np.ndarray  # (D,)
+    scale: np.ndarray  # (D,)
+    components: np.ndarray  # (K, D), orthonormal rows
+    info: dict
+
+    @property
+    def names(self) -> list[str]:
+        return [f"{PREFIX}{i + 1}" for i in range(len(self.components))]
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        z = (np.asarray(raw, np.float64) - self.mean) / self.scale
+        return z @ self.components.T
+
+
+def fit(raw: np.ndarray, count: int = NUM_COMPONENTS, info: dict | None = None) -> Projection:
+    """Principal components of the standardised statistics (deterministic: an SVD)."""
+    x = np.asarray(raw, np.float64)
+    mean, std = x.mean(0), x.std(0)
+    scale = np.where(std > 1e-8, std, 1.0)
+    _, singular, vt = np.linalg.svd((x - mean) / scale, full_matrices=False)
+    signs = np.sign(vt[:count].sum(1, keepdims=True))  # a fixed sign per component
+    components = vt[:count] * np.where(signs == 0, 1.0, signs)
+    explained = (singular**2 / (singular**2).sum())[:count]
+    meta = {
+        "extractor": learned.VERSION,
+        "explained_variance": [round(float(v), 5) for v in explained],
+        **(info or {}),
+    }
+    return Projection(mean, scale, components, meta)
+
+
+def save(projection: Projection, path: str | Path = PROJECTION_FILE) -> Path:
+    """Write the projection as safetensors (float32) with its provenance as metadata."""
+    from safetensors.numpy import save as to_bytes
+
+    from ..fileio import atomic_write
+
+    tensors = {
+        name: np.ascontiguousarray(value, np.float32)
+        for name, value in (
+            ("mean", projection.mean),
+            ("scale", projection.scale),
+            ("components", projection.components),
+        )
+    }
+    atomic_write(Path(path), to_bytes(tensors, metadata={"info": json.dumps(projection.info)}))
+    return Path(path)
+
+
+@functools.lru_cache(maxsize=4)
+def load(path: str | Path = PROJECTION_FILE) -> Projection:
+    """The shipped projection; refuses one fitted on another extractor version."""
+    from safetensors import safe_open
+
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="numpy") as fh:
+            info = json.loads((fh.metadata() or {}).get("info", "{}"))
+            arrays = {k: fh.get_tensor(k).astype(np.float64) for k in fh.keys()}  # noqa: SIM118
+    except (OSError, ValueError, json.JSONDecodeError) as err:
+        raise ModelFileError(f"{path}: cannot read the style projection ({err})") from None
+    if info.get("extractor") != learned.VERSION:
+        raise ModelFileError(
+            f"{path}: fitted on extractor {info.get('extractor')!r}, not {learned.VERSION!r}; "
+            "refit with scripts/fit_style_projection.py"
+        )
+    if set(arrays) != {"mean", "scale", "components"}:
+        raise ModelFileError(f"{path}: needs mean, scale and components tensors")
+    return Projection(arrays["mean"], arrays["scale"], arrays["components"], info)
+
+
+__all__ = ["NUM_COMPONENTS", "PREFIX", "PROJECTION_FILE", "Projection", "fit", "load", "save"]
