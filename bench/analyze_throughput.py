@@ -1,19 +1,23 @@
 """Throughput of ``stylebridge analyze``'s feature extraction (the part that grows with the
-corpus), in images/s, against the target of 10,000 images of 256 px in 5 minutes on 2 cores.
+corpus) on each engine: images/s, a model of cost per image and fixed overhead, a projection
+to 1,000,000 images on N workers, Ray's overhead against the local pool, and peak memory.
 
-It measures a few hundred images and extrapolates to 10,000; it says so in its output. In the
-same run it times the floor every extractor pays, decoding the same files (the reference for
-the ratio), and the statistics stage on a 10,000-row synthetic feature table, so the whole
-``analyze`` run can be projected. On a shared machine the wall-clock rate depends on the other
-load, so it also prints the CPU time per image and the rate that gives on idle cores.
+Each (engine, workers) pair describes ``--small`` and ``--images`` byte-distinct copies of real
+culture images (empty caches, so nothing is read back) and fits wall = overhead + n x cost. Ray
+is started once before the timings (a cluster is started once, not per job); its start-up is
+printed apart. ``--rss N`` describes N images (cycled, cache off) in a fresh process per engine
+and prints the peak resident memory of the driver and of the local pool's workers.
 
-    python bench/analyze_throughput.py [--images 300] [--workers 2] [--folder DIR]
+    python bench/analyze_throughput.py --engine local,ray --workers 1,2 --images 2000
+    python bench/analyze_throughput.py --engine local --workers 2 --rss 10000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,130 +26,170 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-TARGET_IMAGES, TARGET_S = 10_000, 300.0
 CULTURES = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cultures"
+PROJECT = 1_000_000
 
 
-def _cpu_s() -> float:
-    """CPU seconds of this process and its finished children (the worker pool)."""
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def _files(folder: Path | None, count: int, scratch: Path) -> list[Path]:
+def _files(folder: Path, count: int, scratch: Path) -> list[Path]:
     """Real culture images when available (cycled to ``count``), else generated 256 px JPEGs."""
-    found = sorted(folder.rglob("*.jpg")) if folder and folder.is_dir() else []
+    found = sorted(folder.rglob("*.jpg")) if folder.is_dir() else []
     if found:
         return [found[i % len(found)] for i in range(count)]
     rng = np.random.default_rng(0)
     out = []
-    for i in range(count):
+    for i in range(min(count, 64)):
         small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
         img = Image.fromarray(small).resize((256, 256), Image.Resampling.BICUBIC)
         out.append(scratch / f"synthetic_{i:04d}.jpg")
         img.save(out[-1], quality=90)
-    return out
+    return [out[i % len(out)] for i in range(count)]
 
 
-def _unique_copies(files: list[Path], scratch: Path) -> list[str]:
-    """Byte-distinct copies (one appended byte each) so the content-hash cache cannot help."""
+def _unique_copies(files: list[Path], scratch: Path, tag: str) -> list[str]:
+    """Byte-distinct copies (a few appended bytes each) so the content-hash cache cannot help."""
+    scratch.mkdir(parents=True, exist_ok=True)
     out = []
     for i, path in enumerate(files):
-        target = scratch / f"{i:05d}{path.suffix}"
-        target.write_bytes(path.read_bytes() + i.to_bytes(4, "little"))
+        target = scratch / f"{tag}_{i:06d}{path.suffix}"
+        target.write_bytes(path.read_bytes() + tag.encode() + i.to_bytes(4, "little"))
         out.append(str(target))
     return out
 
 
-def _decode_rate(files: list[str]) -> float:
-    from stylebridge.imageio import load_image
+def _timed(files: list[str], cache: Path, engine) -> float:
+    from stylebridge.analysis.extract import extract
 
     start = time.perf_counter()
-    for path in files:
-        np.asarray(load_image(path).rgb)
-    return len(files) / (time.perf_counter() - start)
+    table = extract([(f, "x") for f in files], cache=cache, engine=engine)
+    assert len(table) == len(files), table.failures[:3]
+    return time.perf_counter() - start
 
 
-def _stats_seconds(rows: int, cultures: int = 6, umap: bool = True) -> tuple[float, float]:
-    """Wall and CPU seconds of the statistics stage on a synthetic table of ``rows`` images."""
-    from stylebridge.analysis.compare import run_statistics
-    from stylebridge.analysis.corpus import CorpusAnalysis
+def _measure(args, engines: list[str], workers: list[int]) -> list[dict]:
+    from stylebridge.engine import Engine, ray_started
 
-    rng = np.random.default_rng(0)
-    labels = rng.integers(0, cultures, rows)
-    features = rng.normal(size=(rows, 39)) + labels[:, None] * 0.1
-    table = type("Table", (), {"files": [f"f{i}" for i in range(rows)]})()
-    names = [f"feature_{i}" for i in range(39)]
-    analysis = CorpusAnalysis(table, [f"c{i}" for i in range(cultures)], labels, names, features)
-    maps = ("pca", "umap") if umap else ("pca",)
-    cpu0, start = _cpu_s(), time.perf_counter()
-    run_statistics(analysis, permutations=999, classifier_permutations=20, seed=0,
-                   progress=lambda *a: None, maps=maps)  # fmt: skip
-    return time.perf_counter() - start, _cpu_s() - cpu0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        source = _files(args.folder, args.images, scratch)
+        _timed([str(source[0])], scratch / "warm", Engine("local", 1))  # weights converted once
+        ray_start = None
+        if "ray" in engines:
+            start = time.perf_counter()
+            ray_started(None)  # held for every timing below
+            ray_start = time.perf_counter() - start
+        for kind in engines:
+            for w in workers:
+                engine = Engine(kind, w)
+                tag = f"{kind}{w}"
+                small = _unique_copies(source[: args.small], scratch / tag / "s", tag + "s")
+                large = _unique_copies(source, scratch / tag / "l", tag + "l")
+                t_small = _timed(small, scratch / tag / "c1", engine)
+                t_large = _timed(large, scratch / tag / "c2", engine)
+                cost = (t_large - t_small) / (args.images - args.small)  # wall s per image
+                overhead = max(t_small - args.small * cost, 0.0)
+                rows.append(
+                    {
+                        "engine": kind,
+                        "workers": w,
+                        "images": args.images,
+                        "wall_s": round(t_large, 2),
+                        "images_per_s": round(args.images / t_large, 2),
+                        "overhead_s": round(overhead, 2),
+                        "worker_ms_per_image": round(1000 * cost * w, 1),
+                        "ray_start_s": round(ray_start, 1) if kind == "ray" else None,
+                    }
+                )
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
 
 
-def _timed_extract(extract, items, cache: Path, workers: int) -> tuple[int, float, float]:
-    """(images described, wall seconds, CPU seconds incl. the pool's workers)."""
-    cpu0, start = _cpu_s(), time.perf_counter()
-    table = extract(items, cache=cache, workers=workers)
-    return len(table), time.perf_counter() - start, _cpu_s() - cpu0
+def _summary(rows: list[dict], nodes: list[int]) -> None:
+    print("\n| engine | workers | images/s | overhead s | worker-ms per image |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['engine']} | {r['workers']} | {r['images_per_s']:.1f} | "
+              f"{r['overhead_s']:.1f} | {r['worker_ms_per_image']:.0f} |")  # fmt: skip
+    for r in rows:
+        per = r["worker_ms_per_image"] / 1000
+        cells = ", ".join(
+            f"{n} workers {(r['overhead_s'] + PROJECT * per / n) / 3600:.1f} h" for n in nodes
+        )
+        print(f"{PROJECT:,} images, {r['engine']} cost model (from {r['workers']} workers): "
+              f"{cells}")  # fmt: skip
+    by = {(r["engine"], r["workers"]): r for r in rows}
+    for w in sorted({r["workers"] for r in rows}):
+        if ("local", w) in by and ("ray", w) in by:
+            local, ray = by[("local", w)], by[("ray", w)]
+            loss = 1 - ray["images_per_s"] / local["images_per_s"]
+            print(f"Ray overhead at {local['images']} images, {w} workers: {100 * loss:.1f}% "
+                  f"of the local pool's throughput (target <= 15%); cluster start "
+                  f"{ray['ray_start_s']} s, paid once per cluster")  # fmt: skip
 
 
-def _report(n: int, wall: float, cpu: float, fixed_cpu: float, workers: int, decode: float):
-    """Print the measured rates and the affine extrapolation to 10,000 images."""
-    target = TARGET_IMAGES / TARGET_S
-    rate = n / wall
-    marginal = (cpu - fixed_cpu) / n  # CPU per image once the pool runs
-    idle_s = (fixed_cpu + TARGET_IMAGES * marginal) / workers
-    print(f"decode only (reference, 1 process): {decode:.1f} images/s")
-    print(f"extraction: {rate:.1f} images/s wall clock ({rate / decode:.3f}x the decode rate); "
-          f"10,000 at this rate: {TARGET_IMAGES / rate / 60:.1f} min")  # fmt: skip
-    print(f"CPU: {1000 * cpu / n:.0f} ms per image in this run, of which pool start "
-          f"{fixed_cpu:.1f} s in all; {1000 * marginal:.0f} ms per further image")  # fmt: skip
-    print(f"10,000 images on {workers} idle cores (extrapolated): {idle_s / 60:.1f} min = "
-          f"{TARGET_IMAGES / idle_s:.1f} images/s, {TARGET_IMAGES / idle_s / target:.2f}x the "
-          f"target of {target:.1f} images/s")  # fmt: skip
-    return idle_s
+def _rss_child(kind: str, workers: int, count: int, folder: str) -> None:
+    """Runs in a fresh process: describe ``count`` images, print peak RSS as JSON."""
+    from stylebridge.analysis.extract import extract
+    from stylebridge.engine import Engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        files = _files(Path(folder), count, Path(tmp))
+        start = time.perf_counter()
+        table = extract(
+            [(str(f), "x") for f in files],
+            cache=Path(tmp) / "cache",
+            use_cache=False,
+            engine=Engine(kind, workers),
+        )
+        wall = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"engine": kind, "workers": workers, "images": len(table),
+                      "wall_s": round(wall, 1), "driver_peak_mb": round(own, 1),
+                      "worker_peak_mb": round(kids, 1)}))  # fmt: skip
+
+
+def _rss(args, engines: list[str], workers: int) -> None:
+    sizes = sorted({min(1000, args.rss), args.rss})
+    for kind in engines:
+        found = []
+        for n in sizes:
+            code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+                    f"import analyze_throughput as b; "
+                    f"b._rss_child({kind!r}, {workers}, {n}, {str(args.folder)!r})")  # fmt: skip
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            if out.returncode:
+                print(out.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(1)
+            found.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(json.dumps(found[-1]), flush=True)
+        if len(found) == 2:
+            a, b = found
+            slope = (b["driver_peak_mb"] - a["driver_peak_mb"]) / (b["images"] - a["images"])
+            print(f"{kind}: driver peak {a['driver_peak_mb']:.0f} MB at {a['images']:,} and "
+                  f"{b['driver_peak_mb']:.0f} MB at {b['images']:,} images = {1024 * slope:.1f} "
+                  f"kB per image; {PROJECT:,} images: about "
+                  f"{(a['driver_peak_mb'] + slope * (PROJECT - a['images'])) / 1024:.1f} GB; "
+                  f"worker peak {b['worker_peak_mb']:.0f} MB")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--engine", default="local,ray", help="local, ray or both (comma list)")
+    parser.add_argument("--workers", default="1,2", help="comma list of worker counts")
+    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--small", type=int, default=200, help="the small run of the fit")
+    parser.add_argument("--nodes", default="2,16,64,256", help="workers for the projection")
+    parser.add_argument("--rss", type=int, default=0, help="peak memory over N images instead")
     parser.add_argument("--folder", type=Path, default=CULTURES)
-    parser.add_argument("--skip-stats", action="store_true")
-    parser.add_argument("--no-umap", action="store_true", help="Leave UMAP out of the stats.")
     args = parser.parse_args()
-    from stylebridge.analysis import extract
-    from stylebridge.analysis.extract import CHUNK
-
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        (scratch / "in").mkdir()
-        files = _unique_copies(_files(args.folder, args.images, scratch), scratch / "in")
-        items = [(f, "x") for f in files]
-        extract(items[:4], cache=scratch / "warm", workers=1)  # weights converted once
-        decode = _decode_rate(files)
-        # a small run (2 chunks, so the pool starts) gives the fixed cost, the full run the rest
-        small = 2 * CHUNK
-        _, _, small_cpu = _timed_extract(extract, items[:small], scratch / "c1", args.workers)
-        n, wall, cpu = _timed_extract(extract, items, scratch / "c2", args.workers)
-    small_marginal = (cpu - small_cpu) / (n - small)
-    fixed_cpu = max(small_cpu - small * small_marginal, 0.0)
-    source = "real culture images" if args.folder.is_dir() else "generated 256 px images"
-    print(f"measured on {n} {source} (byte-distinct copies, empty cache), {args.workers} "
-          f"workers; 10,000 images extrapolated: pool start + 10,000 x CPU per image")  # fmt: skip
-    idle_s = _report(n, wall, cpu, fixed_cpu, args.workers, decode)
-    if not args.skip_stats:
-        wall_s, cpu_s = _stats_seconds(TARGET_IMAGES, umap=not args.no_umap)
-        what = "PCA" if args.no_umap else "PCA + UMAP"
-        print(f"statistics stage for 10,000 images x 6 cultures ({what} maps): {wall_s:.0f} s "
-              f"wall, {cpu_s:.0f} s CPU")  # fmt: skip
-        total = idle_s + cpu_s  # statistics counted as one serial core
-        print(f"whole analysis of 10,000 images on {args.workers} idle cores: about "
-              f"{total / 60:.1f} min (statistics counted as serial)")  # fmt: skip
-    sys.stdout.flush()
+    engines = [e.strip() for e in args.engine.split(",") if e.strip()]
+    workers = [int(w) for w in args.workers.split(",")]
+    if args.rss:
+        _rss(args, engines, max(workers))
+        return
+    rows = _measure(args, engines, workers)
+    _summary(rows, [int(n) for n in args.nodes.split(",")])
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ function of the same name.
 
 from __future__ import annotations
 
-from .analysis import analyze, analyze_translation, closest_cultures
+from .analysis import analyze, analyze_translation, cache_info, clear_cache, closest_cultures
+from .batch import ENGINES, stylize_batch
 from .data import (
     anonymize,
     anonymize_log_path,
@@ -45,11 +46,14 @@ from .training import config_to_dict, train, training_config
 
 __all__ = [
     "DemoResult",
+    "ENGINES",
     "analyze",
     "analyze_translation",
     "anonymize",
     "anonymize_log_path",
+    "cache_info",
     "check_data",
+    "clear_cache",
     "closest_cultures",
     "config_to_dict",
     "default_manifest_path",
@@ -84,6 +88,7 @@ __all__ = [
     "style_renderer",
     "styles",
     "stylize",
+    "stylize_batch",
     "train",
     "training_config",
     "upscale",

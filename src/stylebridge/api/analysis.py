@@ -18,22 +18,60 @@ from ..errors import ConfigError
 from ..imageio import as_loaded, load_image
 from .models import load, model_folder
 
-__all__ = ["analyze", "analyze_translation", "closest_cultures"]
+__all__ = ["analyze", "analyze_translation", "cache_info", "clear_cache", "closest_cultures"]
 
 
-def analyze(inputs: list[str | os.PathLike], out: str | os.PathLike, **options: Any):
+REPORT_FILES = ("index.html", "stats.json", "features.parquet", "coordinates.parquet")
+TRANSLATION_FILES = ("index.html", "translation.json", "movement.png", "examples.png")
+
+
+def _check_report_folder(out, inputs, names, overwrite: bool) -> None:
+    """Before any work: a report never goes into a folder of input images, and an earlier
+    report (or any file of the same name) is replaced only with ``overwrite``."""
+    from ..fileio import check_outputs
+
+    files = [f for p in inputs for f in (list_images(p) if Path(p).is_dir() else [Path(p)])]
+    targets = [Path(out) / name for name in names]
+    check_outputs(targets, files, out_dir=out, overwrite=overwrite)
+
+
+def analyze(
+    inputs: list[str | os.PathLike],
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    **options: Any,
+):
     """Compare image corpora by culture; writes ``out``/index.html, stats.json,
     features.parquet and PNG plots and returns an ``analysis.CorpusReport``.
 
     Args:
         inputs: one folder per culture (named by the folder), or CSV manifests (file,label).
-        options: ``cache``, ``use_cache``, ``workers``, ``permutations``,
+        overwrite: replace an earlier report in ``out`` (never an input).
+        options: ``cache``, ``use_cache``, ``workers``, ``engine`` (local, ray), ``address``
+            (Ray), ``reference`` (an earlier report folder), ``permutations``,
             ``classifier_permutations``, ``maps`` (pca, umap), ``seed``, ``progress``, ``log``
             (see ``analysis.analyze_corpus``).
     """
     from ..analysis import analyze_corpus
 
+    _check_report_folder(out, inputs, REPORT_FILES, overwrite)
     return analyze_corpus(inputs, out, **options)
+
+
+def cache_info(cache: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The analysis feature cache: folder, entries and bytes."""
+    from ..analysis.extract import cache_root, cache_usage
+
+    entries, size = cache_usage(cache)
+    return {"folder": str(cache_root(cache)), "entries": entries, "bytes": size}
+
+
+def clear_cache(cache: str | os.PathLike | None = None) -> tuple[int, int]:
+    """Delete the cached analysis features; returns (entries, bytes) removed."""
+    from ..analysis.extract import clear_cache as _clear
+
+    return _clear(cache)
 
 
 def analyze_translation(
@@ -45,15 +83,19 @@ def analyze_translation(
     direction: str = "a2b",
     max_side: int | None = None,
     device: str = "auto",
+    overwrite: bool = False,
     **options: Any,
 ):
     """Stylize ``source`` images with a run folder or bundled style and measure how far they
     moved toward ``target`` (per descriptor), the edges kept, and a classifier's verdict.
 
     Returns an ``analysis.TranslationReport``; ``options``: ``max_images``, ``cache``,
-    ``workers``, ``seed``, ``progress``, ``log``.
+    ``workers``, ``seed``, ``progress``, ``log``. An earlier report in ``out`` is replaced
+    only with ``overwrite``.
     """
     from ..analysis import analyze_translation as _analyze_translation
+
+    _check_report_folder(out, [source, target], TRANSLATION_FILES, overwrite)
 
     stylizer = load(model_folder(model), device=device)
     stylize_options = {"direction": direction, "max_side": max_side}

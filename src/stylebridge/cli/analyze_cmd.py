@@ -45,12 +45,27 @@ def _corpus_summary(numbers: dict) -> list[str]:
             f"chance {sep['chance']:.3f}); "
             f"clustering vs cultures ARI {numbers['clustering_ari']:.3f}"
         )
+    loso = numbers.get("sources", {}).get("leave_one_source_out")
+    if loso:
+        lines.append(
+            f"leave-one-source-out balanced accuracy {loso['balanced_accuracy']:.3f} "
+            f"({', '.join(loso['cultures'])}; mixed-source folds "
+            f"{loso['mixed_source_cv_balanced_accuracy']:.3f})"
+        )
+    ref = numbers.get("reference", {})
+    if "balanced_accuracy" in ref:
+        lines.append(
+            f"trained on {ref['folder']}, tested here ({', '.join(ref['shared_cultures'])}): "
+            f"balanced accuracy {ref['balanced_accuracy']:.3f}"
+        )
     for pair in sorted(numbers.get("pairs", []), key=lambda r: -r["energy_distance"]):
         lines.append(
             f"{pair['a']} vs {pair['b']}: energy distance {pair['energy_distance']:.2f}, "
             f"p (Holm) {pair['p_holm']:.3g}"
         )
-        lines += [f"  - {claim}" for claim in pair["claims"][:2]]
+        verdicts = [v["verdict"] for v in pair.get("claims_by_source", [])]
+        for i, claim in enumerate(pair["claims"][:2]):
+            lines.append(f"  - {claim}" + (f" [{verdicts[i]}]" if i < len(verdicts) else ""))
     return lines
 
 
@@ -66,15 +81,34 @@ def corpus(
     classifier_permutations: int = typer.Option(
         20, min=1, help="Label shuffles for the classifier's chance baseline."
     ),
-    maps: str = typer.Option("pca,umap", help="2-D maps to draw: pca, umap (comma list)."),
-    workers: int = typer.Option(None, min=1, help="Extraction processes [default: CPU count]."),
-    cache: bool = typer.Option(True, "--cache/--no-cache", help="Reuse cached image features."),
+    maps: str = typer.Option(
+        "pca,umap", help="2-D maps to draw: pca, umap (comma list; another name is refused)."
+    ),
+    workers: int = typer.Option(
+        None, min=1, help="Extraction processes or Ray actors [default: CPU count]."
+    ),
+    engine: str = typer.Option(
+        "local", help="local (process pool) | ray (Ray Data; pip install 'stylebridge[cluster]')."
+    ),
+    address: str = typer.Option(
+        None, help="Ray cluster: auto | ray://host:port [default: RAY_ADDRESS or a local one]."
+    ),
+    reference: Path = typer.Option(
+        None, help="An earlier report folder: place this corpus in its space and score it."
+    ),
+    cache: bool = typer.Option(
+        True, "--cache/--no-cache", help="Reuse cached image features (`stylebridge cache`)."
+    ),
     cache_dir: Path = typer.Option(
         None, help="Cache folder [default: STYLEBRIDGE_CACHE_DIR or ~/.cache/stylebridge]"
     ),
     seed: int = typer.Option(0, help="Seed for resampling, permutations, maps and clustering."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier report."),
 ) -> None:
     """Describe every image, compare the cultures and write a report.
+
+    Several folders may share a culture (each is its own source, or the source_repo column of
+    a MANIFEST.csv beside them): analyze cultures/chinese_ink cultures_extra/chinese_ink ...
 
     Example: stylebridge analyze ../shared/data/cultures/* -o report/
     """
@@ -86,12 +120,16 @@ def corpus(
             cache=cache_dir,
             use_cache=cache,
             workers=workers,
+            engine=engine,
+            address=address,
+            reference=reference,
             permutations=permutations,
             classifier_permutations=classifier_permutations,
             maps=kinds,
             seed=seed,
             progress=progress,
             log=say,
+            overwrite=overwrite,
         )
     for line in _corpus_summary(report.numbers):
         say(line)
@@ -111,6 +149,7 @@ def translation(
     workers: int = typer.Option(None, min=1, help="Extraction processes [default: CPU count]."),
     cache_dir: Path = typer.Option(None, help="Feature cache folder."),
     seed: int = typer.Option(0, help="Seed for the image sample and the bootstrap."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier report."),
 ) -> None:
     """Stylize source images and measure how far they moved toward the target culture.
 
@@ -131,6 +170,7 @@ def translation(
             seed=seed,
             progress=progress,
             log=say,
+            overwrite=overwrite,
         )
     n = report.numbers
     ci = n["overall_movement_ci95"]
@@ -143,5 +183,28 @@ def translation(
     say(f"report: {report.files['index']}")
 
 
+cache_app = typer.Typer(no_args_is_help=True, help="The feature cache of analyze: info, clear.")
+CACHE_DIR = typer.Option(
+    None,
+    "--cache-dir",
+    help="Cache folder [default: STYLEBRIDGE_CACHE_DIR or ~/.cache/stylebridge]",
+)
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: Path = CACHE_DIR) -> None:
+    """Where analyze caches per-image features, and how much is there."""
+    info = api.cache_info(cache_dir)
+    say(f"{info['folder']}: {info['entries']} entries, {info['bytes'] / 1e6:.1f} MB")
+
+
+@cache_app.command("clear")
+def cache_clear(cache_dir: Path = CACHE_DIR) -> None:
+    """Delete the cached analysis features (model weights stay)."""
+    entries, size = api.clear_cache(cache_dir)
+    say(f"removed {entries} cached feature entries ({size / 1e6:.1f} MB)")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(analyze_app, name="analyze")
+    app.add_typer(cache_app, name="cache")

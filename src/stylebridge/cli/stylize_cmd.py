@@ -73,9 +73,14 @@ def stylize(
     tone: str = typer.Option(
         "as-is", help="Style images as they are, or 'paper': aged paper whitened, colour dropped."
     ),
-    engine: Path = typer.Option(
-        None, help="A `train stylenet` run to use instead of the bundled engine."
+    engine: str = typer.Option(
+        None,
+        help="ray: translate on a Ray cluster (a model, big folders; pip install "
+        "'stylebridge[cluster]'); local: this machine (default); else a `train stylenet` run "
+        "to use instead of the bundled feature-fusion engine.",
     ),
+    address: str = typer.Option(None, help="With --engine ray: auto | ray://host:port."),
+    workers: int = typer.Option(None, min=1, help="With --engine ray: actors [default: CPUs]."),
 ) -> None:
     """Translate images; outputs keep the input size, orientation and transparency.
 
@@ -89,7 +94,12 @@ def stylize(
       stylebridge stylize model.jpg --style-from indonesian_batik \\
           --mask garment.png --outside chinese_ink -o out.png
     """
+    run_on = engine if engine in api.ENGINES else "local"
+    engine = None if engine in api.ENGINES else engine
+    stylizer = None
     if style_image or style_from or mix:
+        if run_on != "local":
+            raise typer.BadParameter("--engine ray runs translation models (a run or --style)")
         if style:
             raise typer.BadParameter(
                 "--style picks a translation model; --style-image/--style-from/--mix use the "
@@ -117,7 +127,6 @@ def stylize(
         if mask is not None or outside is not None:
             raise typer.BadParameter("--mask/--outside need --style-image, --style-from or --mix")
         model, inputs = _model_and_inputs(args, style)
-        stylizer = api.load(model, device=device, backend=backend)
         options = dict(
             direction=direction,
             strength=strength,
@@ -127,8 +136,16 @@ def stylize(
         )
     inputs = api.expand_inputs(inputs)
     total, failures, done = len(inputs), 0, 0
+    if stylizer is None:
+        say(f"stylizing {total} image(s) on the {run_on} engine")
+        results = api.stylize_batch(
+            model, inputs, out, engine=run_on, address=address, workers=workers,
+            overwrite=overwrite, device=device, backend=backend, **options,
+        )  # fmt: skip
+    else:
+        results = stylizer.stylize_files(inputs, out, overwrite=overwrite, **options)
     with progress_bar("stylizing", total) as update:
-        for result in stylizer.stylize_files(inputs, out, overwrite=overwrite, **options):
+        for result in results:
             done += 1
             update(done)
             if result.error:
