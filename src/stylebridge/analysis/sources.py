@@ -74,6 +74,7 @@ def source_holdout(x, labels, sources, cultures, make_classifier) -> dict | None
 
 
 def _holds(a: np.ndarray, b: np.ndarray, sign: float) -> tuple[bool, float]:
+    """Rank effect of 1-D ``a`` over ``b``, and whether it points ``sign``'s way strongly."""
     delta = float(stats.cliffs_delta(a[:, None], b[:, None])[0])
     return sign * delta >= MIN_CLAIM_DELTA, delta
 
@@ -91,7 +92,7 @@ def claim_by_source(
             rows = own[sources[own] == source]
             if len(rows) < MIN_SOURCE_IMAGES:
                 continue
-            ok, delta = _holds(column[rows][:, None], column[other][:, None], sign * flip)
+            ok, delta = _holds(column[rows], column[other], sign * flip)
             results.setdefault(source, []).append((ok, round(flip * delta, 3)))
     held = sorted(s for s, tests in results.items() if all(ok for ok, _ in tests))
     failed = sorted(s for s in results if s not in held)
