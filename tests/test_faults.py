@@ -163,3 +163,30 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
     report = harness.kill_and_resume(tmp_path / "run", data, kills=2, seed=3)
     assert report.steps == sorted(report.steps)
     assert report.final_step == report.steps[-1] + 2
+
+
+def test_every_update_goes_through_the_named_guard_step():
+    """Methods call ``self.update(name)``; the loop's guard sees each update first, skips one with
+    NaN gradients, and names an optimiser stepped around it."""
+    from stylebridge.training.config import build_config
+    from stylebridge.training.distributed import DistContext
+    from stylebridge.training.faults import UpdateGuard
+
+    config = build_config({"method": "cyclegan", "size": 32}, overrides=TINY)
+    model = CycleGAN(config.model, torch.device("cpu"), seed=0)
+    guard = UpdateGuard(DistContext())
+    model.update_guard = guard.before_update
+    params = [p for g in model.optimizers["g"].param_groups for p in g["params"]]
+    before = [p.detach().clone() for p in params]
+    for p in params:
+        p.grad = torch.full_like(p, float("nan"))
+    assert model.update("g") is False and guard.take_skipped() == ["g"]
+    assert all(torch.equal(a, p) for a, p in zip(before, params, strict=True))
+    for p in params:
+        p.grad = torch.ones_like(p)
+    assert model.update("g") is True and guard.take_skipped() == []
+    assert not all(torch.equal(a, p) for a, p in zip(before, params, strict=True))
+    d_params = [p for g in model.optimizers["d"].param_groups for p in g["params"]]
+    d_params[0].grad = torch.ones_like(d_params[0])
+    model.optimizers["d"].step()  # around the guard: what a method must not do
+    assert guard.unguarded(model.optimizers) == ["d"]

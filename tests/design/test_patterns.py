@@ -9,20 +9,13 @@ from PIL import Image
 from skimage.color import rgb2lab
 from typer.testing import CliRunner
 
+from stylebridge import api
 from stylebridge.cli import app
-from stylebridge.design import (
-    TextureConfig,
-    generate,
-    load_texture_model,
-    palette_of,
-    recolor,
-    save_texture_model,
-    seam_score,
-    train_texture,
-)
+from stylebridge.design import generate, load_texture_model, palette_of, recolor, seam_score
 from stylebridge.errors import ConfigError, ModelFileError
+from stylebridge.models.files import atomic_save_tensors, read_run_config, write_json
 
-TINY = dict(noise_channels=8, widths=(32, 32, 16, 8), ndf=16, d_layers=3, crop=32, batch_size=4)
+TINY = ["model.noise_channels=8", "model.widths=32,32,16,8", "model.ndf=16", "model.d_layers=3"]
 GROUND, INK = (230, 200, 60), (30, 40, 120)  # yellow ground, dark blue blobs
 
 
@@ -38,17 +31,25 @@ def _motif(size: int = 96, seed: int = 0) -> Image.Image:
     return Image.fromarray(pixels)
 
 
+def _train(run, motif, steps: int, **options):
+    """The texture method through the one training loop, tiny and on the CPU."""
+    settings = dict(size=32, load_size=96, batch_size=4, steps=steps, device="cpu")
+    settings.update(precision="fp32", sample_every=steps, checkpoint_every=steps, **options)
+    return api.train("texture", data=[str(motif)], out=str(run), overrides=TINY, **settings)
+
+
 @pytest.fixture(scope="module")
-def trained():
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("texture")
+    _motif().save(root / "motif.png")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny layers: one thread is faster, and no spin-waiting on busy CPUs
     try:
-        torch.manual_seed(0)
-        untrained = train_texture([_motif()], TextureConfig(**TINY, steps=1))
-        g = train_texture([_motif()], TextureConfig(**TINY, steps=150))
+        untrained = load_texture_model(_train(root / "untrained", root / "motif.png", 1))
+        run = _train(root / "run", root / "motif.png", 150)
     finally:
         torch.set_num_threads(threads)
-    return untrained, g
+    return untrained, load_texture_model(run), run
 
 
 def _blurred_noise(size: int, periodic: bool) -> np.ndarray:
@@ -71,7 +72,7 @@ def test_seam_ratio_of_periodic_and_cut_images():
 
 
 def test_texture_gan_learns_the_motif_and_its_patterns_tile(trained):
-    untrained, g = trained
+    untrained, g, _ = trained
     motif_mean = np.asarray(_motif(), np.float64).reshape(-1, 3).mean(0)
     before = np.asarray(generate(untrained, 64, 64, seed=1), np.float64).reshape(-1, 3).mean(0)
     pattern = generate(g, 64, 96, seed=1)  # any size that is a multiple of the scale (8)
@@ -91,15 +92,42 @@ def test_texture_gan_learns_the_motif_and_its_patterns_tile(trained):
     assert generate(g, 60, 44, tileable=False).size == (44, 60)
 
 
-def test_saved_model_gives_the_same_patterns(trained, tmp_path):
-    _, g = trained
-    folder = save_texture_model(g, TextureConfig(**TINY), tmp_path / "model", ["motif.png"])
-    again = load_texture_model(folder)
+def test_texture_run_folder_is_a_model_folder_and_old_folders_still_load(trained, tmp_path):
+    _, g, run = trained
+    config = read_run_config(run)
+    assert config["method"] == "texture" and config["exports"] == {"generator": "g.safetensors"}
+    assert (
+        config["generator"]["architecture"] == "texture"
+        and (run / "train_state.safetensors").is_file()
+    )
+    again = load_texture_model(run)
     a, b = generate(g, 64, 64, seed=5), generate(again, 64, 64, seed=5)
     assert np.array_equal(np.asarray(a), np.asarray(b))
-    (folder / "config.json").write_text('{"format": "something else"}')
+    legacy = tmp_path / "legacy"  # the stylebridge.texture/1 folder of earlier versions
+    legacy.mkdir()
+    settings = {"noise_channels": 8, "widths": [32, 32, 16, 8], "crop": 32}
+    write_json(legacy / "config.json", {"format": "stylebridge.texture/1", "config": settings})
+    atomic_save_tensors(g.state_dict(), legacy / "generator.safetensors")
+    old = generate(load_texture_model(legacy), 64, 64, seed=5)
+    assert np.array_equal(np.asarray(a), np.asarray(old))
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("config.json", "g.safetensors"):
+        (other / name).write_bytes((run / name).read_bytes())
+    text = (other / "config.json").read_text().replace('"method": "texture"', '"method": "dcgan"')
+    (other / "config.json").write_text(text)
     with pytest.raises(ModelFileError, match="not a texture model"):
-        load_texture_model(folder)
+        load_texture_model(other)
+
+
+def test_texture_training_resumes_exactly(tmp_path, one_thread):
+    """The texture method is trained by the one loop, so a stopped run resumes bit for bit."""
+    _motif().save(tmp_path / "motif.png")
+    straight = _train(tmp_path / "straight", tmp_path / "motif.png", 4, deterministic=True)
+    part = _train(tmp_path / "part", tmp_path / "motif.png", 2, deterministic=True)
+    api.train(out=str(part), steps=4, resume=True, checkpoint_every=4, sample_every=4)
+    for name in ("g.safetensors",):
+        assert (straight / name).read_bytes() == (part / name).read_bytes()
 
 
 def test_palette_finds_known_colours_and_shares():

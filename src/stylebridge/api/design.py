@@ -12,6 +12,7 @@ from ..fileio import check_outputs
 from ..imageio import as_loaded, save_image
 from ..sheets import contact_sheet, save_sheet
 from .models import load, model_folder
+from .training import train
 
 __all__ = [
     "design_garment",
@@ -20,6 +21,8 @@ __all__ = [
     "design_recolor",
     "design_variants",
 ]
+
+PATTERN_STEPS = 1500  # minutes on a CPU; enough for a motif's palette and local forms
 
 
 def design_garment(
@@ -106,7 +109,10 @@ def design_pattern(
     steps: int | None = None,
     time_limit_s: float = 0.0,
     seed: int = 0,
+    crop: int = 64,
     model: str | os.PathLike | None = None,
+    device: str = "auto",
+    overrides: list[str] | None = None,
     progress: Callable | None = None,
     on_skip: Callable[[str], None] | None = None,
 ):
@@ -116,29 +122,35 @@ def design_pattern(
         motifs: files or folders of motif images (ignored when ``model`` is given).
         size: side (or (width, height)) of each pattern; tileable sides are multiples of 16.
         seeds: one pattern per seed (default 0-3); each also gets a 2x2 tiling preview.
-        steps / time_limit_s: training length (default ``TextureConfig.steps``) and an optional
-            cap in seconds; ``model``: a saved ``texture_model`` folder to reuse, no training.
+        steps / time_limit_s: training length (default ``PATTERN_STEPS``) and an optional cap
+            in seconds; ``crop``: side of the training crops; ``overrides``: ``model.KEY=VALUE``
+            options of the ``texture`` method (``models.TextureConfig``).
+        model: a saved ``OUT/texture_model`` run folder to reuse, no training.
+        progress: called with the training loop's ``StepReport`` after each step.
     Returns a ``design.PatternSet`` (images, seam scores, files, model folder).
     """
     seeds = list(seeds) if seeds else [0, 1, 2, 3]
-    if model is not None:
-        patterns = design.generate_set(design.load_texture_model(model), size, seeds, tileable)
-        return design.save_set(patterns, out)
-    config = design.TextureConfig(seed=seed, time_limit_s=time_limit_s, circular=tileable)
-    if steps is not None:
-        config.steps = steps
-    images = design.load_motifs(motifs, on_skip=on_skip, min_side=config.crop)
-    names = [str(m) for m in motifs]
-    return design.learn_patterns(
-        images,
-        out,
-        size=size,
-        seeds=seeds,
-        tileable=tileable,
-        config=config,
-        progress=progress,
-        motif_names=names,
-    )
+    trained = None
+    if model is None:
+        files, scale = design.motif_files(motifs, on_skip=on_skip, min_side=crop)
+        trained = model = train(
+            "texture",
+            data=[str(f) for f in files],
+            out=str(Path(out) / "texture_model"),
+            size=crop,
+            load_size=scale,
+            steps=steps or PATTERN_STEPS,
+            time_limit_s=time_limit_s,
+            seed=seed,
+            device=device,
+            precision="fp32",  # small convolutions: bf16 saves little and shifts the colours
+            overrides=[f"model.circular={str(tileable).lower()}", *(overrides or [])],
+            progress=progress,
+        )
+    patterns = design.generate_set(design.load_texture_model(model), size, seeds, tileable)
+    patterns = design.save_set(patterns, out)
+    patterns.model_dir = trained
+    return patterns
 
 
 def design_palette(sources: list, colors: int = 6, on_skip: Callable[[str], None] | None = None):

@@ -15,8 +15,8 @@ from .progress import progress_bar, say
 def busy_cores_threads() -> int | None:
     """1 when other processes already keep every core busy, else None (torch's default).
 
-    On busy cores every parallel region waits for its descheduled threads: on 2 cores at load 9
-    the demo took 74 s (30 s CPU) with 2 threads and 29 s (10 s CPU) with 1.
+    On busy cores every parallel region waits for its descheduled threads, so one thread is
+    faster there (docs/benchmarks.md).
     """
     try:
         load = os.getloadavg()[0]

@@ -94,6 +94,15 @@ def _seeds(seeds: int, first_seed: int) -> list[int]:
     return list(range(first_seed, first_seed + seeds))
 
 
+def _training_step(report, update) -> None:
+    """The loop's ``StepReport``: a message line, or a step with the two adversarial losses."""
+    if report.message:
+        say(report.message)
+        return
+    g, d = report.losses.get("loss/g/adv", 0.0), report.losses.get("loss/d/adv", 0.0)
+    update(report.step, report.total, info=f"g {g:.2f} d {d:.2f}")
+
+
 @design_app.command("pattern")
 def pattern(
     motifs: list[Path] = typer.Argument(None, help="Motif images or folders to learn from."),
@@ -125,7 +134,7 @@ def pattern(
             steps=steps,
             time_limit_s=minutes * 60,
             model=model,
-            progress=lambda r: update(r.step, r.steps, info=f"g {r.loss_g:.2f} d {r.loss_d:.2f}"),
+            progress=lambda r: _training_step(r, update),
             on_skip=lambda message: say(f"skipped {message}"),
         )
     for seed, score in result.seams.items():

@@ -31,12 +31,14 @@ def train(
     method: str = typer.Argument(
         None,
         help="cyclegan | cut | fastcut | pix2pix | dcgan | lsgan | wgan | wgan-gp | sngan | "
-        "stylegan2 (omit with --resume).",
+        "stylegan2 | texture (omit with --resume).",
     ),
     overrides: list[str] = typer.Argument(None, help="key=value options, e.g. model.lambda_a=5"),
     domain_a: Path = typer.Option(None, "--domain-a", help="Folder of source-domain images."),
     domain_b: Path = typer.Option(None, "--domain-b", help="Folder of target-domain images."),
-    data: Path = typer.Option(None, "--data", help="Folder of images (dcgan ... stylegan2)."),
+    data: Path = typer.Option(
+        None, "--data", help="Folder of images (dcgan ... stylegan2, texture)."
+    ),
     pairs: Path = typer.Option(
         None, "--pairs", help="Pairs folder from 'stylebridge data pairs' (pix2pix)."
     ),

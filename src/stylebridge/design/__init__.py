@@ -13,15 +13,13 @@ from .masks import AutoMask, auto_mask, feather, find_face, load_mask, overlay
 from .palette import Palette, palette_of, recolor
 from .pattern import (
     PatternSet,
+    generate,
     generate_set,
-    learn_patterns,
-    load_motifs,
     load_texture_model,
+    motif_files,
     save_set,
-    save_texture_model,
 )
 from .seams import SeamScore, seam_score, tile_preview
-from .texture import TextureConfig, TextureGenerator, TextureReport, generate, train_texture
 
 __all__ = [
     "AutoMask",
@@ -29,9 +27,6 @@ __all__ = [
     "Palette",
     "PatternSet",
     "SeamScore",
-    "TextureConfig",
-    "TextureGenerator",
-    "TextureReport",
     "auto_mask",
     "default_feather",
     "feather",
@@ -39,20 +34,17 @@ __all__ = [
     "garment_mask",
     "generate",
     "generate_set",
-    "learn_patterns",
     "load_mask",
-    "load_motifs",
     "load_texture_model",
+    "motif_files",
     "overlay",
     "palette_of",
     "recolor",
     "restyle_garment",
     "save_garment",
     "save_set",
-    "save_texture_model",
     "seam_score",
     "stylize_masked",
     "tile_preview",
-    "train_texture",
     "variants",
 ]

@@ -1,7 +1,9 @@
-"""Seamless textile patterns: train a texture GAN on motifs, save it, generate several seeds."""
+"""Seamless textile patterns from a trained texture GAN (the ``texture`` method): choose the
+motifs and their scale for training, load the run folder, generate several seeds."""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,90 +13,106 @@ import torch
 from PIL import Image
 
 from ..data import expand_inputs
-from ..errors import ImageError, ModelFileError
-from ..imageio import load_image, save_image
-from ..models.files import atomic_save_tensors, read_tensors, write_json
+from ..errors import ConfigError, ImageError, ModelFileError
+from ..imageio import probe_image, save_image, to_uint8
+from ..models.files import CONFIG_NAME, generator_from_config, read_tensors
+from ..nn.texture import TextureGenerator, TextureGeneratorConfig
 from .seams import SeamScore, seam_score, tile_preview
-from .texture import (
-    TextureConfig,
-    TextureGenerator,
-    TextureReport,
-    config_dict,
-    config_from_dict,
-    generate,
-    train_texture,
-)
 
-TEXTURE_FORMAT = "stylebridge.texture/1"
-WEIGHTS_NAME = "generator.safetensors"
-CONFIG_NAME = "config.json"
-MAX_MOTIF_SIDE = 512  # larger motifs are shrunk: the GAN learns texture at this scale
+MAX_MOTIF_SIDE = 512  # motifs are shrunk to this longer side: the GAN learns texture at this scale
+LEGACY_FORMAT = "stylebridge.texture/1"  # texture folders written before the one training loop
 
 
-def load_motifs(
+def motif_files(
     paths: list[str | os.PathLike],
     on_skip: Callable[[str], None] | None = None,
     min_side: int = 64,
-) -> list[Image.Image]:
-    """Motif images from files and folders; unreadable or too small ones are reported and left
-    out (``min_side``: the training crop must fit inside every motif)."""
-    motifs = []
+) -> tuple[list[Path], int]:
+    """The usable motif files and the shorter side to train them at (``load_size``).
+
+    Headers only: unreadable files and motifs smaller than the ``min_side`` px training crop
+    are reported and left out. All motifs are brought to one scale, that of the smallest
+    (after shrinking each to ``MAX_MOTIF_SIDE``), so no motif is enlarged into blur.
+    """
+    files, sides = [], []
     for path in expand_inputs(paths):
         try:
-            image = load_image(path).rgb
-            if min(image.size) < min_side:
-                raise ImageError(
-                    path,
-                    f"{image.width}x{image.height} px is smaller than the "
-                    f"{min_side} px training crop",
-                )
+            info = probe_image(path)
+            if min(info.width, info.height) < min_side:
+                size = f"{info.width}x{info.height} px"
+                raise ImageError(path, f"{size} is smaller than the {min_side} px training crop")
         except ImageError as err:
             if on_skip:
                 on_skip(str(err))
             continue
-        image.thumbnail((MAX_MOTIF_SIDE, MAX_MOTIF_SIDE), Image.Resampling.LANCZOS)
-        motifs.append(image)
-    if not motifs:
+        shrink = min(1.0, MAX_MOTIF_SIDE / max(info.width, info.height))
+        files.append(path)
+        sides.append(max(min_side, round(min(info.width, info.height) * shrink)))
+    if not files:
         raise ImageError(", ".join(str(p) for p in paths), "no readable motif image")
-    return motifs
-
-
-def save_texture_model(
-    g: TextureGenerator, config: TextureConfig, folder: str | os.PathLike, motif_names: list[str]
-) -> Path:
-    """A model folder: config.json (format, settings, motifs) + generator.safetensors."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    atomic_save_tensors(g.state_dict(), folder / WEIGHTS_NAME)
-    write_json(
-        folder / CONFIG_NAME,
-        {"format": TEXTURE_FORMAT, "config": config_dict(config), "motifs": motif_names},
-    )
-    return folder
+    return files, min(sides)
 
 
 def load_texture_model(folder: str | os.PathLike) -> TextureGenerator:
-    """Rebuild a saved texture generator; a wrong or damaged folder gets a one-line error."""
-    import json
-
+    """The generator of a ``texture`` run folder (or of a ``stylebridge.texture/1`` folder from
+    earlier versions); anything else is a one-line ``ModelFileError``."""
     folder = Path(folder)
-    path = folder / CONFIG_NAME
-    if not path.is_file():
-        raise ModelFileError(path, "missing: not a stylebridge texture model folder")
+    legacy = _legacy_config(folder)
+    if legacy is not None:
+        return _load_legacy(folder, legacy)
+    g, config = generator_from_config(folder, "generator")
+    if config.get("method") != "texture" or not isinstance(g, TextureGenerator):
+        found = config.get("method")
+        raise ModelFileError(folder, f"not a texture model (method is {found!r}, not 'texture')")
+    return g
+
+
+def _legacy_config(folder: Path) -> dict | None:
     try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ModelFileError(path, f"corrupt JSON ({err})") from None
-    if not isinstance(data, dict) or data.get("format") != TEXTURE_FORMAT:
-        raise ModelFileError(path, f"not a texture model config (format is not {TEXTURE_FORMAT})")
-    g = TextureGenerator(config_from_dict(data.get("config", {})))
-    tensors, _ = read_tensors(folder / WEIGHTS_NAME)
+        data = json.loads((folder / CONFIG_NAME).read_text())
+    except (OSError, ValueError):
+        return None  # generator_from_config gives the one-line reason
+    return data if isinstance(data, dict) and data.get("format") == LEGACY_FORMAT else None
+
+
+def _load_legacy(folder: Path, data: dict) -> TextureGenerator:
+    settings = data.get("config") if isinstance(data.get("config"), dict) else {}
+    try:
+        config = TextureGeneratorConfig(settings["noise_channels"], settings["widths"])
+    except (KeyError, TypeError, ValueError, ConfigError):
+        raise ModelFileError(folder / CONFIG_NAME, "texture settings are missing or bad") from None
+    g = TextureGenerator(config)
+    tensors, _ = read_tensors(folder / "generator.safetensors")
     try:
         g.load_state_dict(tensors)
     except RuntimeError as err:
         message = str(err).splitlines()[0]
-        raise ModelFileError(folder / WEIGHTS_NAME, f"weights do not fit ({message})") from None
+        path = folder / "generator.safetensors"
+        raise ModelFileError(path, f"weights do not fit ({message})") from None
     return g.eval()
+
+
+@torch.no_grad()
+def generate(
+    g: TextureGenerator, height: int, width: int, seed: int = 0, tileable: bool = True
+) -> Image.Image:
+    """One pattern of exactly ``height`` x ``width`` pixels from noise seeded by ``seed``.
+
+    Tileable output needs sides that are multiples of the generator's scale (the noise grid
+    must cover the torus exactly).
+    """
+    if tileable and (height % g.scale or width % g.scale):
+        raise ConfigError(
+            f"tileable patterns need sides that are multiples of {g.scale} px, got {width}x{height}"
+        )
+    generator = torch.Generator().manual_seed(seed)
+    device = next(g.parameters()).device
+    g.set_tileable(tileable)
+    try:
+        image = g(g.noise(height, width, 1, generator, device))[:, :, :height, :width]
+    finally:
+        g.set_tileable(True)
+    return Image.fromarray(to_uint8(image), "RGB")
 
 
 @dataclass
@@ -127,25 +145,4 @@ def save_set(patterns: PatternSet, out: str | os.PathLike, prefix: str = "patter
         patterns.files.append(
             save_image(tile_preview(image), out / f"{prefix}_seed{seed}_tiled2x2.png")
         )
-    return patterns
-
-
-def learn_patterns(
-    motifs: list[Image.Image],
-    out: str | os.PathLike,
-    *,
-    size=1024,
-    seeds: list[int] | None = None,
-    tileable: bool = True,
-    config: TextureConfig | None = None,
-    progress: Callable[[TextureReport], None] | None = None,
-    motif_names: list[str] | None = None,
-) -> PatternSet:
-    """Train on the motifs, save the model to ``out/texture_model``, write patterns and tilings."""
-    config = config or TextureConfig()
-    torch.manual_seed(config.seed)
-    g = train_texture(motifs, config, progress)
-    model_dir = save_texture_model(g, config, Path(out) / "texture_model", motif_names or [])
-    patterns = save_set(generate_set(g, size, seeds or [0, 1, 2, 3], tileable), out)
-    patterns.model_dir = model_dir
     return patterns

@@ -99,8 +99,8 @@ def _quiet_exporter():
 
 def _plain_instance_norms(net: nn.Module) -> nn.Module:
     """A copy with torch's InstanceNorm2d in place of ours: it exports as one
-    InstanceNormalization node, where group norm leaves Reshape/Mul/Add around it (13-20% slower
-    in onnxruntime, measured at 256 px). The check still compares against the original."""
+    InstanceNormalization node, where group norm leaves Reshape/Mul/Add around it (slower in
+    onnxruntime, docs/benchmarks.md). The check still compares against the original."""
     plain = copy.deepcopy(net)
     for module in list(plain.modules()):
         for name, child in module.named_children():

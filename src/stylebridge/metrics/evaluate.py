@@ -92,8 +92,8 @@ def single_threaded():
     """Run the metric maths on one thread, then restore the setting.
 
     It is hundreds of small float64 operations; with several threads they wait on each other,
-    and on a busy CPU that cost 60-150x (measured on 2 shared cores: KID of 180 vs 180 images
-    4.6 s instead of 0.03 s). The network, with its large convolutions, keeps all threads.
+    which on a busy CPU costs far more than the maths (docs/benchmarks.md). The network, with
+    its large convolutions, keeps all threads.
     """
     before = torch.get_num_threads()
     torch.set_num_threads(1)

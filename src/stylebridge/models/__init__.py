@@ -1,12 +1,13 @@
 """Translation and generation methods: one file each, found by name through ``MODELS``."""
 
-from . import cut, cyclegan, gan, pix2pix, stylenet  # noqa: F401  (registration)
+from . import cut, cyclegan, gan, pix2pix, stylenet, texture  # noqa: F401  (registration)
 from .base import MODELS, GeneratorOptions, TranslationModel
 from .cut import CUTConfig, FastCUTConfig
 from .cyclegan import CycleGANConfig
 from .gan import GANConfig, UnconditionalGAN
 from .pix2pix import Pix2PixConfig
 from .stylenet import StyleNetConfig
+from .texture import TextureConfig, TextureGAN
 
 __all__ = [
     "MODELS",
@@ -16,6 +17,8 @@ __all__ = [
     "GANConfig",
     "Pix2PixConfig",
     "StyleNetConfig",
+    "TextureConfig",
+    "TextureGAN",
     "UnconditionalGAN",
     "GeneratorOptions",
     "TranslationModel",

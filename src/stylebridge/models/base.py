@@ -8,7 +8,7 @@ what is declared here, so a new method is one file (see ``template.py``).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -73,6 +73,8 @@ class TranslationModel:
         self.rng = torch.Generator().manual_seed(seed + 7919)  # pools, patch ids, flips
         self.networks: dict[str, nn.Module] = {}
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        # set by the training loop: average gradients over ranks, veto non-finite updates
+        self.update_guard: Callable[[str, torch.optim.Optimizer], bool] | None = None
 
     # --- helpers for subclasses -------------------------------------------------------------
     def add_network(self, name: str, net: nn.Module) -> nn.Module:
@@ -88,6 +90,15 @@ class TranslationModel:
         # fused: one kernel per step, no temporary copies of every parameter (CPU and CUDA)
         fused = self.device.type in ("cpu", "cuda")
         return torch.optim.Adam(params, lr=self.config.lr, betas=betas, fused=fused or None)
+
+    def update(self, name: str) -> bool:
+        """Apply optimiser ``name``'s update; methods call this, never ``optimizer.step()``, so
+        the loop's ``update_guard`` sees every update first. False when the guard skipped it."""
+        opt = self.optimizers[name]
+        if self.update_guard is not None and not self.update_guard(name, opt):
+            return False
+        opt.step()
+        return True
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.amp_dtype is None:
@@ -137,8 +148,7 @@ class TranslationModel:
     @staticmethod
     def read_losses(values: dict[str, torch.Tensor]) -> dict[str, float]:
         """Scalar tensors -> floats in one device-to-host copy instead of one sync per loss
-        (``.item()`` on a GPU waits for every queued kernel). On an H200 at batch 1 the change
-        was within run-to-run noise: that step is bound by operator dispatch, not syncs."""
+        (``.item()`` on a GPU waits for every queued kernel)."""
         if not values:
             return {}
         stacked = torch.stack([v.detach().float().reshape(()) for v in values.values()])

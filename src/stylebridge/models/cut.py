@@ -122,7 +122,7 @@ class CUT(TranslationModel):
             real_logits, fake_logits = self.d_b(real_b), self.d_b(fake_b.detach())
             loss_d = discriminator_adv_loss(c.gan_loss, real_logits, fake_logits)
         loss_d.backward()
-        self.optimizers["d"].step()
+        self.update("d")
 
         # G and F step: adv + mean of the NCE terms, the identity one on its own graph if split
         self.requires_grad([self.d_b], False)
@@ -155,8 +155,8 @@ class CUT(TranslationModel):
             (nce_y * nce_share).backward()
         if use_idt:
             losses["loss/g/nce_idt"] = nce_y.detach()
-        self.optimizers["g"].step()
-        self.optimizers["f"].step()
+        self.update("g")
+        self.update("f")
         losses["loss/g/adv"] = adv.detach()
         losses["loss/d/b"] = loss_d.detach()
         losses["diag/d_b_real"] = real_logits.detach().float().mean()

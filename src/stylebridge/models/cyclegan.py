@@ -82,13 +82,13 @@ class CycleGAN(TranslationModel):
         fake_a = self._generator_path(
             real_b, self.g_ba, self.g_ab, self.d_a, self.config.lambda_b, "ba", losses
         )
-        self.optimizers["g"].step()
+        self.update("g")
 
         self.requires_grad(discriminators, True)
         self.optimizers["d"].zero_grad(set_to_none=True)
         self._discriminator(self.d_b, real_b, self.pool_b.query(fake_b), "b", losses)
         self._discriminator(self.d_a, real_a, self.pool_a.query(fake_a), "a", losses)
-        self.optimizers["d"].step()
+        self.update("d")
         losses["diag/change_ab"] = (fake_b.float() - real_a.float()).abs().mean()
         return self.read_losses(losses)
 

@@ -181,7 +181,7 @@ class UnconditionalGAN(TranslationModel):
             total = total + 0.5 * c.r1_gamma * c.r1_every * r1
             losses["loss/d/r1"] = r1.item()
         total.backward()
-        self.optimizers["d"].step()
+        self.update("d")
         if c.clip > 0:
             with torch.no_grad():
                 for p in self.d.parameters():
@@ -204,7 +204,7 @@ class UnconditionalGAN(TranslationModel):
         with self.autocast():
             adv = generator_adv_loss(self.config.objective, self._critic(self._generate(len(real))))
         adv.backward()
-        self.optimizers["g"].step()
+        self.update("g")
         self.counters[0] += 1
         self._update_ema()
         losses["loss/g/adv"] = adv.item()

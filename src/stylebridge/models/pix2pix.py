@@ -77,7 +77,7 @@ class Pix2Pix(TranslationModel):
             fake_logits = self.d_b(torch.cat([real_a, fake_b.detach()], 1))
             loss_d = discriminator_adv_loss(c.gan_loss, real_logits, fake_logits)
         loss_d.backward()
-        self.optimizers["d"].step()
+        self.update("d")
 
         self.requires_grad([self.d_b], False)
         self.optimizers["g"].zero_grad(set_to_none=True)
@@ -85,7 +85,7 @@ class Pix2Pix(TranslationModel):
             adv = generator_adv_loss(c.gan_loss, self.d_b(torch.cat([real_a, fake_b], 1)))
             rec = l1(fake_b, real_b) * c.lambda_l1
         (adv + rec).backward()
-        self.optimizers["g"].step()
+        self.update("g")
         return {
             "loss/g/adv": adv.item(),
             "loss/g/l1": rec.item(),

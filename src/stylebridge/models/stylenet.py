@@ -199,7 +199,7 @@ class StyleNet(TranslationModel):
             total = total + loss_tv
             losses["loss/tv"] = loss_tv.detach()
         total.backward()
-        self.optimizers["decoder"].step()
+        self.update("decoder")
         return self.read_losses(losses)
 
     def inference_fn(self):

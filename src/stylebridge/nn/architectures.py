@@ -10,6 +10,7 @@ from ..errors import ConfigError
 from .dcgan import DCGANConfig, DCGANGenerator
 from .generators import ResnetGenerator, ResnetGeneratorConfig
 from .stylegan import StyleGAN2Config, StyleGAN2Generator
+from .texture import TextureGenerator, TextureGeneratorConfig
 from .unet import UnetGenerator, UnetGeneratorConfig
 
 # section["architecture"] -> (config dataclass, network); sections without the key are ResNets
@@ -18,6 +19,7 @@ GENERATORS: dict[str, tuple[type, type[nn.Module]]] = {
     "unet": (UnetGeneratorConfig, UnetGenerator),
     "dcgan": (DCGANConfig, DCGANGenerator),
     "stylegan2": (StyleGAN2Config, StyleGAN2Generator),
+    "texture": (TextureGeneratorConfig, TextureGenerator),
 }
 
 

@@ -30,9 +30,8 @@ def pick_device(name: str = "auto") -> torch.device:
 
 @cache
 def cpu_has_fast_bf16() -> bool:
-    """bf16 instructions (AMX tiles or AVX512-BF16) make bf16 autocast faster than fp32: a
-    FastCUT step at 128 px took 0.16 s instead of 0.21 s on an AVX512-BF16 EPYC. Without them
-    oneDNN emulates bf16 and autocast is 2-3x slower (measured on a Xeon with AVX-512 only)."""
+    """bf16 autocast pays on a CPU only with bf16 instructions (AMX tiles or AVX512-BF16);
+    without them oneDNN emulates bf16 and it is slower than fp32 (docs/benchmarks.md)."""
     try:
         with open("/proc/cpuinfo") as fh:
             flags = set(fh.read().split())
@@ -57,7 +56,7 @@ def choose_precision(precision: str, device: torch.device) -> torch.dtype | None
 
 
 def prepare_runtime(device: torch.device) -> None:
-    """Flush denormal floats to zero on CPU: GAN gradients drift into denormals, which made a CUT
-    step 4.6x slower here (5.5 s -> 1.2 s at 128 px) without changing any result that matters."""
+    """Flush denormal floats to zero on CPU: GAN gradients drift into denormals, which slow CPU
+    steps several-fold without changing any result that matters (docs/benchmarks.md)."""
     if device.type == "cpu":
         torch.set_flush_denormal(True)

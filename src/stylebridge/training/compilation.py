@@ -1,9 +1,8 @@
 """torch.compile for a training run: when to use it, and going on without it when it fails.
 
-``compile=auto`` turns it on only where it was measured to pay: the CPU translation methods
-(2-2.5x faster steps in bench/train_throughput.py, 1.37x in the loop with resize upsampling)
-on runs long enough to repay 1-2 minutes of compiling, with a C++ compiler for inductor's CPU
-kernels at hand.
+``compile=auto`` turns it on only where it was measured to pay (docs/benchmarks.md): the CPU
+translation methods, on runs long enough to repay minutes of compiling, with a C++ compiler for
+inductor's CPU kernels at hand.
 """
 
 from __future__ import annotations

@@ -51,7 +51,8 @@ class TrainConfig:
     method: str = "cyclegan"  # cyclegan | cut | fastcut | pix2pix | dcgan | lsgan | wgan | ...
     domain_a: str = ""  # folder of source images
     domain_b: str = ""  # folder of target images
-    data: str = ""  # folder of images (the unconditional GANs: dcgan ... stylegan2)
+    # folder of images (GANs: dcgan ... stylegan2), or a list of files and folders (texture)
+    data: str | list[str] = ""
     pairs: str = ""  # pairs folder from 'stylebridge data pairs' (pix2pix)
     out: str = "runs/run"
     size: int = 256  # training crop side in pixels
@@ -62,8 +63,8 @@ class TrainConfig:
     device: str = "auto"  # auto (cuda > mps > cpu) | cpu | cuda | cuda:1 | mps
     precision: str = "auto"  # auto | fp32 | bf16 (auto: bf16 where the hardware has it)
     channels_last: bool = True
-    # torch.compile: 1-2 min to start, then 1.4-2.5x faster CPU steps. auto | true | false;
-    # auto = on for cyclegan/cut/fastcut runs of >= 1000 steps on a CPU with a C++ compiler
+    # torch.compile (minutes to start, then faster CPU steps: docs/benchmarks.md): auto | true |
+    # false; auto = on for cyclegan/cut/fastcut runs of >= 1000 steps on a CPU with a C++ compiler
     compile: str = "auto"
     deterministic: bool = False  # deterministic kernels (tests, exact resume checks)
     num_workers: int | None = None  # data loader processes; None = 0 on CPU, up to 8 on GPU
@@ -82,6 +83,8 @@ class TrainConfig:
 
 def _coerce(value: Any, annotation: Any, key: str) -> Any:
     """Turn YAML/CLI values into the annotated type; strings from the CLI arrive as YAML."""
+    if isinstance(value, str) and str in typing.get_args(annotation):
+        return value  # ``str | list[str]``: a text stays text
     if isinstance(value, str) and annotation is not str:
         try:
             value = _yaml(value) if value != "" else None
@@ -92,6 +95,10 @@ def _coerce(value: Any, annotation: Any, key: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None:
             return None
+        lists = [a for a in args if typing.get_origin(a) is list]
+        if isinstance(value, (list, tuple)) and lists:
+            item = typing.get_args(lists[0])[0]
+            return [_coerce(v, item, f"{key}[{i}]") for i, v in enumerate(value)]
         annotation = args[0]
     if annotation is Any:
         return value

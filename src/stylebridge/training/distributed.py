@@ -5,7 +5,8 @@ GAN step runs several optimisers, toggles ``requires_grad`` on the discriminator
 network several times before one backward, back-propagates CycleGAN's generator loss in halves
 and takes double-backward penalties (R1, gradient penalty). DDP's reducer expects one forward and
 one backward per module per iteration and breaks or mis-syncs on each of these. Averaging every
-gradient of an optimiser right before its ``step`` is correct for all of them: each rank computes
+gradient of an optimiser right before its ``step`` (``faults.UpdateGuard``, which every
+``TranslationModel.update`` runs) is correct for all of them: each rank computes
 gradients on its slice of the global batch, the average equals the gradient of the mean loss over
 the whole batch, and every rank applies the same update, so parameters stay identical without
 extra broadcasts. The price is that communication does not overlap the backward pass.

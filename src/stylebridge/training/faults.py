@@ -1,17 +1,17 @@
 """What the loop does when a step goes wrong: non-finite gradients and losses.
 
-Every optimiser's ``step`` is guarded: gradients are first averaged over the ranks (see
-``distributed.py``), then an update whose gradients hold NaN/inf is skipped, the way AMP's grad
-scaler skips one. A step with a skipped update or a non-finite loss is *bad*; after
-``nonfinite_patience`` bad steps in a row the loop rolls back to the last good checkpoint and
-multiplies the learning rate by ``nonfinite_lr_factor``; after ``nonfinite_max_rollbacks``
-rollbacks it stops. Checkpoints refuse non-finite weights, so a NaN never reaches the disk.
+Every optimiser update goes through one named step, ``UpdateGuard.before_update``: gradients
+are first averaged over the ranks (see ``distributed.py``), then an update whose gradients hold
+NaN/inf is skipped, the way AMP's grad scaler skips one. A step with a skipped update or a
+non-finite loss is *bad*; after ``nonfinite_patience`` bad steps in a row the loop rolls back to
+the last good checkpoint and multiplies the learning rate by ``nonfinite_lr_factor``; after
+``nonfinite_max_rollbacks`` rollbacks it stops. Checkpoints refuse non-finite weights, so a NaN
+never reaches the disk.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -26,35 +26,39 @@ def grads_finite(grads: list[torch.Tensor]) -> bool:
     return bool(torch.isfinite(torch.stack(norms)).all())
 
 
-class StepGuard:
-    """Wraps ``optimizer.step`` of each optimiser: average gradients, skip non-finite updates."""
+class UpdateGuard:
+    """The named step before every optimiser update (``TranslationModel.update``): average the
+    gradients over the ranks under torchrun, then refuse an update whose gradients hold NaN/inf.
+    The loop installs ``before_update`` as the model's ``update_guard``."""
 
     def __init__(self, ctx: DistContext):
         self.ctx = ctx
         self.skipped: list[str] = []
-        self._wrapped: set[int] = set()
+        self.seen: set[str] = set()  # optimisers that went through the guard at least once
 
-    def watch(self, optimizers: dict[str, torch.optim.Optimizer]) -> None:
-        """Wrap optimisers not seen before (cheap; call every step for lazily built ones)."""
-        for name, opt in optimizers.items():
-            if id(opt) not in self._wrapped:
-                self._wrapped.add(id(opt))
-                opt.step = self._guarded(name, opt, opt.step)
+    def before_update(self, name: str, opt: torch.optim.Optimizer) -> bool:
+        """True when ``opt.step()`` may run; False skips it (its gradients are dropped)."""
+        self.seen.add(name)
+        grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
+        if not grads:
+            return True
+        if self.ctx.enabled:
+            average_gradients(grads, self.ctx.world_size)
+        if not grads_finite(grads):
+            self.skipped.append(name)
+            opt.zero_grad(set_to_none=True)
+            return False
+        return True
 
-    def _guarded(self, name: str, opt: torch.optim.Optimizer, original: Callable):
-        def step(*args, **kwargs):
-            grads = [p.grad for g in opt.param_groups for p in g["params"] if p.grad is not None]
-            if not grads:
-                return original(*args, **kwargs)
-            if self.ctx.enabled:
-                average_gradients(grads, self.ctx.world_size)
-            if not grads_finite(grads):
-                self.skipped.append(name)
-                opt.zero_grad(set_to_none=True)
-                return None
-            return original(*args, **kwargs)
-
-        return step
+    def unguarded(self, optimizers: dict[str, torch.optim.Optimizer]) -> list[str]:
+        """Optimisers holding gradients that never passed the guard: a method that calls
+        ``optimizer.step()`` itself instead of ``self.update(name)``."""
+        return [
+            name
+            for name, opt in optimizers.items()
+            if name not in self.seen
+            and any(p.grad is not None for g in opt.param_groups for p in g["params"])
+        ]
 
     def take_skipped(self) -> list[str]:
         skipped, self.skipped = self.skipped, []

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-from ..data import ImageSource, UnpairedDataset, make_loader, set_digest
+from ..data import ImageSource, UnpairedDataset, expand_inputs, make_loader, set_digest
 from ..data.manifest import find_manifests
 from ..data.pairs import PairedDataset, pair_sources
 from ..data.single import SingleDataset
@@ -49,7 +49,7 @@ from .distributed import (
     setup,
     teardown,
 )
-from .faults import FaultPolicy, FaultState, StepGuard, judge_step, start_rollback
+from .faults import FaultPolicy, FaultState, UpdateGuard, judge_step, start_rollback
 from .logging import RunLogger
 
 __all__ = ["StepReport", "lr_factor", "save_checkpoint", "train"]
@@ -118,9 +118,13 @@ def _build_data(config: TrainConfig, kind: str):
         flags = ", ".join("--" + key.replace("_", "-") for key in missing)
         raise ConfigError(f"{config.method} needs {flags} (a folder of images)")
     if kind == "images":
-        source = ImageSource(config.data, config.load_size)
+        listed = not isinstance(config.data, str)  # files and folders (texture motifs)
+        source = ImageSource(
+            expand_inputs(config.data) if listed else config.data, config.load_size
+        )
         dataset = SingleDataset(source, config.size, seed=config.seed)
-        return dataset, [source], {"data": _data_summary(config.data, source)}
+        name = ", ".join(config.data) if listed else config.data
+        return dataset, [source], {"data": _data_summary(name, source)}
     if kind == "paired":
         source_a, source_b = pair_sources(config.pairs, config.load_size)
         dataset = PairedDataset(source_a, source_b, config.size, seed=config.seed)
@@ -210,7 +214,8 @@ def _train(
 
     model_cls = MODELS.get(config.method)
     dataset, sources, data = _build_data(config, model_cls.data_kind)
-    folders = [config.domain_a, config.domain_b, config.data, config.pairs]
+    data_folders = [config.data] if isinstance(config.data, str) else config.data
+    folders = [config.domain_a, config.domain_b, *data_folders, config.pairs]
     manifests = find_manifests([f for f in folders if f], config.manifest)
     if manifests:
         data["manifests"] = manifests
@@ -261,7 +266,11 @@ def _train(
     logger = RunLogger(run_dir, enabled=ctx.is_main)
     if not resume:
         _checkpoint(run_dir, model, config, 0, data, faults, ctx)
-    guard = StepGuard(ctx)
+    guard = UpdateGuard(ctx)
+    # the named step before every optimiser update: gradients averaged over the ranks, then
+    # non-finite updates skipped (models call ``self.update(name)``, which runs it)
+    model.update_guard = guard.before_update
+    checked_updates = False
     rank_batch = per_rank_batch(config.batch_size, ctx) * model.batches_per_step
     model.train(True)
     started, start_step = time.perf_counter(), step
@@ -284,8 +293,10 @@ def _train(
                     for name, base_lr in model.learning_rates().items():
                         for group in model.optimizers[name].param_groups:
                             group["lr"] = base_lr * factor * faults.lr_scale
-                    guard.watch(model.optimizers)
                     losses = run_step(batch, report)
+                    if not checked_updates:
+                        _check_updates(guard, model, config.method, ctx, report)
+                        checked_updates = True
                     step += 1
                     elapsed = time.perf_counter() - started
                     if (
@@ -346,6 +357,28 @@ def _train(
     if skipped:
         report(f"{skipped} unreadable image(s) were skipped")
     return run_dir
+
+
+def _check_updates(
+    guard: UpdateGuard,
+    model: TranslationModel,
+    method: str,
+    ctx: DistContext,
+    report: Callable[[str], None],
+) -> None:
+    """After the first step: an optimiser stepped around ``model.update`` would train on
+    unaveraged gradients under torchrun (ranks drift apart), so that stops; alone it only
+    misses the non-finite guard, so that is said once."""
+    direct = guard.unguarded(model.optimizers)
+    if not direct:
+        return
+    problem = (
+        f"{method}: optimiser(s) {', '.join(direct)} stepped with optimizer.step(), not "
+        "self.update(name)"
+    )
+    if ctx.enabled:
+        raise StylebridgeError(f"{problem}; their gradients would not be averaged over ranks")
+    report(f"{problem}; non-finite updates of them are not skipped")
 
 
 def _sync_step(

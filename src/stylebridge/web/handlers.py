@@ -196,8 +196,8 @@ class Handlers:
         steps = int(min(max(1, steps), self.settings.max_pattern_steps))
 
         def report(r) -> None:
-            if progress:
-                progress(r.step / r.steps, f"training step {r.step}/{r.steps}")
+            if progress and not r.message:
+                progress(r.step / r.total, f"training step {r.step}/{r.total}")
 
         with tempfile.TemporaryDirectory(prefix="stylebridge-pattern-") as out:
             result = api.design_pattern(
