@@ -343,3 +343,52 @@ def test_old_photo_writes_every_stage(tmp_path, sr_run, denoise_run, inpaint_run
         "old_1_scratches.png", "old_2_inpainted.png", "old_3_denoised.png", "old_4_upscaled.png"
     ]  # fmt: skip
     assert Image.open(out / "old_4_upscaled.png").size == (400, 400)
+
+
+@pytest.mark.slow
+def test_a_super_resolution_run_exports_to_onnx(tmp_path, sr_run):
+    import onnxruntime
+
+    result = api.export(sr_run, onnx=tmp_path / "sr.onnx", direction="generator")
+    assert result.max_abs_diff < 1e-3
+    session = onnxruntime.InferenceSession(str(tmp_path / "sr.onnx"))
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 20, 28)).astype(np.float32)
+    (y,) = session.run(None, {session.get_inputs()[0].name: x})
+    assert y.shape == (1, 3, 40, 56)
+
+
+# --- the bundled models ----------------------------------------------------------------------
+def test_bundled_upscaler_beats_bicubic_on_a_real_photo(tmp_path):
+    """The shipped x4 model, through the CLI, on an image it never saw."""
+    from skimage import data as samples
+
+    photo = samples.astronaut()[100:292, 140:332]  # 192 px of a portrait from scikit-image
+    small = Image.fromarray(photo).resize((48, 48), Image.BICUBIC)
+    small.save(tmp_path / "small.png")
+    status, output = cli("restore", "upscale", tmp_path / "small.png", "-o", tmp_path / "out")
+    assert status == 0, output
+    out = np.asarray(Image.open(tmp_path / "out" / "small_x4.png")).astype(float)
+    bicubic = np.asarray(small.resize((192, 192), Image.BICUBIC)).astype(float)
+    assert out.shape == photo.shape
+    assert np.square(out - photo).mean() < 0.9 * np.square(bicubic - photo).mean()
+
+
+def test_bundled_x4_model_also_upscales_x2():
+    from skimage import data as samples
+
+    photo = samples.astronaut()[100:292, 140:332]
+    small = Image.fromarray(photo).resize((96, 96), Image.BICUBIC)
+    out = np.asarray(api.upscale(small, scale=2)).astype(float)
+    bicubic = np.asarray(small.resize((192, 192), Image.BICUBIC)).astype(float)
+    assert out.shape == photo.shape
+    assert np.square(out - photo).mean() < np.square(bicubic - photo).mean()
+
+
+def test_bundled_denoiser_removes_gaussian_noise():
+    from skimage import data as samples
+
+    clean = samples.astronaut()[::2, ::2].astype(float)
+    noisy = np.clip(clean + np.random.default_rng(0).normal(0, 25, clean.shape), 0, 255)
+    out = np.asarray(api.denoise(noisy.astype(np.uint8))).astype(float)
+    # at least 4 dB better than the noisy input, blind (the level is estimated)
+    assert np.square(out - clean).mean() < 0.4 * np.square(noisy - clean).mean()

@@ -162,11 +162,38 @@ class GatedConv(nn.Module):
         return F.elu(features) * torch.sigmoid(gate)
 
 
-class Inpainter(nn.Module):
-    """Gated-convolution encoder-decoder with dilated middle layers for a wide view.
+def push_pull_fill(image: torch.Tensor, holes: torch.Tensor, smoothing: int = 16) -> torch.Tensor:
+    """Fill holes with the average of the valid pixels around them, coarse to fine (push-pull,
+    Gortler et al. 1996): masked averages are pushed down an image pyramid until every pixel is
+    covered, then pulled back up, each level keeping its own valid pixels and relaxing its holes
+    toward their neighbours' average (a multigrid membrane fill). Smooth, fast, any hole size,
+    and the same on every device."""
+    x, m = image * (1 - holes), 1 - holes
+    pyramid = []
+    while True:
+        pyramid.append((x, m))
+        if min(m.shape[-2:]) <= 1 or bool((m > 0).all()):
+            break
+        x = F.avg_pool2d(x, 2, ceil_mode=True)
+        m = F.avg_pool2d(m, 2, ceil_mode=True)
+    filled = x / m.clamp_min(1e-6)
+    for x_level, m_level in reversed(pyramid[:-1]):
+        filled = F.interpolate(filled, size=x_level.shape[-2:], mode="bilinear", align_corners=False)
+        confidence = m_level.clamp(0, 1)
+        own = confidence * (x_level / m_level.clamp_min(1e-6))
+        for _ in range(smoothing):  # relax toward the harmonic (membrane) fill at every level
+            around = F.avg_pool2d(F.pad(filled, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+            filled = own + (1 - confidence) * around
+    return filled
 
-    Input: the image with its holes filled grey, and the mask (1 = missing); output: the whole
-    image, of which the caller keeps the holes.
+
+class Inpainter(nn.Module):
+    """Gated-convolution encoder-decoder with dilated middle layers for a wide view, refining
+    a push-pull fill of the holes.
+
+    The network sees the image with its holes pre-filled smoothly (not grey) and the mask
+    (1 = missing), and adds texture and edges to that fill; its last layer starts at zero, so
+    an untrained model returns the push-pull fill and training only has to improve on it.
     """
 
     multiple = 4
@@ -192,9 +219,11 @@ class Inpainter(nn.Module):
             GatedConv(2 * c, c),
             nn.Conv2d(c, 3, 3, padding=1),
         )
+        nn.init.zeros_(self.net[-1].weight)
+        nn.init.zeros_(self.net[-1].bias)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         mask = mask.to(x.dtype)
-        holes = x * (1 - mask)
-        out = torch.tanh(self.net(torch.cat([holes, mask], 1)))
+        coarse = push_pull_fill(x.float(), mask.float()).to(x.dtype)
+        out = (coarse + self.net(torch.cat([coarse, mask], 1))).clamp(-1, 1)
         return out * mask + x * (1 - mask)

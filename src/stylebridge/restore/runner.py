@@ -39,7 +39,7 @@ class Restorer:
     ):
         if task not in TASKS:
             raise ConfigError(f"unknown restoration task {task!r}; use one of {', '.join(TASKS)}")
-        folder = Path(model) if model is not None else restoration_dir(task, scale)
+        folder = Path(model) if model is not None else _bundled(task, scale)
         config = read_run_config(folder)
         found = config.get("task")
         if found != task:
@@ -53,7 +53,9 @@ class Restorer:
         net, _ = generator_from_config(folder, "generator")
         self.net = net.to(self.device).to(memory_format=torch.channels_last)
         self.scale = int(getattr(self.net.config, "scale", 1))
-        if scale is not None and scale != self.scale:
+        # the bundled x4 model also serves x2: its output is then reduced by half (Lanczos)
+        self.output_scale = scale or self.scale
+        if scale is not None and scale != self.scale and (model is not None or scale > self.scale):
             raise ConfigError(f"{folder} upscales x{self.scale}, not x{scale}")
 
     def run(self, pixels: np.ndarray, *, tile: int = 512, path: str = "<image>", **inputs):
@@ -69,6 +71,16 @@ class Restorer:
             return runner.run(pixels, tile=tile, overlap=32)
         except NonFiniteOutputError:
             raise ImageError(path, "the model produced NaN/inf values; nothing written") from None
+
+
+def _bundled(task: str, scale: int | None) -> Path:
+    """The bundled model of a task; x2 falls back to the x4 model when no x2 model ships."""
+    try:
+        return restoration_dir(task, scale)
+    except ConfigError:
+        if task == "super-resolution" and scale == 2:
+            return restoration_dir(task, 4)
+        raise
 
 
 class _Bound:
