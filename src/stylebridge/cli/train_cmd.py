@@ -30,14 +30,14 @@ def _info(losses: dict[str, float], images_per_s: float) -> str:
 def train(
     method: str = typer.Argument(
         None,
-        help="cyclegan | cut | fastcut | pix2pix | dcgan | lsgan | wgan | wgan-gp | sngan | "
-        "stylegan2 | texture (omit with --resume).",
+        help="cyclegan | cut | fastcut | pix2pix | stylenet | dcgan | lsgan | wgan | wgan-gp | "
+        "sngan | stylegan2 | texture | srresnet | srgan | denoise | inpaint (omit with --resume).",
     ),
     overrides: list[str] = typer.Argument(None, help="key=value options, e.g. model.lambda_a=5"),
     domain_a: Path = typer.Option(None, "--domain-a", help="Folder of source-domain images."),
     domain_b: Path = typer.Option(None, "--domain-b", help="Folder of target-domain images."),
     data: Path = typer.Option(
-        None, "--data", help="Folder of images (dcgan ... stylegan2, texture)."
+        None, "--data", help="Folder of images (GANs, texture, restoration methods)."
     ),
     pairs: Path = typer.Option(
         None, "--pairs", help="Pairs folder from 'stylebridge data pairs' (pix2pix)."
@@ -62,7 +62,8 @@ def train(
     eval_real: Path = typer.Option(None, help="Real target images for --eval-every."),
     dry_run: bool = typer.Option(False, help="Print the resolved configuration and stop."),
 ) -> None:
-    """Train a translation model (two folders), pix2pix (a pairs folder) or a GAN (one folder).
+    """Train a translation model (two folders), pix2pix (a pairs folder), a GAN or a
+    restoration model (one folder).
 
     Example: stylebridge train cyclegan --domain-a photos/ --domain-b ukiyoe/ --size 128
     --steps 2000 --out runs/photo2ukiyoe model.lambda_identity=0
@@ -70,6 +71,8 @@ def train(
     Example: stylebridge train stylegan2 --data ukiyoe/ --size 64 --steps 5000 --out runs/sg2
 
     Example: stylebridge train pix2pix --pairs ink_pairs/ --size 128 --steps 3000 --out runs/p2p
+
+    Example: stylebridge train srresnet --data photos/ --size 96 --steps 5000 --out runs/sr
 
     Losses go to TensorBoard (tensorboard --logdir RUN/tb), sample grids to RUN/samples, and a
     checkpoint is written every --checkpoint-every steps and on Ctrl-C or SIGTERM.
