@@ -72,7 +72,8 @@ def cache_dir() -> Path:
 def weights_digest(model_dir: str | os.PathLike, direction: str) -> str:
     """sha256 of the generator architecture plus its weight file's bytes: the cache key."""
     config = read_run_config(Path(model_dir))
-    weights = Path(model_dir) / config.get("directions", {}).get(direction, "")
+    named = {**config.get("directions", {}), **(config.get("exports") or {})}
+    weights = Path(model_dir) / named.get(direction, "")
     if not weights.is_file():
         raise ModelFileError(weights, f"no {direction} weights to export")
     digest = hashlib.sha256(ONNX_FORMAT.encode())
@@ -264,7 +265,7 @@ def export_onnx(
     overwrite: bool = False,
 ) -> OnnxExport:
     """Export a model folder's ``direction`` generator to ``out`` (see ``export_module``)."""
-    refuse_noise_models(Path(model_dir), "ONNX export")
+    refuse_noise_models(Path(model_dir), "ONNX export", allow_tasks=("super-resolution",))
     model_files = [p for p in Path(model_dir).glob("*") if p.is_file()]
     _check_target(Path(out), model_files, overwrite)
     net, _ = generator_from_config(Path(model_dir), direction)
@@ -277,10 +278,18 @@ def export_onnx(
     )
 
 
-def refuse_noise_models(model_dir: Path, what: str) -> None:
-    """A GAN run (dcgan ... stylegan2) turns noise into images; say so rather than "has no
-    a2b generator" when it is given where an image-to-image model is needed."""
+def refuse_noise_models(model_dir: Path, what: str, allow_tasks: tuple[str, ...] = ()) -> None:
+    """A GAN run (dcgan ... stylegan2) turns noise into images and a restoration run restores
+    them; say so rather than "has no a2b generator" where a translation model is needed."""
     config = read_run_config(model_dir)
+    task = config.get("task")
+    if task in allow_tasks:
+        return
+    if task:
+        raise ConfigError(
+            f"{model_dir} holds a {task} model ({config.get('method')}); {what} takes "
+            "translation models. Use stylebridge restore for it"
+        )
     if not config.get("directions") and config.get("exports"):
         raise ConfigError(
             f"{model_dir} holds a {config.get('method')} GAN, which makes images from random "

@@ -119,6 +119,11 @@ class Stylizer:
             raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         self.run_dir = Path(run_dir)
         self.config = read_run_config(self.run_dir)
+        if self.config.get("task"):
+            raise ConfigError(
+                f"{self.run_dir} holds a {self.config['task']} model "
+                f"({self.config.get('method')}); use stylebridge restore"
+            )
         if not self.config.get("directions") and self.config.get("exports"):
             raise ConfigError(
                 f"{self.run_dir} holds a {self.config.get('method')} GAN, which makes images "
