@@ -76,6 +76,9 @@ COMMANDS = {
     "data_check": lambda run, src, out: ["data", "check", str(src)],
     "data_manifest": lambda run, src, out: ["data", "manifest", str(src), "-o", str(out / "m.csv")],
     "data_anonymize": lambda run, src, out: ["data", "anonymize", str(src), "-o", str(out)],
+    "data_pairs": lambda run, src, out: (
+        ["data", "pairs", "--edges", str(src), "-o", str(out)] + ["--size", "32"]
+    ),
 }
 # the manifest reads headers only: a file whose header is sound is a row, not a problem
 HEADER_SOUND = {"truncated_png", "tiny", "nan_tiff", "inf_tiff"}
@@ -109,8 +112,39 @@ def test_every_command_survives_every_bad_input(tiny_run, tmp_path, monkeypatch,
         assert result.exit_code == 0 and "3 real, 2 fake" in text
     elif command == "design_recolor":
         assert result.exit_code == 0 and (out / "r.png").is_file()
+    elif command == "data_pairs":
+        assert result.exit_code == 0 and "2 pair(s) written" in text
+        assert {p.name.rsplit("_", 1)[0] for p in (out / "b").iterdir()} == {"good_1", "good_2"}
     else:
         assert "2 usable of 3 image files" in text
+
+
+PHOTO_COMMANDS = {
+    "design_garment": lambda run, photo, out: (
+        ["design", "garment", str(photo), "-s", str(run)]
+        + ["--mask", str(good_image(out.parent / "mask.png", 5)), "-o", str(out)]
+    ),
+    "design_variants": lambda run, photo, out: (
+        ["design", "variants", str(photo)] + ["--styles", str(run), "-o", str(out)]
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", [*sorted(BAD_IMAGES), *EXTRA_KINDS])
+@pytest.mark.parametrize("command", sorted(PHOTO_COMMANDS))
+def test_one_photo_commands_refuse_every_bad_photo_in_one_line(tiny_run, tmp_path, command, kind):
+    """Commands that take one photo: the bad photo is one line naming it, nothing is written."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    bad_name = _make_bad(folder, kind)
+    [photo] = [p for p in folder.iterdir() if bad_name in os.fsdecode(p.name)]
+    out = tmp_path / "out"
+    before = digests(folder)
+    result = _run(*PHOTO_COMMANDS[command](tiny_run, photo, out))
+    assert isinstance(result, StylebridgeError), result.output
+    message = str(result)
+    assert bad_name in message and "\n" not in message and "Traceback" not in message
+    assert digests(folder) == before and not out.exists()
 
 
 def test_max_side_that_would_collapse_a_side_skips_that_file_only(tiny_run, tmp_path):

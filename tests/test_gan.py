@@ -359,3 +359,15 @@ def test_generate_errors_are_one_line(tmp_path, tiny_run, sg2_runs):
     assert isinstance(err, StylebridgeError) and "use stylebridge generate" in str(err)
     with pytest.raises(ConfigError, match="truncation"):
         ImageGenerator(sg2_runs[0], device="cpu").images(torch.zeros(1, 32), truncation=1.5)
+
+
+def test_generate_refuses_existing_outputs_before_any_work(tmp_path, sg2_runs):
+    out = tmp_path / "gen"
+    args = ["generate", str(sg2_runs[0]), "-n", "2", "-o", str(out)]
+    assert _cli(*args).exit_code == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    err = _cli(*args, "--seed", "0")
+    assert isinstance(err, StylebridgeError)
+    assert f"{out / 'seed0_0000.png'}: already exists (and 2 more" in str(err)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    assert _cli(*args, "--overwrite").exit_code == 0

@@ -220,3 +220,97 @@ def test_training_into_a_path_under_a_file_is_one_line_before_any_work(tmp_path,
     assert (
         str(err.value) == f"{out}: cannot create the run folder ({blocker} is a file, not a folder)"
     )
+
+
+def _refused(result, name: str, problem: str) -> str:
+    """A refusal before any work: one line naming the file."""
+    assert isinstance(result, OutputError), getattr(result, "output", result)
+    message = _one_line(result)
+    assert name in message and problem in message and "\n" not in message
+    return message
+
+
+def test_pairs_refuse_an_existing_pairs_folder_without_overwrite(tmp_path):
+    source = tmp_path / "paintings"
+    good_image(source / "p.png", 1)
+    out = tmp_path / "pairs"
+    args = ["data", "pairs", "--edges", str(source), "-o", str(out), "--size", "32"]
+    assert _run(*args).exit_code == 0
+    first = digests(out)
+    _refused(_run(*args), str(out / "a" / "p_00000.png"), "--overwrite")
+    assert digests(out) == first
+    assert _run(*args, "--overwrite").exit_code == 0
+    inside = source / "a"  # pairs written where their paintings are: never over a painting
+    good_image(inside / "p.png", 2)  # its drawing would be a/p_00000.png, the next painting
+    good_image(inside / "p_00000.png", 3)
+    before = digests(source)
+    args = ["data", "pairs", "--edges", str(inside), "-o", str(source), "--size", "32"]
+    _refused(_run(*args, "--overwrite"), "p_00000.png", "is one of the inputs")
+    assert digests(source) == before
+
+
+def test_garment_and_variants_never_replace_the_mask_and_need_overwrite(tiny_run, tmp_path):
+    photo = good_image(tmp_path / "look.png", 1, (64, 64))
+    out = tmp_path / "out"
+    mask = good_image(out / "look_mask.png", 2, (64, 64))  # where the garment's mask goes
+    before = digests(tmp_path)
+    garment = ["design", "garment", str(photo), "-s", str(tiny_run), "-o", str(out)]
+    error = _run(*garment, "--mask", str(mask), "--overwrite")
+    _refused(error, "look_mask.png", "is one of the inputs")
+    assert digests(tmp_path) == before
+    other_mask = good_image(tmp_path / "m.png", 3, (64, 64))
+    garment += ["--mask", str(other_mask)]
+    _refused(_run(*garment), "look_mask.png", "already exists")
+    assert digests(tmp_path) == before
+    assert _run(*garment, "--overwrite").exit_code == 0
+    out = tmp_path / "variants"
+    variants = ["design", "variants", str(photo), "--styles", str(tiny_run), "-o", str(out)]
+    assert _run(*variants).exit_code == 0
+    written = digests(out)
+    _refused(_run(*variants), "variants.png", "(and 1 more output(s)); use --overwrite")
+    assert digests(out) == written
+    assert _run(*variants, "--overwrite").exit_code == 0
+
+
+def test_pattern_refuses_existing_patterns_before_training(tmp_path):
+    motif = good_image(tmp_path / "motifs" / "m.png", 1, (96, 96))
+    out = tmp_path / "out"
+    good_image(out / "pattern_seed0.png", 2, (96, 96))
+    before = digests(tmp_path)
+    args = ["design", "pattern", str(motif), "-o", str(out), "--seeds", "1", "--size", "32"]
+    _refused(_run(*args, "--steps", "1"), "pattern_seed0.png", "--overwrite")
+    assert not (out / "texture_model").exists(), "refused before training"
+    args = ["design", "pattern", str(out / "pattern_seed0.png"), "-o", str(out), "--seeds", "1"]
+    _refused(_run(*args, "--overwrite", "--steps", "1"), "pattern_seed0.png", "one of the inputs")
+    assert digests(tmp_path) == before
+
+
+def test_recolor_needs_overwrite_for_an_earlier_result(tmp_path):
+    pattern = good_image(tmp_path / "pattern.png", 1)
+    palette = good_image(tmp_path / "palette" / "p.png", 2)
+    args = ["design", "recolor", str(pattern), "--palette-from", str(palette.parent)]
+    args += ["-o", str(tmp_path / "r.png")]
+    assert _run(*args).exit_code == 0
+    first = digests(tmp_path)
+    _refused(_run(*args), "r.png", "already exists (and 1 more")
+    assert digests(tmp_path) == first
+    assert _run(*args, "--overwrite").exit_code == 0
+
+
+def test_analyze_never_writes_into_a_corpus_and_keeps_an_earlier_report(tiny_run, tmp_path):
+    """Both refusals come before any image is described or translated."""
+    cultures = [tmp_path / "a", tmp_path / "b"]
+    for i, folder in enumerate(cultures):
+        good_image(folder / f"x{i}.png", i)
+    report = tmp_path / "report"
+    (report / "index.html").parent.mkdir()
+    (report / "index.html").write_text("an earlier report")
+    before = digests(tmp_path)
+    corpus = ["analyze", "corpus", *map(str, cultures), "--workers", "1"]
+    _refused(_run(*corpus, "-o", str(cultures[0]), "--overwrite"), "a", "holds input images")
+    _refused(_run(*corpus, "-o", str(report)), "index.html", "--overwrite")
+    translation = ["analyze", "translation", str(tiny_run), "--source", str(cultures[0])]
+    translation += ["--target", str(cultures[1])]
+    _refused(_run(*translation, "-o", str(report)), "index.html", "--overwrite")
+    _refused(_run(*translation, "-o", str(cultures[1]), "--overwrite"), "b", "holds input")
+    assert digests(tmp_path) == before

@@ -104,5 +104,5 @@ def html_page(
     return path
 
 
-def save_sheet(sheet: Image.Image, path: Path) -> Path:
-    return save_image(sheet, path)
+def save_sheet(sheet: Image.Image, path: Path, *, replace: bool = True) -> Path:
+    return save_image(sheet, path, replace=replace)

@@ -80,8 +80,12 @@ def make_pairs(
     line_style: str = "xdog",
     size: int = 286,
     progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ):
     """Build a pix2pix pairs folder: ``out/a`` line drawings derived from the paintings in
     ``source``, ``out/b`` the paintings (shorter side ``size``). Line styles: xdog, canny,
-    pencil (``data.pairs.LINE_STYLES``). Returns a ``PairsReport`` with skipped files."""
-    return build_pairs(source, out, style=line_style, size=size, progress=progress)
+    pencil (``data.pairs.LINE_STYLES``). Existing files in ``out`` only with ``overwrite``.
+    Returns a ``PairsReport`` with skipped files."""
+    return build_pairs(
+        source, out, style=line_style, size=size, progress=progress, overwrite=overwrite
+    )

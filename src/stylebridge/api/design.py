@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .. import design
+from ..data import list_images
 from ..errors import ConfigError
 from ..fileio import check_outputs
 from ..imageio import as_loaded, save_image
@@ -35,6 +36,7 @@ def design_garment(
     strength: float = 1.0,
     feather: float | None = None,
     max_side: int | None = None,
+    overwrite: bool = False,
 ):
     """Restyle only the garment of ``photo`` with a bundled style or a run folder.
 
@@ -43,9 +45,14 @@ def design_garment(
         auto_mask: find the garment offline (face detection + GrabCut; see docs/design.md).
         feather: edge ramp inside the mask in px (default 1.5% of the shorter side).
         out: a folder for ``<photo>_<style>.png``, ``_mask.png`` and ``_mask_overlay.png``.
+        overwrite: replace those files if they exist (never the photo or the mask).
     Returns a ``design.GarmentResult``; pixels outside the mask are unchanged.
     """
     folder = model_folder(style)
+    stem = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+    if out is not None:  # checked before any work
+        targets = design.garment_files(out, stem, Path(folder).name)
+        check_outputs(targets.values(), _paths(photo, mask), overwrite=overwrite)
     result = design.restyle_garment(
         load(folder),
         photo,
@@ -56,9 +63,18 @@ def design_garment(
         max_side=max_side,
     )
     if out is not None:
-        stem = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
-        design.save_garment(result, out, stem, Path(folder).name)
+        design.save_garment(result, out, stem, Path(folder).name, replace=overwrite)
     return result
+
+
+def _paths(*items) -> list:
+    """The inputs given as files (others are arrays or images): never to be written over."""
+    return [p for p in items if isinstance(p, (str, os.PathLike))]
+
+
+def _input_files(paths: list) -> list[Path]:
+    """Files as given and the images inside folders: an output must not replace any of them."""
+    return [f for p in paths for f in (list_images(p) if Path(p).is_dir() else [Path(p)])]
 
 
 def design_variants(
@@ -71,15 +87,21 @@ def design_variants(
     strength: float = 1.0,
     max_side: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ):
     """One labelled contact sheet of ``photo`` (or only its garment) in several styles.
 
-    Returns ``(sheet, images)``; with ``out``, writes ``variants.png`` and one file per style.
+    Returns ``(sheet, images)``; with ``out``, writes ``variants.png`` and one file per style
+    (existing ones only with ``overwrite``; never over the photo or the mask).
     """
     if not styles:
         raise ConfigError("give at least one style for the variants")
-    loaded = as_loaded(photo)
     folders = {Path(model_folder(s)).name: model_folder(s) for s in styles}
+    label = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+    if out is not None:  # checked before any work
+        targets = [Path(out) / "variants.png", *(Path(out) / f"{label}_{n}.png" for n in folders)]
+        check_outputs(targets, _paths(photo, mask), overwrite=overwrite)
+    loaded = as_loaded(photo)
     stylizers = {name: load(folder) for name, folder in folders.items()}
     first, weights = loaded.rgb, None
     if mask is not None or auto_mask:
@@ -89,13 +111,12 @@ def design_variants(
     images = design.variants(
         stylizers, loaded, weights, strength=strength, max_side=max_side, progress=progress
     )
-    label = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
     columns = ["input (mask)" if weights is not None else "input", *[n for n, _ in images]]
     sheet = contact_sheet([(label, [first, *[im for _, im in images]])], columns)
     if out is not None:
-        save_sheet(sheet, Path(out) / "variants.png")
+        save_sheet(sheet, Path(out) / "variants.png", replace=overwrite)
         for name, image in images:
-            save_image(image, Path(out) / f"{label}_{name}.png")
+            save_image(image, Path(out) / f"{label}_{name}.png", replace=overwrite)
     return sheet, images
 
 
@@ -115,6 +136,7 @@ def design_pattern(
     overrides: list[str] | None = None,
     progress: Callable | None = None,
     on_skip: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ):
     """Learn a texture from motif image(s) and write new patterns of any size, several seeds.
 
@@ -127,12 +149,16 @@ def design_pattern(
             options of the ``texture`` method (``models.TextureConfig``).
         model: a saved ``OUT/texture_model`` run folder to reuse, no training.
         progress: called with the training loop's ``StepReport`` after each step.
+        overwrite: replace existing pattern files (never a motif); an existing
+            ``OUT/texture_model`` is never trained over: reuse it with ``model``.
     Returns a ``design.PatternSet`` (images, seam scores, files, model folder).
     """
     seeds = list(seeds) if seeds else [0, 1, 2, 3]
+    targets = [path for s in seeds for path in design.pattern_files(out, s)]
     trained = None
     if model is None:
         files, scale = design.motif_files(motifs, on_skip=on_skip, min_side=crop)
+        check_outputs(targets, files, overwrite=overwrite)  # before the minutes of training
         trained = model = train(
             "texture",
             data=[str(f) for f in files],
@@ -147,8 +173,10 @@ def design_pattern(
             overrides=[f"model.circular={str(tileable).lower()}", *(overrides or [])],
             progress=progress,
         )
+    else:
+        check_outputs(targets, Path(model).glob("*"), overwrite=overwrite)
     patterns = design.generate_set(design.load_texture_model(model), size, seeds, tileable)
-    patterns = design.save_set(patterns, out)
+    patterns = design.save_set(patterns, out, replace=overwrite)
     patterns.model_dir = trained
     return patterns
 
@@ -166,23 +194,25 @@ def design_recolor(
     colors: int = 6,
     amount: float = 1.0,
     on_skip: Callable[[str], None] | None = None,
+    overwrite: bool = False,
 ):
     """Recolour a pattern into the palette of ``palette_from`` (e.g. a culture folder).
 
     ``palette_from`` is a list of images, files or folders, or a ``Palette`` from
     ``design_palette`` (reuse one palette for many patterns).
 
-    Returns ``(image, palette)``; with ``out`` (a file), also writes ``<out stem>_palette.png``.
+    Returns ``(image, palette)``; with ``out`` (a file), also writes ``<out stem>_palette.png``
+    (existing files only with ``overwrite``; never over the pattern or a palette image).
     """
     is_palette = isinstance(palette_from, design.Palette)
+    if out is not None:  # checked before any work
+        out = Path(out)
+        swatch = out.with_name(f"{out.stem}_palette.png")
+        files = _paths(image, *([] if is_palette else palette_from))
+        check_outputs([out, swatch], _input_files(files), overwrite=overwrite)
     palette = palette_from if is_palette else design_palette(palette_from, colors, on_skip)
     result = design.recolor(image, palette, amount=amount)
     if out is not None:
-        out = Path(out)
-        swatch = out.with_name(f"{out.stem}_palette.png")
-        files = [image, *([] if is_palette else palette_from)]
-        sources = [p for p in files if isinstance(p, (str, os.PathLike))]
-        check_outputs([out, swatch], sources, overwrite=True)  # never over the pattern itself
-        save_image(result, out)
-        save_image(palette.swatch(), swatch)
+        save_image(result, out, replace=overwrite)
+        save_image(palette.swatch(), swatch, replace=overwrite)
     return result, palette

@@ -35,6 +35,7 @@ def generate(
     style_mixing: bool = False,
     device: str = "auto",
     progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ):
     """Write ``num`` images of a GAN run (dcgan ... stylegan2) into ``out`` (docs/gans.md).
 
@@ -45,6 +46,8 @@ def generate(
         grid: also write ``grid.png``.
         interpolation_frames: frames of a looping latent walk, ``interpolation.gif``; 0 = none.
         style_mixing: also write ``style_mixing.png`` (stylegan2 runs).
+        overwrite: replace existing files in ``out``; without it they are refused before any
+            work (the run's own files never).
 
     Returns a ``GenerateResult`` (``files``, ``grid``, ``extras``).
     """
@@ -59,4 +62,5 @@ def generate(
         style_mixing=style_mixing,
         device=device,
         progress=progress,
+        overwrite=overwrite,
     )

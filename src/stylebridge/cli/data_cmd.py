@@ -72,6 +72,9 @@ def pairs(
         "(graphite outlines and shading).",
     ),
     size: int = typer.Option(286, min=32, max=4096, help="Shorter side of the written pairs."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing files in the pairs folder."
+    ),
 ) -> None:
     """Build pix2pix training pairs: a/NAME.png line drawing -> b/NAME.png painting.
 
@@ -79,7 +82,12 @@ def pairs(
     """
     with progress_bar(f"pairs from {edges}") as update:
         report = api.make_pairs(
-            edges, out, line_style=line_style, size=size, progress=lambda d, t: update(d, t)
+            edges,
+            out,
+            line_style=line_style,
+            size=size,
+            progress=lambda d, t: update(d, t),
+            overwrite=overwrite,
         )
     for path, problem in report.skipped:
         say(f"skipped {path}: {problem}")

@@ -17,6 +17,7 @@ design_app = typer.Typer(
 )
 
 STYLE_HELP = "A bundled style (see `stylebridge styles`) or a trained run folder."
+OVERWRITE_HELP = "Replace existing output files (never an input)."
 
 
 def _mask_choice(mask: Path | None, auto_mask: bool) -> None:
@@ -38,6 +39,7 @@ def garment(
         None, min=0.0, help="Edge ramp inside the mask in px (default 1.5% of the shorter side)."
     ),
     max_side: int = typer.Option(None, min=16, help="Stylize at most this long a side."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Restyle only the garment; face, skin and background stay untouched.
 
@@ -55,6 +57,7 @@ def garment(
         strength=strength,
         feather=feather,
         max_side=max_side,
+        overwrite=overwrite,
     )
     for kind, path in result.files.items():
         say(f"{kind:8s} {path}")
@@ -69,6 +72,7 @@ def variants(
     auto_mask: bool = typer.Option(False, "--auto-mask", help="Find the garment automatically."),
     strength: float = typer.Option(1.0, min=0.0, max=1.0, help="Blend with the original."),
     max_side: int = typer.Option(None, min=16, help="Stylize at most this long a side."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """One labelled contact sheet of the photo (or its garment) in several cultural styles.
 
@@ -86,6 +90,7 @@ def variants(
             strength=strength,
             max_side=max_side,
             progress=lambda done, total: update(done),
+            overwrite=overwrite,
         )
     say(f"contact sheet: {out / 'variants.png'}")
 
@@ -116,6 +121,7 @@ def pattern(
     steps: int = typer.Option(None, min=1, help="Training steps (default 1500)."),
     minutes: float = typer.Option(0.0, min=0.0, help="Stop training after this long (0 = off)."),
     model: Path = typer.Option(None, help="Reuse a saved OUT/texture_model folder; no training."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Learn a texture from motif image(s) on the CPU and generate seamless patterns of any size.
 
@@ -136,6 +142,7 @@ def pattern(
             model=model,
             progress=lambda r: _training_step(r, update),
             on_skip=lambda message: say(f"skipped {message}"),
+            overwrite=overwrite,
         )
     for seed, score in result.seams.items():
         say(f"seed {seed}: seam ratio {score.ratio:.2f} (1 = as smooth as the interior)")
@@ -153,6 +160,7 @@ def recolor(
     out: Path = typer.Option(..., "--out", "-o", help="Output image file (.png)."),
     colors: int = typer.Option(6, min=2, max=16, help="Palette size."),
     amount: float = typer.Option(1.0, min=0.0, max=1.0, help="0 keeps the colours, 1 = full."),
+    overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
 ) -> None:
     """Recolour a pattern into the dominant colours (k-means in CIELAB) of a set of images.
 
@@ -166,6 +174,7 @@ def recolor(
         colors=colors,
         amount=amount,
         on_skip=lambda message: say(f"skipped {message}"),
+        overwrite=overwrite,
     )
     shares = ", ".join(
         f"#{r:02x}{g:02x}{b:02x} {s:.0%}"

@@ -26,6 +26,9 @@ def generate(
         False, "--style-mixing/--no-style-mixing", help="Write style_mixing.png (stylegan2)."
     ),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace existing output files (never the run's own)."
+    ),
 ) -> None:
     """Generate images with a trained GAN.
 
@@ -44,6 +47,7 @@ def generate(
             style_mixing=style_mixing,
             device=device,
             progress=lambda done, total: update(done, total),
+            overwrite=overwrite,
         )
     say(f"{len(result.files)} image(s) written to {out}")
     for path in filter(None, [result.grid, *result.extras.values()]):

@@ -27,6 +27,7 @@ from scipy import ndimage
 from skimage.feature import canny
 
 from ..errors import ConfigError, DataError, ImageError
+from ..fileio import OutputError, atomic_write, check_outputs
 from ..imageio import load_image, save_image
 from .datasets import ImageSource, TwoSourceDataset, random_crop_flip
 from .files import list_images
@@ -92,35 +93,38 @@ def build_pairs(
     style: str = "xdog",
     size: int = 286,
     progress: Callable[[int, int], None] | None = None,
+    overwrite: bool = False,
 ) -> PairsReport:
-    """Write a pairs folder from a folder of paintings, shorter side resized to ``size``."""
+    """Write a pairs folder from a folder of paintings, shorter side resized to ``size``.
+    Existing files in ``out`` are refused before any work unless ``overwrite``; a painting is
+    never written over."""
     if style not in LINE_STYLES:
         raise ConfigError(f"unknown line style {style!r}; choose one of: {', '.join(LINE_STYLES)}")
     files, out = list_images(source), Path(out)
     if not files:
         raise DataError(f"{source}: no image files")
+    names = [f"{path.stem}_{i:05d}.png" for i, path in enumerate(files)]
+    targets = [out / side / name for name in names for side in ("a", "b")]
+    check_outputs([*targets, out / PAIRS_INFO], files, overwrite=overwrite)
     skipped, written = [], 0
-    for i, path in enumerate(files):
+    for i, (path, name) in enumerate(zip(files, names, strict=True)):
         try:
             painting = load_image(path).rgb
-        except ImageError as err:
+            scale = size / min(painting.size)
+            wide, high = round(painting.width * scale), round(painting.height * scale)
+            painting = painting.resize((max(size, wide), max(size, high)), Image.Resampling.LANCZOS)
+            save_image(line_drawing(painting, style), out / "a" / name, replace=overwrite)
+            save_image(painting, out / "b" / name, replace=overwrite)
+        except (ImageError, OutputError) as err:  # this file only: the others go on
             skipped.append((path, err.problem))
             continue
-        scale = size / min(painting.size)
-        painting = painting.resize(
-            (max(size, round(painting.width * scale)), max(size, round(painting.height * scale))),
-            Image.Resampling.LANCZOS,
-        )
-        name = f"{path.stem}_{i:05d}.png"
-        save_image(line_drawing(painting, style), out / "a" / name)
-        save_image(painting, out / "b" / name)
         written += 1
         if progress is not None:
             progress(i + 1, len(files))
     if not written:
         raise DataError(f"{source}: no readable image ({len(skipped)} unreadable)")
     info = {"source": str(source), "style": style, "size": size, "count": written}
-    (out / PAIRS_INFO).write_text(json.dumps(info, indent=2) + "\n")
+    atomic_write(out / PAIRS_INFO, (json.dumps(info, indent=2) + "\n").encode(), replace=overwrite)
     return PairsReport(out, written, skipped)
 
 

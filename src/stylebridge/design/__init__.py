@@ -3,6 +3,7 @@
 from .garment import (
     GarmentResult,
     default_feather,
+    garment_files,
     garment_mask,
     restyle_garment,
     save_garment,
@@ -17,6 +18,7 @@ from .pattern import (
     generate_set,
     load_texture_model,
     motif_files,
+    pattern_files,
     save_set,
 )
 from .seams import SeamScore, seam_score, tile_preview
@@ -31,6 +33,7 @@ __all__ = [
     "default_feather",
     "feather",
     "find_face",
+    "garment_files",
     "garment_mask",
     "generate",
     "generate_set",
@@ -39,6 +42,7 @@ __all__ = [
     "motif_files",
     "overlay",
     "palette_of",
+    "pattern_files",
     "recolor",
     "restyle_garment",
     "save_garment",

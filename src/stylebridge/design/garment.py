@@ -107,17 +107,25 @@ def restyle_garment(
     return GarmentResult(result, weights, overlay(loaded, raw))
 
 
-def save_garment(
-    result: GarmentResult, out: str | os.PathLike, stem: str, style: str
-) -> GarmentResult:
-    """Write ``<stem>_<style>.png``, ``<stem>_mask.png`` and ``<stem>_mask_overlay.png``."""
+def garment_files(out: str | os.PathLike, stem: str, style: str) -> dict[str, Path]:
+    """What ``save_garment`` writes, known before any work so it can be checked first."""
     out = Path(out)
-    mask = Image.fromarray(np.clip(result.weights * 255 + 0.5, 0, 255).astype(np.uint8), "L")
-    result.files = {
-        "image": save_image(result.image, out / f"{stem}_{style}.png"),
-        "mask": save_image(mask, out / f"{stem}_mask.png"),
-        "overlay": save_image(result.overlay, out / f"{stem}_mask_overlay.png"),
+    return {
+        "image": out / f"{stem}_{style}.png",
+        "mask": out / f"{stem}_mask.png",
+        "overlay": out / f"{stem}_mask_overlay.png",
     }
+
+
+def save_garment(
+    result: GarmentResult, out: str | os.PathLike, stem: str, style: str, *, replace: bool = True
+) -> GarmentResult:
+    """Write ``<stem>_<style>.png``, ``<stem>_mask.png`` and ``<stem>_mask_overlay.png``;
+    ``replace=False`` never clobbers a file (see ``fileio.publish``)."""
+    files = garment_files(out, stem, style)
+    mask = Image.fromarray(np.clip(result.weights * 255 + 0.5, 0, 255).astype(np.uint8), "L")
+    images = {"image": result.image, "mask": mask, "overlay": result.overlay}
+    result.files = {k: save_image(images[k], path, replace=replace) for k, path in files.items()}
     return result
 
 

@@ -137,12 +137,22 @@ def generate_set(
     return PatternSet(images, seams)
 
 
-def save_set(patterns: PatternSet, out: str | os.PathLike, prefix: str = "pattern") -> PatternSet:
-    """``<prefix>_seedN.png`` and ``<prefix>_seedN_tiled2x2.png`` per seed."""
-    out = Path(out)
+def pattern_files(out: str | os.PathLike, seed: int, prefix: str = "pattern") -> list[Path]:
+    """The pattern and its 2x2 tiling preview for one seed, as ``save_set`` names them."""
+    return [Path(out) / f"{prefix}_seed{seed}.png", Path(out) / f"{prefix}_seed{seed}_tiled2x2.png"]
+
+
+def save_set(
+    patterns: PatternSet,
+    out: str | os.PathLike,
+    prefix: str = "pattern",
+    *,
+    replace: bool = True,
+) -> PatternSet:
+    """``<prefix>_seedN.png`` and ``<prefix>_seedN_tiled2x2.png`` per seed; ``replace=False``
+    never clobbers a file."""
     for seed, image in patterns.images.items():
-        patterns.files.append(save_image(image, out / f"{prefix}_seed{seed}.png"))
-        patterns.files.append(
-            save_image(tile_preview(image), out / f"{prefix}_seed{seed}_tiled2x2.png")
-        )
+        whole, tiled = pattern_files(out, seed, prefix)
+        patterns.files.append(save_image(image, whole, replace=replace))
+        patterns.files.append(save_image(tile_preview(image), tiled, replace=replace))
     return patterns

@@ -20,8 +20,9 @@ import torch
 from PIL import Image
 
 from ..errors import ConfigError
+from ..fileio import atomic_write, check_outputs
 from ..imageio import save_image, to_pixel_range
-from ..models.files import atomic_write_bytes, generator_from_config, read_run_config
+from ..models.files import generator_from_config, read_run_config
 from ..models.gan import GAN_METHODS
 from ..nn import choose_precision, pick_device, prepare_runtime
 
@@ -78,8 +79,9 @@ class ImageGenerator:
         self.run_dir = Path(run_dir)
         config = read_run_config(self.run_dir)
         if config.get("method") not in GAN_METHODS:
+            kind = f"{config['task']} model" if config.get("task") else "translation model"
             raise ConfigError(
-                f"{self.run_dir} holds a {config.get('method')} translation model, not a GAN "
+                f"{self.run_dir} holds a {config.get('method')} {kind}, not a GAN "
                 f"({', '.join(GAN_METHODS)}); use stylebridge stylize"
             )
         net, config = generator_from_config(self.run_dir, "generator")
@@ -201,7 +203,12 @@ class ImageGenerator:
 
 
 def save_gif(
-    frames: list[Image.Image], path: str | os.PathLike, *, frame_ms: int = 80, min_side: int = 256
+    frames: list[Image.Image],
+    path: str | os.PathLike,
+    *,
+    frame_ms: int = 80,
+    min_side: int = 256,
+    replace: bool = True,
 ) -> Path:
     """An endlessly looping GIF, frames enlarged (nearest) to at least ``min_side`` px, written
     atomically."""
@@ -214,7 +221,7 @@ def save_gif(
     big[0].save(
         buffer, format="GIF", save_all=True, append_images=big[1:], duration=frame_ms, loop=0
     )
-    atomic_write_bytes(path, buffer.getvalue())
+    atomic_write(path, buffer.getvalue(), replace=replace)
     return path
 
 
@@ -230,26 +237,40 @@ def generate_files(
     style_mixing: bool = False,
     device: str = "auto",
     progress: Progress | None = None,
+    overwrite: bool = False,
 ) -> GenerateResult:
     """Write ``count`` images as ``OUT/seed{S}_{i:04d}.png``, plus ``grid.png``, optionally
     ``interpolation.gif`` (a loop of 4 keyframes, ``interpolation_frames`` frames in all) and
-    ``style_mixing.png`` (stylegan2 only)."""
+    ``style_mixing.png`` (stylegan2 only). Existing files (or the run's own) are refused before
+    any work unless ``overwrite`` (never the run's own)."""
     if count < 1:
         raise ConfigError(f"count must be at least 1, got {count}")
     generator = ImageGenerator(run_dir, device=device)
     if style_mixing and generator.architecture != "stylegan2":
         raise ConfigError(f"style mixing needs a stylegan2 run, not {generator.architecture}")
     out = Path(out)
+    names = [f"seed{seed}_{i:04d}.png" for i in range(count)]
+    extras = {
+        "grid.png": grid,
+        "interpolation.gif": interpolation_frames,
+        "style_mixing.png": style_mixing,
+    }
+    targets = [out / n for n in [*names, *(n for n, wanted in extras.items() if wanted)]]
+    check_outputs(targets, Path(run_dir).iterdir(), overwrite=overwrite)
     images = generator.sample(count, seed, truncation=truncation, progress=progress)
-    files = [save_image(im, out / f"seed{seed}_{i:04d}.png") for i, im in enumerate(images)]
+    files = [
+        save_image(im, out / n, replace=overwrite) for n, im in zip(names, images, strict=True)
+    ]
     result = GenerateResult(files)
     if grid:
-        result.grid = save_image(image_grid(images), out / "grid.png")
+        result.grid = save_image(image_grid(images), out / "grid.png", replace=overwrite)
     if interpolation_frames:
         per_key = max(1, round(interpolation_frames / 4))
         frames = generator.interpolation(seed, frames_per_key=per_key, truncation=truncation)
-        result.extras["interpolation"] = save_gif(frames, out / "interpolation.gif")
+        gif = save_gif(frames, out / "interpolation.gif", replace=overwrite)
+        result.extras["interpolation"] = gif
     if style_mixing:
         sheet = generator.style_mixing(seed, truncation=truncation)
-        result.extras["style_mixing"] = save_image(sheet, out / "style_mixing.png")
+        mixing = save_image(sheet, out / "style_mixing.png", replace=overwrite)
+        result.extras["style_mixing"] = mixing
     return result
