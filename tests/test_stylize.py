@@ -167,6 +167,58 @@ def test_huge_photo_in_bounded_tiles():
     assert run["grown"] < 600 * 2**20, f"peak memory grew by {run['grown'] / 2**20:.0f} MB"
 
 
+FILE_RUN = """
+import json, resource, sys, tempfile
+from pathlib import Path
+import numpy as np, torch
+from stylebridge.inference import Stylizer, TileRunner
+from stylebridge.models.pretrained import save_generators
+from stylebridge.nn import ResnetGenerator, ResnetGeneratorConfig
+class Identity(torch.nn.Module):  # the network's own memory is another test's: only buffers here
+    def forward(self, x):
+        return x
+folder = Path(tempfile.mkdtemp())
+save_generators(folder, {"a2b": ResnetGenerator(ResnetGeneratorConfig(ngf=4, n_blocks=1))},
+                method="cyclegan")
+model = Stylizer(folder, device="cpu", precision="fp32")
+model._runners["a2b"] = TileRunner(Identity(), torch.device("cpu"), 4, None, channels_last=False)
+model.stylize(np.zeros((600, 600, 3), np.uint8), tile=512)  # tiles and blending warmed up
+options = json.loads(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out = model.stylize(sys.argv[1], **options)
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+print(json.dumps(dict(size=out.size, grown=grown * 1024)))
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "images"),
+    [("photo.png", {"tile": 512}, 3.2), ("photo.jpg", {"max_side": 1024}, 1.6)],
+    ids=["tiled", "max_side"],
+)
+def test_stylizing_a_file_holds_the_input_and_output_images_only(tmp_path, name, options, images):
+    """Peak memory (RSS of a fresh process) of stylizing a 24 MP file, beside the network: the
+    decoded input and the output image (PIL keeps 4 bytes a pixel: 96 MB each) and one row of
+    tiles' blending buffers (49 MB); tiles are cropped from one image and pasted into the
+    other, no full-size array (measured 2.7 images; about one image more before). With
+    ``max_side`` a JPEG decodes at 1/4 scale and only the full-size output is large (measured
+    1.2 images)."""
+    import json
+    import subprocess
+    import sys
+
+    w, h = 6000, 4000
+    small = np.random.default_rng(0).integers(0, 256, (h // 50, w // 50, 3), dtype=np.uint8)
+    Image.fromarray(small).resize((w, h), Image.Resampling.NEAREST).save(tmp_path / name)
+    command = [sys.executable, "-c", FILE_RUN, str(tmp_path / name), json.dumps(options)]
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    run = json.loads(proc.stdout.strip().splitlines()[-1])
+    image_bytes = w * h * 4
+    assert run["size"] == [w, h]
+    assert run["grown"] < images * image_bytes, f"{run['grown'] / image_bytes:.1f} images"
+
+
 def test_pickle_weights_refused(tiny_run, tmp_path):
     import shutil
 
