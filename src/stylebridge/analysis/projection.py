@@ -88,14 +88,15 @@ def load(path: str | Path = PROJECTION_FILE) -> Projection:
             info = json.loads((fh.metadata() or {}).get("info", "{}"))
             arrays = {k: fh.get_tensor(k).astype(np.float64) for k in fh.keys()}  # noqa: SIM118
     except (OSError, ValueError, json.JSONDecodeError) as err:
-        raise ModelFileError(f"{path}: cannot read the style projection ({err})") from None
+        raise ModelFileError(path, f"cannot read the style projection ({err})") from None
     if info.get("extractor") != learned.VERSION:
         raise ModelFileError(
-            f"{path}: fitted on extractor {info.get('extractor')!r}, not {learned.VERSION!r}; "
-            "refit with scripts/fit_style_projection.py"
+            path,
+            f"fitted on extractor {info.get('extractor')!r}, not {learned.VERSION!r}; "
+            "refit with scripts/fit_style_projection.py",
         )
     if set(arrays) != {"mean", "scale", "components"}:
-        raise ModelFileError(f"{path}: needs mean, scale and components tensors")
+        raise ModelFileError(path, "needs mean, scale and components tensors")
     return Projection(arrays["mean"], arrays["scale"], arrays["components"], info)
 
 

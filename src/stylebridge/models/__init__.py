@@ -1,6 +1,16 @@
 """Translation and generation methods: one file each, found by name through ``MODELS``."""
 
-from . import cut, cyclegan, gan, pix2pix, stylenet, texture  # noqa: F401  (registration)
+from . import (  # noqa: F401  (registration)
+    cut,
+    cyclegan,
+    denoise,
+    gan,
+    inpaint,
+    pix2pix,
+    stylenet,
+    superres,
+    texture,
+)
 from .base import MODELS, GeneratorOptions, TranslationModel
 from .cut import CUTConfig, FastCUTConfig
 from .cyclegan import CycleGANConfig

@@ -9,6 +9,14 @@ from torch import nn
 from ..errors import ConfigError
 from .dcgan import DCGANConfig, DCGANGenerator
 from .generators import ResnetGenerator, ResnetGeneratorConfig
+from .restoration import (
+    Denoiser,
+    DenoiserConfig,
+    Inpainter,
+    InpainterConfig,
+    SRNet,
+    SRNetConfig,
+)
 from .stylegan import StyleGAN2Config, StyleGAN2Generator
 from .texture import TextureGenerator, TextureGeneratorConfig
 from .unet import UnetGenerator, UnetGeneratorConfig
@@ -19,6 +27,9 @@ GENERATORS: dict[str, tuple[type, type[nn.Module]]] = {
     "unet": (UnetGeneratorConfig, UnetGenerator),
     "dcgan": (DCGANConfig, DCGANGenerator),
     "stylegan2": (StyleGAN2Config, StyleGAN2Generator),
+    "srnet": (SRNetConfig, SRNet),
+    "denoiser": (DenoiserConfig, Denoiser),
+    "inpainter": (InpainterConfig, Inpainter),
     "texture": (TextureGeneratorConfig, TextureGenerator),
 }
 
