@@ -253,12 +253,12 @@ def test_garment_and_variants_never_replace_the_mask_and_need_overwrite(tiny_run
     photo = good_image(tmp_path / "look.png", 1, (64, 64))
     out = tmp_path / "out"
     mask = good_image(out / "look_mask.png", 2, (64, 64))  # where the garment's mask goes
+    other_mask = good_image(tmp_path / "m.png", 3, (64, 64))
     before = digests(tmp_path)
     garment = ["design", "garment", str(photo), "-s", str(tiny_run), "-o", str(out)]
     error = _run(*garment, "--mask", str(mask), "--overwrite")
     _refused(error, "look_mask.png", "is one of the inputs")
     assert digests(tmp_path) == before
-    other_mask = good_image(tmp_path / "m.png", 3, (64, 64))
     garment += ["--mask", str(other_mask)]
     _refused(_run(*garment), "look_mask.png", "already exists")
     assert digests(tmp_path) == before
