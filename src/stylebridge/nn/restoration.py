@@ -178,7 +178,9 @@ def push_pull_fill(image: torch.Tensor, holes: torch.Tensor, smoothing: int = 16
         m = F.avg_pool2d(m, 2, ceil_mode=True)
     filled = x / m.clamp_min(1e-6)
     for x_level, m_level in reversed(pyramid[:-1]):
-        filled = F.interpolate(filled, size=x_level.shape[-2:], mode="bilinear", align_corners=False)
+        filled = F.interpolate(
+            filled, size=x_level.shape[-2:], mode="bilinear", align_corners=False
+        )
         confidence = m_level.clamp(0, 1)
         own = confidence * (x_level / m_level.clamp_min(1e-6))
         for _ in range(smoothing):  # relax toward the harmonic (membrane) fill at every level
