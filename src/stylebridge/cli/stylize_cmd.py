@@ -127,6 +127,7 @@ def stylize(
         if mask is not None or outside is not None:
             raise typer.BadParameter("--mask/--outside need --style-image, --style-from or --mix")
         model, inputs = _model_and_inputs(args, style)
+        api.model_folder(model)  # a missing model is named before the inputs are listed
         options = dict(
             direction=direction,
             strength=strength,
