@@ -17,7 +17,13 @@ tomllib = pytest.importorskip("tomllib")
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "stylebridge"
 # optional modules and the extra that installs each; imported only through require_extra
-OPTIONAL = {"gradio": "web", "onnx": "onnx", "onnxruntime": "onnx", "onnxscript": "onnx"}
+OPTIONAL = {
+    "gradio": "web",
+    "onnx": "onnx",
+    "onnxruntime": "onnx",
+    "onnxscript": "onnx",
+    "ray": "cluster",
+}
 
 
 def _canonical(requirement: str) -> str:
