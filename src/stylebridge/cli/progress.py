@@ -79,3 +79,25 @@ def say(message: str) -> None:
     if _secondary_rank():
         return
     console.print(message, markup=False, highlight=False, soft_wrap=True)
+
+
+def report_files(results, total: int, out, verb: str = "processing") -> None:
+    """Show per-file results of a batch (a bar, a line per output for small batches, every
+    skipped file and note) and exit with status 1 if any file failed."""
+    import typer
+
+    done = failures = 0
+    with progress_bar(verb, total) as update:
+        for result in results:
+            done += 1
+            update(done)
+            if result.error:
+                failures += 1
+                say(f"skipped {result.error}")
+            elif total <= 20:
+                say(f"{result.source} -> {result.output}")
+            for note in result.notes:
+                say(f"note: {result.source}: {note}")
+    say(f"{done - failures} of {total} image(s) written to {out}")
+    if failures:
+        raise typer.Exit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .. import api
-from .progress import progress_bar, say
+from .progress import report_files, say
 
 restore_app = typer.Typer(
     help="Restore images: super-resolution, denoising, inpainting of damage, old photos.",
@@ -18,24 +18,6 @@ INPUTS_HELP = "Image files and/or folders."
 OUT_HELP = "Output folder (or a file name for a single input)."
 MODEL_HELP = "A run folder from `stylebridge train` instead of the bundled model."
 OVERWRITE_HELP = "Replace existing output files (never an input)."
-
-
-def _report(results, total: int, out: Path) -> None:
-    done = failures = 0
-    with progress_bar("restoring", total) as update:
-        for result in results:
-            done += 1
-            update(done)
-            if result.error:
-                failures += 1
-                say(f"skipped {result.error}")
-            elif total <= 20:
-                say(f"{result.source} -> {result.output}")
-            for note in result.notes:
-                say(f"note: {result.source}: {note}")
-    say(f"{done - failures} of {total} image(s) written to {out}")
-    if failures:
-        raise typer.Exit(1)
 
 
 @restore_app.command("upscale")
@@ -54,7 +36,7 @@ def upscale(
     results = api.restore_files(
         "upscale", inputs, out, scale=scale, model=model, tile=tile, overwrite=overwrite
     )
-    _report(results, len(api.expand_inputs(inputs)), out)
+    report_files(results, len(api.expand_inputs(inputs)), out, "restoring")
 
 
 @restore_app.command("denoise")
@@ -77,7 +59,7 @@ def denoise(
     results = api.restore_files(
         "denoise", inputs, out, strength=strength, sigma=sigma, model=model, overwrite=overwrite
     )
-    _report(results, len(api.expand_inputs(inputs)), out)
+    report_files(results, len(api.expand_inputs(inputs)), out, "restoring")
 
 
 @restore_app.command("inpaint")
@@ -103,7 +85,7 @@ def inpaint(
         "inpaint", inputs, out, mask=mask, auto_mask=auto_mask, sensitivity=sensitivity,
         method=method, model=model, overwrite=overwrite,
     )  # fmt: skip
-    _report(results, len(api.expand_inputs(inputs)), out)
+    report_files(results, len(api.expand_inputs(inputs)), out, "restoring")
 
 
 @restore_app.command("old-photo")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from .. import api
-from .progress import progress_bar, say
+from .progress import report_files, say
 
 
 def _model_and_inputs(args: list[Path], style: str | None) -> tuple[Path, list[Path]]:
@@ -136,7 +136,7 @@ def stylize(
             preserve_color=preserve_color,
         )
     inputs = api.expand_inputs(inputs)
-    total, failures, done = len(inputs), 0, 0
+    total = len(inputs)
     if stylizer is None:
         say(f"stylizing {total} image(s) on the {run_on} engine")
         results = api.stylize_batch(
@@ -145,20 +145,7 @@ def stylize(
         )  # fmt: skip
     else:
         results = stylizer.stylize_files(inputs, out, overwrite=overwrite, **options)
-    with progress_bar("stylizing", total) as update:
-        for result in results:
-            done += 1
-            update(done)
-            if result.error:
-                failures += 1
-                say(f"skipped {result.error}")
-            elif total <= 20:
-                say(f"{result.source} -> {result.output}")
-            for note in result.notes:
-                say(f"note: {result.source}: {note}")
-    say(f"{done - failures} of {total} image(s) written to {out}")
-    if failures:
-        raise typer.Exit(1)
+    report_files(results, total, out, "stylizing")
 
 
 def styles() -> None:
