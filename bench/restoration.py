@@ -245,10 +245,14 @@ def bench_denoise(data: Path, model: Restorer | None, limit: int, sheets: Path |
                     "method": name,
                     "images": len(values),
                     "psnr": statistics.mean(values),
+                    # the blind model's mean estimated level, on its own row
+                    **(
+                        {"noise_estimate": statistics.mean(estimates)}
+                        if name == "ours (blind)"
+                        else {}
+                    ),
                 }
             )
-        if estimates:
-            rows[-1]["noise_estimate"] = statistics.mean(estimates)
         if sheets is not None and sheet_rows:
             labels = [k for k in ("noisy", "opencv-nlm", "bm3d", "ours (blind)") if
                       any(r["method"] == k for r in rows)] + ["clean"]  # fmt: skip

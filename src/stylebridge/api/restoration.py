@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from .. import restore
@@ -56,8 +57,6 @@ def inpaint(image, mask, *, method: str = "model", model: ModelArg = None) -> Im
 
 def detect_scratches(image, *, sensitivity: float = 1.0) -> Image.Image:
     """A white-on-black mask of the thin scratches and cracks found in ``image``."""
-    import numpy as np
-
     holes = restore.detect_scratches(np.asarray(as_loaded(image).rgb), sensitivity=sensitivity)
     return Image.fromarray((holes * 255).astype(np.uint8), "L")
 
@@ -110,8 +109,6 @@ def restore_files(
             if mask is not None:
                 holes = restore.load_mask(mask, loaded.rgb.size)
             else:
-                import numpy as np
-
                 holes = restore.detect_scratches(np.asarray(loaded.rgb), sensitivity=sensitivity)
                 if not holes.any():
                     return loaded.rgb if loaded.alpha is None else _with_alpha(loaded)

@@ -69,12 +69,12 @@ def check_tile(tile: int) -> None:
         raise ConfigError(f"tile must be 0 (no tiling) or at least {MIN_TILE} px, got {tile}")
 
 
-def _folder_targets(files: list[Path], out: Path) -> list[Path]:
-    """``out/<stem>.png`` per input; a stem seen in another input folder gets a ``_``."""
+def _folder_targets(files: list[Path], out: Path, suffix: str = "") -> list[Path]:
+    """``out/<stem><suffix>.png`` per input; a name seen in another input folder gets a ``_``."""
     used: set[str] = set()
     targets = []
     for path in files:
-        name = path.stem
+        name = path.stem + suffix
         while name in used:
             name += "_"
         used.add(name)

@@ -4,7 +4,7 @@ Task logic (noise estimation, scratch detection, masks, limits) over models trai
 training loop (``srresnet``, ``srgan``, ``denoise``, ``inpaint``) and run through the one tiler.
 """
 
-from .batch import output_targets, restore_files
+from .batch import restore_files
 from .denoise import denoise_image, estimate_noise
 from .inpaint import METHODS as INPAINT_METHODS
 from .inpaint import inpaint_image, load_mask
@@ -26,7 +26,6 @@ __all__ = [
     "estimate_noise",
     "inpaint_image",
     "load_mask",
-    "output_targets",
     "restore_files",
     "restore_old_photo",
     "upscale_image",

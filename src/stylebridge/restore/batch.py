@@ -14,19 +14,7 @@ from ..errors import ImageError
 from ..fileio import OutputError, check_outputs
 from ..imageio import LoadedImage, load_image, save_image
 from ..inference import StylizeResult
-
-
-def output_targets(files: list[Path], out: Path, suffix: str) -> list[Path]:
-    """``out/<stem><suffix>.png`` per input (a stem seen twice gets a ``_``)."""
-    used: set[str] = set()
-    targets = []
-    for path in files:
-        name = path.stem + suffix
-        while name in used:
-            name += "_"
-        used.add(name)
-        targets.append(out / f"{name}.png")
-    return targets
+from ..inference.stylizer import _folder_targets
 
 
 def restore_files(
@@ -44,7 +32,7 @@ def restore_files(
     files = expand_inputs(inputs)
     out = Path(out)
     single = len(files) == 1 and out.suffix != "" and not out.is_dir()
-    targets = [out] if single else output_targets(files, out, suffix)
+    targets = [out] if single else _folder_targets(files, out, suffix)
     guarded = [*files, *map(Path, protect)]
     check_outputs(targets, guarded, out_dir=None if single else out, overwrite=overwrite)
     for path, target in zip(files, targets, strict=True):

@@ -28,10 +28,6 @@ class OldPhotoResult:
     scratch_fraction: float = 0.0
     noise_level: float = 0.0
 
-    @property
-    def final(self) -> Image.Image:
-        return list(self.stages.values())[-1]
-
 
 def restore_old_photo(
     loaded: LoadedImage,

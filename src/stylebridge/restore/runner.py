@@ -16,7 +16,7 @@ import torch
 from ..errors import ConfigError, ImageError
 from ..inference.tiling import NonFiniteOutputError, TileRunner
 from ..models.files import generator_from_config, read_run_config
-from ..nn import choose_precision, pick_device, prepare_runtime
+from ..nn import pick_device, prepare_runtime
 from ..zoo import restoration_dir
 
 TASKS = ("super-resolution", "denoising", "inpainting")
@@ -49,7 +49,6 @@ class Restorer:
         self.config = config
         self.device = pick_device(device)
         prepare_runtime(self.device)
-        self.amp_dtype = choose_precision("fp32", self.device)
         net, _ = generator_from_config(folder, "generator")
         self.net = net.to(self.device).to(memory_format=torch.channels_last)
         self.scale = int(getattr(self.net.config, "scale", 1))
@@ -66,7 +65,7 @@ class Restorer:
             net = _SplitMask(self.net)
         else:
             net = self.net if not inputs else _Bound(self.net, inputs)
-        runner = TileRunner(net, self.device, self.net.multiple, self.amp_dtype, scale=self.scale)
+        runner = TileRunner(net, self.device, self.net.multiple, None, scale=self.scale)
         try:
             return runner.run(pixels, tile=tile, overlap=32)
         except NonFiniteOutputError:
