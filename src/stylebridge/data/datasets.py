@@ -49,6 +49,7 @@ class ImageSource:
             self.files.append(path)
         if not self.files:
             raise DataError(f"{self.name}: no usable image ({len(self.skipped)} unreadable)")
+        self.group_names, self.groups = _groups(root, self.files)
         self._cached: dict[int, torch.Tensor] = {}
         self._broken: set[int] = set()  # passed the header check, failed to decode
 
@@ -79,6 +80,21 @@ class ImageSource:
         if self.cache:
             self._cached[index] = pixels
         return pixels
+
+
+def _groups(root, files: list[Path]) -> tuple[list[str], list[int]]:
+    """Each file's group: the first subfolder under the root (a culture in a corpus of
+    cultures); files directly in the root, or listed one by one, form the group "."."""
+    if isinstance(root, (str, os.PathLike)) and Path(root).is_dir():
+        keys = [
+            p.relative_to(root).parts[0] if len(p.relative_to(root).parts) > 1 else "."
+            for p in files
+        ]
+    else:
+        keys = ["."] * len(files)
+    names = sorted(set(keys))
+    index = {name: i for i, name in enumerate(names)}
+    return names, [index[k] for k in keys]
 
 
 def random_crop_flip(
@@ -117,7 +133,8 @@ class TwoSourceDataset(Dataset):
 
 
 class UnpairedDataset(TwoSourceDataset):
-    """Domain A walked epoch by epoch in shuffled order, domain B drawn at random (as CycleGAN)."""
+    """Domain A walked epoch by epoch in shuffled order, domain B drawn at random (as CycleGAN).
+    ``label_b`` is the drawn B image's group (its subfolder), for culture-conditional losses."""
 
     def _pick(self, which: int, sample_id: int, attempt: int) -> int:
         n = len(self.sources[which])
@@ -133,12 +150,14 @@ class UnpairedDataset(TwoSourceDataset):
         out = {}
         for which, key in ((0, "real_a"), (1, "real_b")):
             for attempt in range(len(self.sources[which])):
-                pixels = self.sources[which].get(self._pick(which, sample_id, attempt))
+                index = self._pick(which, sample_id, attempt)
+                pixels = self.sources[which].get(index)
                 if pixels is not None:
                     break
             else:
                 raise DataError(f"{self.sources[which].name}: every image failed to decode")
             out[key] = random_crop_flip(pixels, self.size, rng, self.flip)
+        out["label_b"] = torch.tensor(self.sources[1].groups[index])
         return out
 
 

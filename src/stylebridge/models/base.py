@@ -113,8 +113,10 @@ class TranslationModel:
 
     def prepare(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         fmt = torch.channels_last if self.channels_last else torch.contiguous_format
-        return {
-            k: v.to(self.device, non_blocking=True).contiguous(memory_format=fmt)
+        return {  # images in the memory format of the networks; labels as they are
+            k: v.to(self.device, non_blocking=True).contiguous(
+                memory_format=fmt if v.dim() == 4 else torch.contiguous_format
+            )
             for k, v in batch.items()
         }
 

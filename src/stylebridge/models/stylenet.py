@@ -8,6 +8,11 @@ output's feature statistics on four layers must be the style image's), so after 
 decoder renders any style image, a culture's pooled statistics, or a mixture of cultures.
 
 Lite1 is used here and Lite0 by the metrics, so a measurement never repeats the training loss.
+With ``lambda_gan`` > 0 a culture patch discriminator joins (the GAN term): one PatchGAN with
+one logit map per style group (the subfolders of ``domain_b``, e.g. one per culture) tells a
+group's real paintings from photos rendered with that group's paintings, so the decoder learns
+what a culture's surfaces look like in pixels, beyond one picture's feature statistics.
+
 Data: ``domain_a`` holds content photos, ``domain_b`` style images (folders of any depth).
 """
 
@@ -18,10 +23,19 @@ from dataclasses import dataclass
 import torch
 
 from ..errors import ConfigError
-from ..losses import moment_style_loss, relative_mse, softmax_smooth, total_variation
+from ..losses import (
+    check_gan_loss,
+    discriminator_adv_loss,
+    generator_adv_loss,
+    moment_style_loss,
+    relative_mse,
+    softmax_smooth,
+    total_variation,
+)
+from ..nn.discriminators import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nn.efficientnet_lite import VARIANTS, fuse_batchnorm, load_efficientnet_lite
 from ..nn.feature_fusion import FUSIONS, StyleMoments, adain, fuse
-from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
+from ..nn.style_decoder import DECODER_KINDS, StyleDecoder, StyleDecoderConfig
 from .base import MODELS, TranslationModel
 
 FUSION_BLOCK = 7  # Lite1: the 240-channel expansion entering stage 3, at stride 8
@@ -31,6 +45,7 @@ FUSION_BLOCK = 7  # Lite1: the 240-channel expansion entering stage 3, at stride
 class StyleNetConfig:
     encoder: str = "lite1"  # frozen ImageNet encoder (lite0 is reserved for the metrics)
     style_blocks: str = "1,4,7,11"  # Lite1 expansions at stride 2, 4, 8, 16: the style layers
+    decoder_kind: str = "upsample"  # upsample (4 widths) | shuffle (3 widths, ~5x cheaper)
     decoder_widths: str = "192,128,64,32"
     lambda_content: float = 1.0
     lambda_style: float = 10.0
@@ -42,6 +57,12 @@ class StyleNetConfig:
     smoothing: str = "none"  # none | softmax (Wang et al. 2021) on the style layers
     smoothing_temperature: float = 1.0
     train_fusions: str = "adain,wct"  # targets the decoder learns to render, drawn per step
+    # the culture patch discriminator (off at 0): one logit map per style group, up to gan_heads
+    lambda_gan: float = 0.0
+    gan_loss: str = "lsgan"
+    gan_heads: int = 8
+    d_ndf: int = 32
+    d_layers: int = 3
     lr: float = 1e-4
     beta1: float = 0.9
     beta2: float = 0.999
@@ -56,7 +77,10 @@ class StyleNetConfig:
             raise ConfigError("model.smoothing must be none or softmax")
         if size % 8:
             raise ConfigError(f"stylenet needs a size that is a multiple of 8, got {size}")
-        for name in ("lambda_content", "lambda_style", "lambda_tv", "lambda_pixel"):
+        check_gan_loss(self.gan_loss)
+        if not 1 <= self.gan_heads <= 64 or not 1 <= self.d_layers <= 5 or self.d_ndf < 1:
+            raise ConfigError("model.gan_heads must be 1..64, d_layers 1..5, d_ndf >= 1")
+        for name in ("lambda_content", "lambda_style", "lambda_tv", "lambda_pixel", "lambda_gan"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
         if not self.lr > 0 or not self.smoothing_temperature > 0:
@@ -83,13 +107,22 @@ class StyleNetConfig:
         return names
 
     def decoder_config(self, in_channels: int) -> StyleDecoderConfig:
+        count = DECODER_KINDS.get(self.decoder_kind)
+        if count is None:
+            raise ConfigError(f"model.decoder_kind must be one of {', '.join(DECODER_KINDS)}")
         try:
             widths = tuple(int(w) for w in str(self.decoder_widths).split(","))
         except ValueError:
-            raise ConfigError("model.decoder_widths must be four integers") from None
-        if len(widths) != 4 or min(widths) < 1 or max(widths) > 1024:
-            raise ConfigError("model.decoder_widths must be four integers in 1..1024")
-        return StyleDecoderConfig(in_channels, widths)
+            raise ConfigError(f"model.decoder_widths must be {count} integers") from None
+        if len(widths) != count or min(widths) < 1 or max(widths) > 1024:
+            raise ConfigError(
+                f"model.decoder_widths must be {count} integers in 1..1024 for a "
+                f"{self.decoder_kind} decoder"
+            )
+        try:
+            return StyleDecoderConfig(in_channels, widths, self.decoder_kind)
+        except ValueError as err:
+            raise ConfigError(f"model.decoder_widths: {err}") from None
 
 
 class StyleEncoder(torch.nn.Module):
@@ -137,6 +170,12 @@ class StyleNet(TranslationModel):
             "decoder", StyleDecoder(config.decoder_config(self.encoder.channels))
         )
         self.optimizers = {"decoder": self.adam(self.decoder)}
+        if config.lambda_gan > 0:
+            d_config = PatchDiscriminatorConfig(config.d_ndf, config.d_layers, "none")
+            self.culture_d = self.add_network(
+                "culture_d", PatchDiscriminator(d_config, out_channels=config.gan_heads)
+            )
+            self.optimizers["culture_d"] = self.adam(self.culture_d)
 
     def architecture(self) -> dict:
         return {
@@ -161,10 +200,23 @@ class StyleNet(TranslationModel):
             ]
         )
 
+    def _culture_logits(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Each image's logit map from the head of its own group."""
+        logits = self.culture_d(images)
+        pick = labels.view(-1, 1, 1, 1).expand(-1, 1, *logits.shape[2:])
+        return logits.gather(1, pick)
+
     def train_step(self, batch):
         c = self.config
         batch = self.prepare(batch)
         content_images, style_images = batch["real_a"], batch["real_b"]
+        labels = batch.get("label_b")
+        if labels is None:
+            labels = torch.zeros(style_images.shape[0], dtype=torch.long, device=self.device)
+        if c.lambda_gan > 0 and int(labels.max()) >= c.gan_heads:
+            raise ConfigError(
+                f"domain_b has more style groups (subfolders) than model.gan_heads={c.gan_heads}"
+            )
         losses: dict[str, torch.Tensor] = {}
         self.optimizers["decoder"].zero_grad(set_to_none=True)
         if c.lambda_pixel > 0 and content_images.shape[0] > 1:
@@ -178,6 +230,7 @@ class StyleNet(TranslationModel):
             loss_pixel.backward()
             losses["loss/pixel"] = loss_pixel.detach()
             content_images, style_images = content_images[half:], style_images[half:]
+            labels = labels[half:]
         blocks = [*self.style_blocks, FUSION_BLOCK]
         with torch.no_grad(), self.autocast():
             content = self.encoder.content(content_images).float()
@@ -198,8 +251,25 @@ class StyleNet(TranslationModel):
             loss_tv = total_variation(output) * c.lambda_tv
             total = total + loss_tv
             losses["loss/tv"] = loss_tv.detach()
+        if c.lambda_gan > 0:
+            self.requires_grad([self.culture_d], False)
+            with self.autocast():
+                fake_logits = self._culture_logits(output, labels)
+            loss_gan = generator_adv_loss(c.gan_loss, fake_logits) * c.lambda_gan
+            total = total + loss_gan
+            losses["loss/gan"] = loss_gan.detach()
         total.backward()
         self.update("decoder")
+        if c.lambda_gan > 0:
+            self.requires_grad([self.culture_d], True)
+            self.optimizers["culture_d"].zero_grad(set_to_none=True)
+            with self.autocast():
+                real_logits = self._culture_logits(style_images, labels)
+                fake_logits = self._culture_logits(output.detach(), labels)
+            loss_d = discriminator_adv_loss(c.gan_loss, real_logits, fake_logits)
+            loss_d.backward()
+            self.update("culture_d")
+            losses["loss/d"] = loss_d.detach()
         return self.read_losses(losses)
 
     def inference_fn(self):

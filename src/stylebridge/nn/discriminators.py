@@ -18,9 +18,12 @@ class PatchDiscriminatorConfig:
 
 
 class PatchDiscriminator(nn.Module):
-    """PatchGAN: one real/fake logit per overlapping patch (Isola et al.)."""
+    """PatchGAN: one real/fake logit per overlapping patch (Isola et al.); ``out_channels`` > 1
+    gives one logit map per class (a multi-head, class-conditional discriminator)."""
 
-    def __init__(self, config: PatchDiscriminatorConfig, in_channels: int = 3):
+    def __init__(
+        self, config: PatchDiscriminatorConfig, in_channels: int = 3, out_channels: int = 1
+    ):
         super().__init__()
         ndf, norm, bias = config.ndf, config.norm, conv_bias(config.norm)
         layers: list[nn.Module] = [
@@ -37,7 +40,7 @@ class PatchDiscriminator(nn.Module):
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             ch = out
-        layers.append(nn.Conv2d(ch, 1, 4, stride=1, padding=1))
+        layers.append(nn.Conv2d(ch, out_channels, 4, stride=1, padding=1))
         self.layers = nn.Sequential(*layers)
         init_weights(self)
 

@@ -1,7 +1,16 @@
 """The decoder of the feature-fusion style engine: encoder features at stride 8 -> RGB.
 
-Nearest-neighbour upsampling and reflection-padded 3x3 convolutions without normalisation
-(as in AdaIN's decoder): a normalisation layer would undo the statistics that carry the style.
+No normalisation layer anywhere (as in AdaIN's decoder): a norm would undo the statistics that
+carry the style. Two layouts:
+
+- ``upsample``: nearest-neighbour upsampling and reflection-padded 3x3 convolutions at every
+  resolution, four widths (stride 8, 4, 2, 1). The first bundled decoder; about 11 GMAC at
+  512 px with widths 128,96,48,24.
+- ``shuffle``: the work stays at low resolution. A 1x1 and a 3x3 convolution at stride 8, then
+  pixel shuffles trade channels for resolution (each stage's width / 4 channels enter the next
+  one) and the last 3x3 convolution, at stride 2, writes 2x2 RGB sub-pixels. Three widths
+  (stride 8, 4, 2); about 2.2 GMAC at 512 px with 128,64,32. Sub-pixel convolutions start as
+  ICNR (Aitken et al. 2017), a nearest-neighbour upsampling, so they begin without checkerboards.
 """
 
 from __future__ import annotations
@@ -11,11 +20,23 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+DECODER_KINDS = {"upsample": 4, "shuffle": 3}  # layout -> number of widths
+
 
 @dataclass
 class StyleDecoderConfig:
     in_channels: int = 240
-    widths: tuple[int, ...] = (192, 128, 64, 32)  # one per resolution, stride 8 -> 1
+    widths: tuple[int, ...] = (192, 128, 64, 32)  # one per resolution, stride 8 -> ...
+    kind: str = "upsample"
+
+    def __post_init__(self) -> None:
+        count = DECODER_KINDS.get(self.kind)
+        if count is None:
+            raise ValueError(f"decoder kind must be one of {', '.join(DECODER_KINDS)}")
+        if len(self.widths) != count or min(self.widths) < 1 or self.in_channels < 1:
+            raise ValueError(f"a {self.kind} decoder needs {count} positive widths")
+        if self.kind == "shuffle" and any(w % 4 for w in self.widths[:-1]):
+            raise ValueError("a shuffle decoder's stride-8 and stride-4 widths must divide by 4")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "widths": ",".join(str(w) for w in self.widths)}
@@ -25,7 +46,8 @@ class StyleDecoderConfig:
         widths = data.get("widths", cls.widths)
         if isinstance(widths, str):
             widths = tuple(int(w) for w in widths.split(",") if w.strip())
-        return cls(int(data.get("in_channels", 240)), tuple(widths))
+        # configs written before the shuffle layout have no kind: they are upsample decoders
+        return cls(int(data.get("in_channels", 240)), tuple(widths), data.get("kind", "upsample"))
 
 
 def _conv(c_in: int, c_out: int, relu: bool = True) -> list[nn.Module]:
@@ -33,20 +55,46 @@ def _conv(c_in: int, c_out: int, relu: bool = True) -> list[nn.Module]:
     return [*layers, nn.ReLU(inplace=True)] if relu else layers
 
 
+def icnr_(conv: nn.Conv2d, scale: int = 2) -> None:
+    """Initialise a convolution followed by PixelShuffle(scale) so that the shuffle starts as a
+    nearest-neighbour upsampling: the scale**2 sub-pixel filters of each output start equal."""
+    out, *rest = conv.weight.shape
+    base = torch.empty(out // scale**2, *rest)
+    nn.init.kaiming_uniform_(base, a=5**0.5)  # Conv2d's own default
+    with torch.no_grad():
+        conv.weight.copy_(base.repeat_interleave(scale**2, dim=0))
+        if conv.bias is not None:
+            conv.bias.copy_(conv.bias[:: scale**2].repeat_interleave(scale**2))
+
+
+def _upsample_body(config: StyleDecoderConfig) -> list[nn.Module]:
+    w8, w4, w2, w1 = config.widths
+    layers = _conv(config.in_channels, w8)
+    for c_in, c_out in ((w8, w4), (w4, w2)):
+        layers += [nn.Upsample(scale_factor=2, mode="nearest"), *_conv(c_in, c_out)]
+        layers += _conv(c_out, c_out)
+    layers += [nn.Upsample(scale_factor=2, mode="nearest"), *_conv(w2, w1)]
+    return layers + _conv(w1, 3, relu=False)
+
+
+def _shuffle_body(config: StyleDecoderConfig) -> list[nn.Module]:
+    """s8: 1x1 + 3x3 (w8); s4: 3x3 (w8/4 -> w4) + 3x3 (w4); s2: 3x3 (w4/4 -> w2), then a 3x3
+    conv to 2x2 RGB sub-pixels. Every conv that feeds a shuffle starts as ICNR."""
+    w8, w4, w2 = config.widths
+    s8 = [nn.Conv2d(config.in_channels, w8, 1), nn.ReLU(inplace=True), *_conv(w8, w8)]
+    s4 = [nn.PixelShuffle(2), *_conv(w8 // 4, w4), *_conv(w4, w4)]
+    s2 = [nn.PixelShuffle(2), *_conv(w4 // 4, w2), *_conv(w2, 3 * 4, relu=False)]
+    for stage in (s8, s4, s2):
+        icnr_([m for m in stage if isinstance(m, nn.Conv2d)][-1])
+    return [*s8, *s4, *s2, nn.PixelShuffle(2)]
+
+
 class StyleDecoder(nn.Module):
     def __init__(self, config: StyleDecoderConfig):
         super().__init__()
-        if len(config.widths) != 4 or min(config.widths) < 1 or config.in_channels < 1:
-            raise ValueError("the decoder needs four positive widths (stride 8, 4, 2, 1)")
         self.config = config
-        w8, w4, w2, w1 = config.widths
-        layers = _conv(config.in_channels, w8)
-        for c_in, c_out in ((w8, w4), (w4, w2)):
-            layers += [nn.Upsample(scale_factor=2, mode="nearest"), *_conv(c_in, c_out)]
-            layers += _conv(c_out, c_out)
-        layers += [nn.Upsample(scale_factor=2, mode="nearest"), *_conv(w2, w1)]
-        layers += _conv(w1, 3, relu=False)
-        self.body = nn.Sequential(*layers)
+        body = _shuffle_body(config) if config.kind == "shuffle" else _upsample_body(config)
+        self.body = nn.Sequential(*body)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Features (N, C, H/8, W/8) -> image (N, 3, H, W) in about [-1, 1] (not clamped, so

@@ -100,12 +100,15 @@ class _StopRequest:
 
 
 def _data_summary(name: str, source: ImageSource) -> dict:
-    return {
+    summary = {
         "path": str(name),
         "count": len(source),
         "skipped": len(source.skipped),
         "hash": set_digest(source.files),
     }
+    if len(source.group_names) > 1:  # subfolders as groups: the label order of the run
+        summary["groups"] = source.group_names
+    return summary
 
 
 def _build_data(config: TrainConfig, kind: str):
