@@ -86,10 +86,8 @@ def _groups(root, files: list[Path]) -> tuple[list[str], list[int]]:
     """Each file's group: the first subfolder under the root (a culture in a corpus of
     cultures); files directly in the root, or listed one by one, form the group "."."""
     if isinstance(root, (str, os.PathLike)) and Path(root).is_dir():
-        keys = [
-            p.relative_to(root).parts[0] if len(p.relative_to(root).parts) > 1 else "."
-            for p in files
-        ]
+        parts = [p.relative_to(root).parts for p in files]
+        keys = [part[0] if len(part) > 1 else "." for part in parts]
     else:
         keys = ["."] * len(files)
     names = sorted(set(keys))
