@@ -397,3 +397,44 @@ def test_bundled_engine_codes_mix_and_errors():
         stylebridge.stylize(photo, "ukiyoe", mix={"ukiyoe": 1.0})
     ink = np.asarray(stylebridge.stylize(_photo(96, 96), style_from="chinese_ink"), np.float32)
     assert np.ptp(ink, axis=2).mean() < 12  # ink code: near-grey, not yellowed silk
+
+
+def test_culture_discriminator_judges_each_image_by_its_own_group(one_thread):
+    """Each style group has its own head: after training, each head calls its own group's
+    images real and the other group's not; a group beyond gan_heads is refused before any work.
+    """
+    from stylebridge.models.stylenet import StyleNet, StyleNetConfig
+
+    torch.manual_seed(0)
+    config = StyleNetConfig(
+        decoder_widths="16,16,16",
+        decoder_kind="shuffle",
+        lambda_gan=1.0,
+        gan_heads=2,
+        d_ndf=8,
+        lr=0.002,
+    )
+    config.resolve(32)
+    model = StyleNet(config, torch.device("cpu"))
+    red, blue = torch.full((3, 32, 32), -0.9), torch.full((3, 32, 32), -0.9)
+    red[0], blue[2] = 0.9, 0.9
+    styles = torch.stack([red, blue, red, blue, red, blue])
+    batch = {
+        "real_a": torch.rand(6, 3, 32, 32) * 2 - 1,
+        "real_b": styles,
+        "label_b": torch.tensor([0, 1, 0, 1, 0, 1]),
+    }
+    for _ in range(40):
+        losses = model.train_step(batch)
+    assert {"loss/gan", "loss/d"} <= losses.keys()
+    with torch.no_grad():
+        logits = model.culture_d(red[None]).mean((2, 3))[0]
+        blue_logits = model.culture_d(blue[None]).mean((2, 3))[0]
+        picked = model._culture_logits(red[None].expand(2, -1, -1, -1), torch.tensor([0, 1]))
+    assert torch.allclose(picked.mean((1, 2, 3)), logits, atol=1e-5)
+    assert logits[0] > logits[1] + 0.3, logits  # LSGAN: real is 1, fake is 0
+    assert blue_logits[1] > blue_logits[0] + 0.3, blue_logits
+
+    batch["label_b"] = torch.tensor([0, 1, 2, 0, 1, 2])
+    with pytest.raises(ConfigError, match="gan_heads=2"):
+        model.train_step(batch)

@@ -129,3 +129,21 @@ def test_save_is_atomic_and_checks_suffix(tmp_path):
     assert not [p for p in path.parent.iterdir() if p.name.startswith(".")]
     with pytest.raises(ImageError, match="unsupported output format"):
         save_image(image, tmp_path / "x.xyz")
+
+
+def test_folders_of_links_are_listed_once_and_hidden_files_skipped(tmp_path):
+    """A collection assembled from links to other folders is found; a link loop repeats nothing."""
+    from stylebridge.data.files import list_images
+
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    for name in ("a.jpg", "sub/b.png", ".hidden.jpg"):
+        (real / name).write_bytes(_jpeg_bytes())
+    collection = tmp_path / "collection"
+    collection.mkdir()
+    (collection / "ink").symlink_to(real, target_is_directory=True)
+    (real / "sub" / "loop").symlink_to(real, target_is_directory=True)
+    (collection / "gone.jpg").symlink_to(tmp_path / "missing.jpg")
+    found = [p.relative_to(collection).as_posix() for p in list_images(collection)]
+    assert found == ["gone.jpg", "ink/a.jpg", "ink/sub/b.png"]
+    assert list_images(collection, recursive=False) == [collection / "gone.jpg"]

@@ -15,22 +15,33 @@ from ..imageio import IMAGE_SUFFIXES
 def list_images(path: str | os.PathLike, *, recursive: bool = True) -> list[Path]:
     """Image files under a folder (sorted, hidden files skipped) or the file itself.
 
-    A link whose target is gone is listed too, so that loading it reports it as skipped like
-    any other unreadable file instead of it vanishing from the counts.
+    Linked folders are followed (a collection assembled from links to other folders is common),
+    each real folder once, so a link loop cannot repeat files. A link whose target is gone is
+    listed too, so that loading it reports it as skipped like any other unreadable file instead
+    of it vanishing from the counts.
     """
     path = Path(path)
     if path.is_file() or path.is_symlink() and not path.exists():
         return [path]
     if not path.exists():
         raise DataError(f"{path}: no such file or folder")
-    pattern = "**/*" if recursive else "*"
-    found = [
-        p
-        for p in path.glob(pattern)
-        if (p.is_file() or (p.is_symlink() and not p.exists()))
-        and p.suffix.lower() in IMAGE_SUFFIXES
-        and not any(part.startswith(".") for part in p.relative_to(path).parts)
-    ]
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, files in os.walk(path, followlinks=True):
+        stat = os.stat(folder)
+        if (stat.st_dev, stat.st_ino) in seen:
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")) if recursive else []
+        for name in files:
+            candidate = Path(folder, name)
+            if (
+                not name.startswith(".")
+                and candidate.suffix.lower() in IMAGE_SUFFIXES
+                and (candidate.is_file() or candidate.is_symlink() and not candidate.exists())
+            ):
+                found.append(candidate)
     return sorted(found)
 
 

@@ -200,15 +200,17 @@ class StyleNet(TranslationModel):
 
     def train_step(self, batch):
         c = self.config
-        batch = self.prepare(batch)
-        content_images, style_images = batch["real_a"], batch["real_b"]
         labels = batch.get("label_b")  # the unpaired dataset's style groups; else one group
-        if labels is None:
-            labels = torch.zeros(style_images.shape[0], dtype=torch.long, device=self.device)
-        if c.lambda_gan > 0 and int(labels.max()) >= c.gan_heads:
+        # checked while the labels are still on the host, so a GPU run never syncs for it
+        if c.lambda_gan > 0 and labels is not None and int(labels.max()) >= c.gan_heads:
             raise ConfigError(
                 f"domain_b has more style groups (subfolders) than model.gan_heads={c.gan_heads}"
             )
+        batch = self.prepare(batch)
+        content_images, style_images = batch["real_a"], batch["real_b"]
+        labels = batch.get("label_b")
+        if labels is None:
+            labels = torch.zeros(style_images.shape[0], dtype=torch.long, device=self.device)
         losses: dict[str, torch.Tensor] = {}
         self.optimizers["decoder"].zero_grad(set_to_none=True)
         if c.lambda_pixel > 0 and content_images.shape[0] > 1:
