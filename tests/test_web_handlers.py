@@ -1,4 +1,4 @@
-"""The web UI's handlers as plain functions: blending, limits, garments, analysis, the app."""
+"""The web UI's handlers as plain functions: style sources, limits, garments, analysis, the app."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from stylebridge import api
-from stylebridge.errors import ConfigError, ImageError
-from stylebridge.web.handlers import NO_BLEND, RUN_FOLDER, Handlers, WebSettings
+from stylebridge.errors import ConfigError, ImageError, StylebridgeError
+from stylebridge.web.handlers import ENGINE, RUN_FOLDER, Handlers, WebSettings, mix_cultures
 
 
 @pytest.fixture(scope="module")
@@ -25,19 +25,46 @@ def _px(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), np.int16)
 
 
-def test_stylize_keeps_size_and_blends_two_styles_pixelwise(photo):
+def test_translation_looks_keep_size_and_strength_blends_with_the_photo(photo):
     h = Handlers(WebSettings(work_side=256))
     oil = h.stylize(str(photo), "western_oil")
     ink = h.stylize(str(photo), "chinese_ink")
     assert oil.size == (80, 60)
     assert np.abs(_px(oil) - _px(ink)).mean() > 3  # two different styles
-    half = h.stylize(str(photo), "western_oil", blend_with="chinese_ink", blend=0.5)
-    expected = (_px(oil) + _px(ink)) / 2
-    assert np.abs(_px(half) - expected).max() <= 1  # the mean of the two results
-    only_first = h.stylize(str(photo), "western_oil", blend_with=NO_BLEND, blend=0.9)
-    assert np.array_equal(_px(only_first), _px(oil))
     untouched = h.stylize(str(photo), "western_oil", strength=0.0)
     assert np.array_equal(_px(untouched), _px(Image.open(photo)))
+
+
+def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(photo, tmp_path):
+    """The sliders' weights go to the engine's feature-space mix (a pure culture at weight 1,
+    zero sliders ignored, weights normalised); an uploaded painting replaces the sliders."""
+    h = Handlers(WebSettings(work_side=256))
+    assert {"chinese_ink", "ukiyoe", "western_oil"} <= set(mix_cultures())
+    assert "photo" not in mix_cultures()
+    zeros = dict.fromkeys(mix_cultures(), 0.0)
+    ukiyoe = h.stylize(str(photo), ENGINE, mix=zeros | {"ukiyoe": 1.0})
+    assert ukiyoe.size == (80, 60)
+    direct = api.stylize(Image.open(photo), style_from="ukiyoe", max_side=256)
+    assert np.abs(_px(ukiyoe) - _px(direct)).max() <= 1
+    oil = h.stylize(str(photo), ENGINE, mix=zeros | {"western_oil": 1.0})
+    half = h.stylize(str(photo), ENGINE, mix=zeros | {"ukiyoe": 0.3, "western_oil": 0.3})
+    expected = api.stylize(Image.open(photo), mix={"ukiyoe": 0.5, "western_oil": 0.5}, max_side=256)
+    assert np.abs(_px(half) - _px(expected)).max() <= 1
+    assert np.abs(_px(half) - _px(ukiyoe)).mean() > 1 and np.abs(_px(half) - _px(oil)).mean() > 1
+    with pytest.raises(ConfigError, match="slider above 0.*cultures: .*ukiyoe"):
+        h.stylize(str(photo), ENGINE, mix=zeros)
+    painting = tmp_path / "painting.png"
+    stripes = np.zeros((96, 96, 3), np.uint8)
+    stripes[:, ::8] = (200, 30, 30)
+    Image.fromarray(stripes).save(painting)
+    by_painting = h.stylize(str(photo), ENGINE, painting=str(painting), mix=zeros)
+    assert np.abs(_px(by_painting) - _px(ukiyoe)).mean() > 3
+    grey = tmp_path / "grey.png"
+    Image.new("RGB", (96, 96), (128, 128, 128)).save(grey)
+    with pytest.raises(StylebridgeError, match="grey.png"):
+        h.stylize(str(photo), ENGINE, painting=str(grey))
+    with pytest.raises(ConfigError, match="unknown fusion"):
+        h.stylize(str(photo), ENGINE, mix={"ukiyoe": 1.0}, fusion="blur")
 
 
 def test_run_folder_choice(photo):
@@ -96,6 +123,11 @@ def test_garment_needs_a_mask_and_keeps_the_rest(photo, tmp_path):
     change = np.abs(_px(result) - _px(Image.open(photo))).max(-1)
     assert change[mask == 0].max() == 0 and change[mask > 0].mean() > 5
     assert overlay.size == (80, 60)
+    batik = {"indonesian_batik": 1.0}  # any style source: here the engine's culture
+    engine_result, _ = h.garment(str(photo), ENGINE, None, str(mask_path), False, mix=batik)
+    change = np.abs(_px(engine_result) - _px(Image.open(photo))).max(-1)
+    assert change[mask == 0].max() == 0 and change[mask > 0].mean() > 5
+    assert np.abs(_px(engine_result) - _px(result))[mask > 0].mean() > 3
 
 
 def test_closest_cultures_ranks_the_matching_folder_first(tmp_path):

@@ -116,3 +116,33 @@ def test_cli_garment_and_variants(tmp_path):
     assert len(list(out.glob("look_*.png"))) == 3
     bad = runner.invoke(app, ["design", "garment", str(photo), "-s", "ukiyoe", "-o", str(out)])
     assert bad.exit_code == 1 and "--auto-mask" in str(bad.exception)
+
+
+def test_cli_garment_takes_any_style_source(tmp_path):
+    """A culture code, a painting or a mix (the feature engine) restyles the garment only;
+    two style sources at once are refused before any work."""
+    photo = tmp_path / "look.png"
+    _photo().save(photo)
+    mask = tmp_path / "mask.png"
+    Image.fromarray((_rect_mask() * 255).astype(np.uint8)).save(mask)
+    painting = tmp_path / "kimono.png"
+    stripes = np.zeros((96, 96, 3), np.uint8)
+    stripes[::6] = (230, 200, 40)
+    Image.fromarray(stripes).save(painting)
+    runner = CliRunner()
+    base = ["design", "garment", str(photo), "--mask", str(mask)]
+    original = np.asarray(_photo(), np.int16)
+    outside = _rect_mask() == 0
+    for source, label in (
+        (["--style-from", "indonesian_batik"], "indonesian_batik"),
+        (["--style-image", str(painting)], "kimono"),
+        (["--mix", "ukiyoe=0.5,western_oil=0.5"], "mix"),
+    ):
+        out = tmp_path / label
+        done = runner.invoke(app, [*base, *source, "-o", str(out)])
+        assert done.exit_code == 0, done.output
+        result = np.asarray(Image.open(out / f"look_{label}.png").convert("RGB"), np.int16)
+        change = np.abs(result - original).max(-1)
+        assert change[outside].max() == 0 and change[~outside].mean() > 5, label
+    both = runner.invoke(app, [*base, "-s", "ukiyoe", "--style-from", "ukiyoe", "-o", str(out)])
+    assert both.exit_code == 1 and "give one style" in str(both.exception)

@@ -33,7 +33,15 @@ from .models import (
     style_notes,
     styles,
 )
-from .rendering import feature_engine, fuse, parse_mix, style_code, style_renderer, stylize
+from .rendering import (
+    culture_codes,
+    feature_engine,
+    fuse,
+    parse_mix,
+    style_code,
+    style_renderer,
+    stylize,
+)
 from .restoration import (
     denoise,
     detect_scratches,
@@ -56,6 +64,7 @@ __all__ = [
     "clear_cache",
     "closest_cultures",
     "config_to_dict",
+    "culture_codes",
     "default_manifest_path",
     "demo",
     "denoise",

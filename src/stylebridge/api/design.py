@@ -28,9 +28,13 @@ PATTERN_STEPS = 1500  # minutes on a CPU; enough for a motif's palette and local
 
 def design_garment(
     photo,
-    style: str | os.PathLike,
+    style: str | os.PathLike | None = None,
     out: str | os.PathLike | None = None,
     *,
+    style_image=None,
+    style_from: str | os.PathLike | None = None,
+    mix: dict[str, float] | None = None,
+    engine: str | os.PathLike | None = None,
     mask=None,
     auto_mask: bool = False,
     strength: float = 1.0,
@@ -38,9 +42,12 @@ def design_garment(
     max_side: int | None = None,
     overwrite: bool = False,
 ):
-    """Restyle only the garment of ``photo`` with a bundled style or a run folder.
+    """Restyle only the garment of ``photo``, in any style source ``stylize`` takes.
 
     Args:
+        style: a bundled style or a run folder (a translation model); or else one of
+            style_image / style_from / mix: the feature-fusion engine (``engine`` picks a
+            ``train stylenet`` run instead of the bundled one), as in ``stylize``.
         mask: a mask file (white = garment) or an (H, W) float array; or pass ``auto_mask``.
         auto_mask: find the garment offline (face detection + GrabCut; see docs/design.md).
         feather: edge ramp inside the mask in px (default 1.5% of the shorter side).
@@ -48,13 +55,25 @@ def design_garment(
         overwrite: replace those files if they exist (never the photo or the mask).
     Returns a ``design.GarmentResult``; pixels outside the mask are unchanged.
     """
-    folder = model_folder(style)
+    from .rendering import style_renderer  # the engine loads torch models: only when asked
+
+    given = [v is not None for v in (style, style_image, style_from, mix)]
+    if sum(given) != 1:
+        raise ConfigError("give exactly one of style, style_image, style_from or mix")
     stem = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
+    label = _style_label(style, style_image, style_from, mix)
     if out is not None:  # checked before any work
-        targets = design.garment_files(out, stem, Path(folder).name)
-        check_outputs(targets.values(), _paths(photo, mask), overwrite=overwrite)
+        targets = design.garment_files(out, stem, label)
+        paintings = style_image if isinstance(style_image, (list, tuple)) else [style_image]
+        check_outputs(targets.values(), _paths(photo, mask, *paintings), overwrite=overwrite)
+    if style is not None:
+        stylizer = load(model_folder(style))
+    else:
+        stylizer = style_renderer(
+            style_image=style_image, style_from=style_from, mix=mix, engine=engine
+        )
     result = design.restyle_garment(
-        load(folder),
+        stylizer,
         photo,
         mask=mask,
         auto=auto_mask,
@@ -63,8 +82,22 @@ def design_garment(
         max_side=max_side,
     )
     if out is not None:
-        design.save_garment(result, out, stem, Path(folder).name, replace=overwrite)
+        design.save_garment(result, out, stem, label, replace=overwrite)
     return result
+
+
+def _style_label(style, style_image, style_from, mix) -> str:
+    """The style's part of output file names: the model folder, painting or source name."""
+    if style is not None:
+        return Path(model_folder(style)).name
+    if mix is not None:
+        return "mix"
+    source = style_image if style_from is None else style_from
+    if isinstance(source, (list, tuple)):
+        return Path(source[0]).stem if len(source) == 1 else "images"
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).stem
+    return "painting"
 
 
 def _paths(*items) -> list:

@@ -23,7 +23,20 @@ from ..inference.feature_style import (
 )
 from .models import load
 
-__all__ = ["feature_engine", "fuse", "parse_mix", "style_code", "style_renderer", "stylize"]
+__all__ = [
+    "culture_codes",
+    "feature_engine",
+    "fuse",
+    "parse_mix",
+    "style_code",
+    "style_renderer",
+    "stylize",
+]
+
+
+def culture_codes() -> list[str]:
+    """The bundled engine's culture style codes, by name (``style_from=`` and ``mix=`` keys)."""
+    return list(zoo.culture_codes())
 
 
 def stylize(
@@ -42,7 +55,8 @@ def stylize(
     Exactly one style source:
         model: a model folder or bundled style name (``stylize(photo, "ukiyoe")``);
         style_image: a painting (path or PIL image) for the feature-fusion engine;
-        style_from: a folder of style images (pooled), a bundled culture name or a saved code;
+        style_from: a folder of style images (pooled), a bundled culture name, a saved code
+            (.safetensors) or a ``StyleCode``;
         mix: cultures with weights, mixed in feature space (``{"chinese_ink": 0.6, ...}``).
     ``engine`` picks a trained ``stylenet`` run instead of the bundled engine; ``options`` go
     to ``Stylizer.stylize`` or ``FeatureEngine.render`` (fusion, strength, mask, outside, ...).

@@ -28,8 +28,22 @@ def _mask_choice(mask: Path | None, auto_mask: bool) -> None:
 @design_app.command("garment")
 def garment(
     photo: Path = typer.Argument(..., help="The photo of a person wearing the garment."),
-    style: str = typer.Option(..., "--style", "-s", help=STYLE_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
+    style: str = typer.Option(None, "--style", "-s", help=STYLE_HELP),
+    style_image: list[Path] = typer.Option(
+        None,
+        "--style-image",
+        help="Feature-fusion engine: the style of this painting (repeat to pool several).",
+    ),
+    style_from: str = typer.Option(
+        None,
+        "--style-from",
+        help="Feature-fusion engine: a folder of style images, a culture name or a style code.",
+    ),
+    mix: str = typer.Option(
+        None, help="Feature-fusion engine: cultures mixed, e.g. ukiyoe=0.5,western_oil=0.5."
+    ),
+    engine: str = typer.Option(None, help="A `train stylenet` run instead of the bundled engine."),
     mask: Path = typer.Option(None, help="Garment mask image: white = restyle, black = keep."),
     auto_mask: bool = typer.Option(
         False, "--auto-mask", help="Find the garment automatically (face + GrabCut, offline)."
@@ -43,15 +57,25 @@ def garment(
 ) -> None:
     """Restyle only the garment; face, skin and background stay untouched.
 
-    Example: stylebridge design garment me.jpg --style ukiyoe --auto-mask -o out/
+    Examples:
+      stylebridge design garment me.jpg --style ukiyoe --auto-mask -o out/
+      stylebridge design garment me.jpg --style-from indonesian_batik --mask dress.png -o out/
+      stylebridge design garment me.jpg --style-image kimono.jpg --auto-mask -o out/
     """
     _mask_choice(mask, auto_mask)
     if mask is None and not auto_mask:
         raise ConfigError("give a garment mask (--mask MASK.png) or --auto-mask")
+    sources = [style, style_image or None, style_from, mix]
+    if sum(s is not None for s in sources) != 1:
+        raise ConfigError("give one style: --style, --style-image, --style-from or --mix")
     result = api.design_garment(
         photo,
         style,
         out,
+        style_image=style_image or None,
+        style_from=style_from,
+        mix=api.parse_mix(mix) if mix else None,
+        engine=engine,
         mask=mask,
         auto_mask=auto_mask,
         strength=strength,

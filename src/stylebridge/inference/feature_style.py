@@ -348,13 +348,15 @@ class StyleRenderer:
 
 def resolve_style(
     engine: FeatureEngine,
-    source: str | os.PathLike | Image.Image,
+    source: str | os.PathLike | Image.Image | StyleCode,
     *,
     tone: str = "as-is",
     on_skip: OnSkip | None = None,
 ) -> StyleCode:
-    """A style from what a user names: a bundled culture, a saved code (.safetensors), a
-    folder of images (pooled), or one image file or PIL image."""
+    """A style from what a user names: a bundled culture, a saved code (.safetensors or a
+    ``StyleCode``), a folder of images (pooled), or one image file or PIL image."""
+    if isinstance(source, StyleCode):
+        return source
     if isinstance(source, Image.Image):
         return engine.code_from_images([source], tone=tone)
     cultures = zoo.culture_codes()

@@ -17,28 +17,36 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is i
 import gradio as gr  # noqa: E402
 
 from ..errors import StylebridgeError  # noqa: E402
-from .handlers import NO_BLEND, Handlers, WebSettings, style_choices  # noqa: E402
+from .handlers import (  # noqa: E402
+    ENGINE,
+    Handlers,
+    WebSettings,
+    mix_cultures,
+    style_choices,
+)
 
 # system fonts only: the default theme would ask Google Fonts for its typeface
 THEME = gr.themes.Default(
     font=["ui-sans-serif", "system-ui", "sans-serif"],
     font_mono=["ui-monospace", "monospace"],
 )
-BLEND_NOTE = (
-    "**Blending** stylizes the photo with both styles and mixes the two finished pictures pixel "
-    "by pixel (0 = only the first style, 1 = only the second); it does not mix the networks. "
-    "**Strength** then blends the result with your photo."
+ENGINE_NOTE = (
+    "With the **feature engine**, the style is an uploaded painting, or the cultures mixed by "
+    "these sliders: their weights (normalised to sum to 1) mix the cultures' feature "
+    "statistics, so a fusion is one style, not two pictures cross-faded. **Strength** moves "
+    "the photo's features toward the style (0 = the photo as the engine redraws it). With a "
+    "bundled look or a run folder, **strength** blends the result with your photo."
 )
 
 
 log = logging.getLogger("stylebridge.web")
 
 
-def _friendly(fn):
+def _friendly(fn, owner: Handlers | None = None):
     """Show a StylebridgeError's one line to the user instead of a generic failure, and log
     one line per request: the action, how long it took, and how it ended."""
 
-    owner = getattr(fn, "__self__", None)  # the Handlers, which know what not to show
+    owner = owner or getattr(fn, "__self__", None)  # the Handlers know what not to show
     action = getattr(fn, "__name__", "request")
 
     @functools.wraps(fn)
@@ -85,15 +93,38 @@ def _upload(h: Handlers, label: str, elem_id: str) -> gr.File:
     return upload
 
 
-def _style_controls(prefix: str):
+def _style_controls(h: Handlers, prefix: str, limits: str):
+    """The style source: the engine (painting upload or culture mix sliders), a bundled
+    translation look or a run folder; returns the components in the handlers' order."""
     choices = style_choices()
-    style = gr.Radio(choices, value=choices[0], label="Style", elem_id=f"{prefix}-style")
+    style = gr.Radio(choices, value=ENGINE, label="Style", elem_id=f"{prefix}-style")
     run_dir = gr.Textbox(
         label="Run folder under the server's --models-dir (when 'run folder' is chosen)",
         elem_id=f"{prefix}-run",
     )
     strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength", elem_id=f"{prefix}-strength")
-    return style, run_dir, strength
+    with gr.Accordion("Feature engine: your painting or a mix of cultures", open=True):
+        gr.Markdown(ENGINE_NOTE)
+        painting = _upload(
+            h, f"Painting (optional, replaces the sliders; {limits})", f"{prefix}-painting"
+        )
+        names = mix_cultures()
+        sliders = [
+            gr.Slider(
+                0,
+                1,
+                value=1.0 if i == 0 else 0.0,
+                step=0.05,
+                label=name,
+                elem_id=f"{prefix}-mix-{name}",
+            )
+            for i, name in enumerate(names)
+        ]
+    return style, run_dir, strength, painting, sliders
+
+
+def _weights(values) -> dict[str, float]:
+    return dict(zip(mix_cultures(), (float(v) for v in values), strict=True))
 
 
 def _stylize_tab(h: Handlers, limits: str) -> None:
@@ -101,18 +132,22 @@ def _stylize_tab(h: Handlers, limits: str) -> None:
         with gr.Column():
             photo = _upload(h, f"Photo ({limits})", "photo")
         result = _output_image("Result", elem_id="result")
-    style, run_dir, strength = _style_controls("stylize")
-    with gr.Accordion("Blend two styles", open=False):
-        gr.Markdown(BLEND_NOTE)
-        blend_with = gr.Radio(
-            [NO_BLEND, *style_choices()[:-1]],
-            value=NO_BLEND,
-            label="Second style",
-            elem_id="blend-with",
-        )
-        blend = gr.Slider(0, 1, value=0.5, step=0.05, label="Mix (0 = first, 1 = second)")
+    style, run_dir, strength, painting, sliders = _style_controls(h, "stylize", limits)
+    fusion = gr.Radio(
+        ["wct", "adain"],
+        value="wct",
+        label="Fusion (engine): wct = texture and palette, adain = lighter, per channel",
+        elem_id="stylize-fusion",
+    )
     button = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
-    button.click(_friendly(h.stylize), [photo, style, run_dir, strength, blend_with, blend], result)
+
+    def stylize(photo_file, choice, run, amount, painting_file, how, *values):
+        return h.stylize(photo_file, choice, run, amount, painting_file, _weights(values), how)
+
+    stylize.__name__ = "stylize"
+    button.click(
+        _friendly(stylize, h), [photo, style, run_dir, strength, painting, fusion, *sliders], result
+    )
     with gr.Accordion("Analysis: which cultures is the result closest to?", open=False):
         closest = gr.Markdown(elem_id="analysis")
 
@@ -121,7 +156,7 @@ def _stylize_tab(h: Handlers, limits: str) -> None:
 
         compare.__name__ = "closest"
         gr.Button("Compare with the culture corpus").click(
-            _friendly(compare), [photo, result], closest
+            _friendly(compare, h), [photo, result], closest
         )
 
 
@@ -137,13 +172,22 @@ def _garment_tab(h: Handlers, limits: str) -> None:
         with gr.Column():
             mask = _upload(h, "Garment mask (optional)", "garment-mask")
     auto = gr.Checkbox(label="Auto-mask (ignore the uploaded mask)", value=False)
-    style, run_dir, strength = _style_controls("garment")
+    style, run_dir, strength, painting, sliders = _style_controls(h, "garment", limits)
     button = gr.Button("Restyle garment", variant="primary", elem_id="garment-button")
     with gr.Row():
         result = _output_image("Result")
         overlay = _output_image("Mask used")
+
+    def garment(photo_file, choice, run, mask_file, automatic, amount, painting_file, *values):
+        return h.garment(
+            photo_file, choice, run, mask_file, automatic, amount, painting_file, _weights(values)
+        )
+
+    garment.__name__ = "garment"
     button.click(
-        _friendly(h.garment), [photo, style, run_dir, mask, auto, strength], [result, overlay]
+        _friendly(garment, h),
+        [photo, style, run_dir, mask, auto, strength, painting, *sliders],
+        [result, overlay],
     )
 
 

@@ -19,7 +19,7 @@ from .. import api
 from ..errors import ConfigError, ImageError, StylebridgeError
 
 RUN_FOLDER = "run folder (path below)"
-NO_BLEND = "none"
+ENGINE = "feature engine (culture mix or painting)"
 Progress = Callable[[float, str], None]
 
 
@@ -42,7 +42,14 @@ class WebSettings:
 
 
 def style_choices() -> list[str]:
-    return [*api.styles(), RUN_FOLDER]
+    """The engine first (mix sliders or an uploaded painting), then the bundled translation
+    looks and a run folder."""
+    return [ENGINE, *api.styles(), RUN_FOLDER]
+
+
+def mix_cultures() -> list[str]:
+    """The bundled culture codes the mix sliders offer (the content-photo code is no culture)."""
+    return [name for name in api.culture_codes() if name != "photo"]
 
 
 class Handlers:
@@ -120,23 +127,53 @@ class Handlers:
         return message
 
     # --- actions ----------------------------------------------------------------------------
+    def renderer(
+        self,
+        style: str,
+        run_dir: str | None = None,
+        painting: str | None = None,
+        mix: dict[str, float] | None = None,
+    ):
+        """What renders the choice: the engine bound to the source, or a translation model."""
+        if style != ENGINE:
+            return self.stylizer(self.model(style, run_dir))
+        return api.style_renderer(**self.engine_source(painting, mix))
+
+    def engine_source(self, painting: str | None, mix: dict[str, float] | None) -> dict:
+        """The engine's style source: an uploaded painting, else the cultures mixed in feature
+        space by the slider weights (zero sliders left out)."""
+        if painting:
+            image = self.photo(painting, "painting")
+            try:
+                return {"style_from": api.style_code(image)}
+            except ImageError as err:  # named by the upload, not the server's upload folder
+                raise ImageError(Path(painting).name, err.problem) from None
+        weights = {name: float(w) for name, w in (mix or {}).items() if w and float(w) > 0}
+        if not weights:
+            raise ConfigError(
+                "move at least one culture slider above 0 or upload a painting "
+                f"(cultures: {', '.join(mix_cultures())})"
+            )
+        return {"mix": weights}
+
     def stylize(
         self,
         photo: str | None,
         style: str,
         run_dir: str | None = None,
         strength: float = 1.0,
-        blend_with: str = NO_BLEND,
-        blend: float = 0.5,
+        painting: str | None = None,
+        mix: dict[str, float] | None = None,
+        fusion: str = "wct",
     ) -> Image.Image:
-        """Stylize; with ``blend_with``, stylize with both styles and mix the two results."""
+        """Stylize. The engine takes ``strength`` in feature space and ``fusion``; a
+        translation model's result is blended with the photo by ``strength``."""
         image = self.photo(photo)
         side = self.settings.work_side
-        first = self.stylizer(self.model(style, run_dir)).stylize(image, max_side=side)
-        if blend_with and blend_with != NO_BLEND:
-            second = self.stylizer(self.model(blend_with, run_dir)).stylize(image, max_side=side)
-            first = Image.blend(first, second, float(blend))
-        return Image.blend(image, first, float(strength))
+        renderer = self.renderer(style, run_dir, painting, mix)
+        if style == ENGINE:
+            return renderer.stylize(image, max_side=side, strength=float(strength), fusion=fusion)
+        return Image.blend(image, renderer.stylize(image, max_side=side), float(strength))
 
     def garment(
         self,
@@ -146,17 +183,24 @@ class Handlers:
         mask: str | None,
         auto: bool,
         strength: float = 1.0,
+        painting: str | None = None,
+        mix: dict[str, float] | None = None,
     ) -> tuple[Image.Image, Image.Image]:
-        """Restyle the garment only; returns the result and the mask overlay."""
+        """Restyle the garment only, in any style source; returns the result and the mask
+        overlay."""
         image = self.photo(photo)
         if not auto and not mask:
             raise ConfigError("upload a garment mask (white = garment) or tick auto-mask")
         mask_path = None if auto else mask
         if mask_path:
             self.photo(mask_path, "mask")  # same size limit as photos
+        if style == ENGINE:
+            source = self.engine_source(painting, mix)
+        else:
+            source = {"style": self.model(style, run_dir)}
         result = api.design_garment(
             image,
-            self.model(style, run_dir),
+            **source,
             mask=mask_path,
             auto_mask=auto,
             strength=strength,
