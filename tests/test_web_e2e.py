@@ -64,28 +64,36 @@ def server():
     app.close()
 
 
-def test_upload_stylize_and_get_result_in_chromium(server, tmp_path):
+def _stylize_in_chromium(server: str, photo: Path, choose) -> Image.Image:
+    """Upload ``photo``, let ``choose(page)`` set the style, click Stylize, fetch the result."""
     from playwright.sync_api import sync_playwright
 
-    rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 255, (150, 200, 3), dtype=np.uint8)
-    pixels[40:110, 60:140] = (200, 40, 40)
-    photo = tmp_path / "photo.png"
-    Image.fromarray(pixels).save(photo)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         page = browser.new_page()
         page.goto(server)
         page.locator("#photo input[type=file]").set_input_files(str(photo))
         page.locator("#photo-preview img").wait_for(timeout=30_000)  # decoded by our loader
-        page.locator("#stylize-style").get_by_label("western_oil").check()
+        choose(page)
         page.locator("#stylize-button").click()
         result = page.locator("#result img")
         result.wait_for(timeout=90_000)
-        src = result.get_attribute("src")
-        body = page.request.get(src).body()
+        body = page.request.get(result.get_attribute("src")).body()
         browser.close()
-    out = Image.open(io.BytesIO(body))
+    return Image.open(io.BytesIO(body))
+
+
+def test_upload_stylize_and_get_result_in_chromium(server, tmp_path):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 255, (150, 200, 3), dtype=np.uint8)
+    pixels[40:110, 60:140] = (200, 40, 40)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(pixels).save(photo)
+
+    def western_oil(page):
+        page.locator("#stylize-style").get_by_label("western_oil").check()
+
+    out = _stylize_in_chromium(server, photo, western_oil)
     assert out.size == (200, 150)
     diff = np.abs(np.asarray(out.convert("RGB"), np.int16) - pixels.astype(np.int16)).mean()
     assert diff > 2.0, "the result should be the stylized photo, not the upload echoed back"
@@ -93,8 +101,6 @@ def test_upload_stylize_and_get_result_in_chromium(server, tmp_path):
 
 def test_engine_renders_an_uploaded_painting_in_chromium(server, tmp_path):
     """The default style is the feature engine; an uploaded painting gives the style."""
-    from playwright.sync_api import sync_playwright
-
     rng = np.random.default_rng(1)
     pixels = rng.integers(60, 200, (120, 160, 3), dtype=np.uint8)
     photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
@@ -102,19 +108,11 @@ def test_engine_renders_an_uploaded_painting_in_chromium(server, tmp_path):
     stripes = np.full((128, 128, 3), 240, np.uint8)
     stripes[:, ::10] = (20, 20, 160)
     Image.fromarray(stripes).save(painting)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        page = browser.new_page()
-        page.goto(server)
-        page.locator("#photo input[type=file]").set_input_files(str(photo))
-        page.locator("#photo-preview img").wait_for(timeout=30_000)
+
+    def upload_painting(page):
         page.locator("#stylize-painting input[type=file]").set_input_files(str(painting))
         page.locator("#stylize-painting-preview img").wait_for(timeout=30_000)
-        page.locator("#stylize-button").click()
-        result = page.locator("#result img")
-        result.wait_for(timeout=90_000)
-        body = page.request.get(result.get_attribute("src")).body()
-        browser.close()
-    out = np.asarray(Image.open(io.BytesIO(body)).convert("RGB"), np.int16)
+
+    out = np.asarray(_stylize_in_chromium(server, photo, upload_painting).convert("RGB"), np.int16)
     assert out.shape == (120, 160, 3)
     assert np.abs(out - pixels.astype(np.int16)).mean() > 5

@@ -60,14 +60,15 @@ def design_garment(
     given = [v is not None for v in (style, style_image, style_from, mix)]
     if sum(given) != 1:
         raise ConfigError("give exactly one of style, style_image, style_from or mix")
+    folder = model_folder(style) if style is not None else None
     stem = Path(photo).stem if isinstance(photo, (str, os.PathLike)) else "photo"
-    label = _style_label(style, style_image, style_from, mix)
+    label = Path(folder).name if folder is not None else _source_label(style_image, style_from)
     if out is not None:  # checked before any work
         targets = design.garment_files(out, stem, label)
         paintings = style_image if isinstance(style_image, (list, tuple)) else [style_image]
         check_outputs(targets.values(), _paths(photo, mask, *paintings), overwrite=overwrite)
-    if style is not None:
-        stylizer = load(model_folder(style))
+    if folder is not None:
+        stylizer = load(folder)
     else:
         stylizer = style_renderer(
             style_image=style_image, style_from=style_from, mix=mix, engine=engine
@@ -86,13 +87,11 @@ def design_garment(
     return result
 
 
-def _style_label(style, style_image, style_from, mix) -> str:
-    """The style's part of output file names: the model folder, painting or source name."""
-    if style is not None:
-        return Path(model_folder(style)).name
-    if mix is not None:
-        return "mix"
+def _source_label(style_image, style_from) -> str:
+    """The engine style's part of output file names: the painting or source name, or "mix"."""
     source = style_image if style_from is None else style_from
+    if source is None:
+        return "mix"
     if isinstance(source, (list, tuple)):
         return Path(source[0]).stem if len(source) == 1 else "images"
     if isinstance(source, (str, os.PathLike)):

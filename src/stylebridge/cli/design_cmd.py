@@ -9,6 +9,7 @@ import typer
 from .. import api
 from ..errors import ConfigError
 from .progress import progress_bar, say
+from .style_options import MIX, STYLE_FROM, STYLE_IMAGE
 
 design_app = typer.Typer(
     help="Culture-inspired garments and textiles: restyle a garment, compare styles, "
@@ -30,19 +31,9 @@ def garment(
     photo: Path = typer.Argument(..., help="The photo of a person wearing the garment."),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder."),
     style: str = typer.Option(None, "--style", "-s", help=STYLE_HELP),
-    style_image: list[Path] = typer.Option(
-        None,
-        "--style-image",
-        help="Feature-fusion engine: the style of this painting (repeat to pool several).",
-    ),
-    style_from: str = typer.Option(
-        None,
-        "--style-from",
-        help="Feature-fusion engine: a folder of style images, a culture name or a style code.",
-    ),
-    mix: str = typer.Option(
-        None, help="Feature-fusion engine: cultures mixed, e.g. ukiyoe=0.5,western_oil=0.5."
-    ),
+    style_image: list[Path] = STYLE_IMAGE,
+    style_from: str = STYLE_FROM,
+    mix: str = MIX,
     engine: str = typer.Option(None, help="A `train stylenet` run instead of the bundled engine."),
     mask: Path = typer.Option(None, help="Garment mask image: white = restyle, black = keep."),
     auto_mask: bool = typer.Option(
@@ -57,6 +48,7 @@ def garment(
 ) -> None:
     """Restyle only the garment; face, skin and background stay untouched.
 
+    \b
     Examples:
       stylebridge design garment me.jpg --style ukiyoe --auto-mask -o out/
       stylebridge design garment me.jpg --style-from indonesian_batik --mask dress.png -o out/

@@ -8,6 +8,7 @@ import typer
 
 from .. import api
 from .progress import report_files, say
+from .style_options import MIX, STYLE_FROM, STYLE_IMAGE
 
 
 def _model_and_inputs(args: list[Path], style: str | None) -> tuple[Path, list[Path]]:
@@ -47,22 +48,9 @@ def stylize(
     backend: str = typer.Option(
         "torch", help="torch | onnxruntime (CPU; large images tiled with per-tile statistics)."
     ),
-    style_image: list[Path] = typer.Option(
-        None,
-        "--style-image",
-        help="Feature-fusion engine: take the style of this painting (repeat to pool several).",
-    ),
-    style_from: str = typer.Option(
-        None,
-        "--style-from",
-        help="Feature-fusion engine: a folder of style images (pooled), a culture name or a "
-        "saved style code (.safetensors).",
-    ),
-    mix: str = typer.Option(
-        None,
-        help="Feature-fusion engine: cultures mixed in feature space, e.g. "
-        "chinese_ink=0.6,western_oil=0.4.",
-    ),
+    style_image: list[Path] = STYLE_IMAGE,
+    style_from: str = STYLE_FROM,
+    mix: str = MIX,
     mask: Path = typer.Option(
         None, help="White where the style goes (same size as the input); see --outside."
     ),

@@ -148,7 +148,7 @@ class Handlers:
                 return {"style_from": api.style_code(image)}
             except ImageError as err:  # named by the upload, not the server's upload folder
                 raise ImageError(Path(painting).name, err.problem) from None
-        weights = {name: float(w) for name, w in (mix or {}).items() if w and float(w) > 0}
+        weights = {name: float(w) for name, w in (mix or {}).items() if float(w) > 0}
         if not weights:
             raise ConfigError(
                 "move at least one culture slider above 0 or upload a painting "
