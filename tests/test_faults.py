@@ -165,6 +165,23 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
     assert report.final_step == report.steps[-1] + 2
 
 
+def test_resume_removes_every_temporary_a_kill_leaves_and_nothing_else(tmp_path):
+    """Whatever file the writer was staging when killed (log, checkpoint, sample grid), its
+    temporary goes on resume; a user's own hidden files stay."""
+    from stylebridge.fileio import stage
+    from stylebridge.training.checkpoint import remove_stale_temps
+
+    staged = [stage(tmp_path / name, b"x") for name in ("log.jsonl", STATE_NAME, "config.yaml")]
+    staged.append(stage(tmp_path / "samples" / "step_0000010.png", b"x"))
+    rust = tmp_path / ".tmpA1b2C3"
+    kept = [tmp_path / ".gitignore", tmp_path / ".notes.txt", tmp_path / "samples" / ".keep"]
+    for path in [rust, *kept]:
+        path.write_bytes(b"x")
+    removed = remove_stale_temps(tmp_path)
+    assert sorted(removed) == sorted([*staged, rust])
+    assert all(p.exists() for p in kept)
+
+
 def test_every_update_goes_through_the_named_guard_step():
     """Methods call ``self.update(name)``; the loop's guard sees each update first, skips one with
     NaN gradients, and names an optimiser stepped around it."""

@@ -10,6 +10,7 @@ folder should be, no permission) becomes one :class:`OutputError` line naming th
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -49,6 +50,20 @@ def _write_payload(tmp: str, data: Payload) -> None:
             fh.write(data)
     else:
         data(tmp)
+
+
+# what mkstemp makes of prefix ".NAME." and suffix ".ext": 8 random letters, digits or "_"
+_STAGED_NAME = re.compile(r"\.(?P<target>.+)\.[a-z0-9_]{8}(?P<suffix>(?:\.[^.]*)?)")
+
+
+def staged_target(path: str | os.PathLike) -> Path | None:
+    """The file a temporary of :func:`stage` was written for, or None for any other name: a
+    resumed job removes the temporaries a kill left behind, and only those."""
+    path = Path(path)
+    match = _STAGED_NAME.fullmatch(path.name)
+    if match is None or Path(match["target"]).suffix != match["suffix"]:
+        return None
+    return path.with_name(match["target"])
 
 
 def stage(path: str | os.PathLike, data: Payload) -> Path:

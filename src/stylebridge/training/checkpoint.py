@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from ..errors import ModelFileError, StylebridgeError
-from ..fileio import OutputError, discard, publish, stage
+from ..fileio import OutputError, discard, publish, stage, staged_target
 from ..models import TranslationModel
 from ..models.files import CONFIG_NAME, FORMAT, check_weight_values, read_tensors, tensor_bytes
 from .config import TrainConfig, config_to_dict
@@ -247,12 +247,20 @@ def _match_param_layout(opt: torch.optim.Optimizer) -> None:
 
 
 def remove_stale_temps(run_dir: Path) -> list[Path]:
-    """Temporary files a killed writer left behind: ours (``.NAME.xxxx`` beside the real
-    files) and safetensors' own (``.tmpXXXXXX``, which ``save_file`` writes and renames)."""
+    """Temporary files a killed writer left behind, in the run folder and its samples: the
+    atomic writer's own (``.NAME.xxxxxxxx.ext``: checkpoints, log, config, sample grids) and
+    safetensors' (``.tmpXXXXXX``, which ``save_file`` writes and renames)."""
     removed = []
     run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        return removed
+    for folder in (run_dir, run_dir / "samples"):
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(".*"):
+            rust_temp = re.fullmatch(r"\.tmp[A-Za-z0-9]{6}", path.name) is not None
+            if path.is_file() and (rust_temp or staged_target(path) is not None):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
     for path in run_dir.glob(".*"):
         head = path.name[1:]
         known = head.startswith((STATE_NAME + ".", CONFIG_NAME + ".", "config.yaml."))
