@@ -76,6 +76,11 @@ class TranslationModel:
         # set by the training loop: average gradients over ranks, veto non-finite updates
         self.update_guard: Callable[[str, torch.optim.Optimizer], bool] | None = None
 
+    def bind_groups(self, names: list[str]) -> None:
+        """The style groups of ``domain_b`` (its subfolders, e.g. cultures) in label order,
+        told by the loop before the first step: methods with per-group settings map names to
+        the labels of ``label_b`` here (nothing learnable may depend on it)."""
+
     # --- helpers for subclasses -------------------------------------------------------------
     def add_network(self, name: str, net: nn.Module) -> nn.Module:
         net = net.to(self.device)

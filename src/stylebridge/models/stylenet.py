@@ -13,6 +13,11 @@ one logit map per style group (the subfolders of ``domain_b``, e.g. one per cult
 group's real paintings from photos rendered with that group's paintings, so the decoder learns
 what a culture's surfaces look like in pixels, beyond one picture's feature statistics.
 
+Culture priors (``priors``, weighted by ``lambda_prior``) add, per named group, discriminators
+that see one culture view of the images (``nn/culture_views``: ink wash, strokes, outlines,
+flatness, stroke orientation) and the empty-space statistic, so a style is judged on the
+property that carries it, not on palette alone.
+
 Data: ``domain_a`` holds content photos, ``domain_b`` style images (folders of any depth).
 """
 
@@ -32,6 +37,7 @@ from ..losses import (
     softmax_smooth,
     total_variation,
 )
+from ..nn.culture_views import VIEWS, empty_space_loss
 from ..nn.discriminators import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nn.efficientnet_lite import VARIANTS, fuse_batchnorm, load_efficientnet_lite
 from ..nn.feature_fusion import FUSIONS, StyleMoments, adain, fuse
@@ -63,6 +69,11 @@ class StyleNetConfig:
     gan_heads: int = 8
     d_ndf: int = 32
     d_layers: int = 3
+    # culture priors: "GROUP=view+view;GROUP=..." with the views of nn/culture_views and
+    # empty_space; GROUP is a subfolder of domain_b, "*" every group. Off when empty.
+    priors: str = ""
+    lambda_prior: float = 0.5
+    lambda_empty: float = 2.0
     lr: float = 1e-4
     beta1: float = 0.9
     beta2: float = 0.999
@@ -80,13 +91,15 @@ class StyleNetConfig:
         check_gan_loss(self.gan_loss)
         if not 1 <= self.gan_heads <= 64 or not 1 <= self.d_layers <= 5 or self.d_ndf < 1:
             raise ConfigError("model.gan_heads must be 1..64, d_layers 1..5, d_ndf >= 1")
-        for name in ("lambda_content", "lambda_style", "lambda_tv", "lambda_pixel", "lambda_gan"):
+        lambdas = ("content", "style", "tv", "pixel", "gan", "prior", "empty")
+        for name in (f"lambda_{k}" for k in lambdas):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
         if not self.lr > 0 or not self.smoothing_temperature > 0:
             raise ConfigError("model.lr and model.smoothing_temperature must be > 0")
         self.fusions()
         self.blocks()
+        self.prior_map()
         self.decoder_config(240)
 
     def blocks(self) -> list[int]:
@@ -99,6 +112,34 @@ class StyleNetConfig:
         if not blocks or min(blocks) < 1 or max(blocks) > 19:
             raise ConfigError("model.style_blocks must index Lite1 blocks 1..19")
         return blocks
+
+    def prior_map(self) -> dict[str, list[str]]:
+        """``priors`` as {group: [view or "empty_space", ...]}."""
+        known = [*VIEWS, "empty_space"]
+        result: dict[str, list[str]] = {}
+        for part in (p.strip() for p in str(self.priors).split(";")):
+            if not part:
+                continue
+            group, sep, views = part.partition("=")
+            names = [v.strip() for v in views.split("+") if v.strip()]
+            if not sep or not group.strip() or not names:
+                raise ConfigError(
+                    f"model.priors: {part!r} is not GROUP=view+view (e.g. ukiyoe=outlines)"
+                )
+            unknown = [v for v in names if v not in known]
+            if unknown:
+                raise ConfigError(
+                    f"model.priors: unknown view {unknown[0]!r}; choose from {', '.join(known)}"
+                )
+            result.setdefault(group.strip(), []).extend(
+                v for v in names if v not in result.get(group.strip(), [])
+            )
+        return result
+
+    def prior_views(self) -> list[str]:
+        """The views some group uses, in a fixed order: one discriminator each."""
+        used = {v for views in self.prior_map().values() for v in views}
+        return [v for v in VIEWS if v in used]
 
     def fusions(self) -> list[str]:
         names = [f.strip() for f in str(self.train_fusions).split(",") if f.strip()]
@@ -168,6 +209,36 @@ class StyleNet(TranslationModel):
                 "culture_d", PatchDiscriminator(d_config, out_channels=config.gan_heads)
             )
             self.optimizers["culture_d"] = self.adam(self.culture_d)
+        self.view_names = config.prior_views() if config.lambda_prior > 0 else []
+        self.uses_empty = config.lambda_empty > 0 and any(
+            "empty_space" in v for v in config.prior_map().values()
+        )
+        if self.view_names:
+            d_config = PatchDiscriminatorConfig(config.d_ndf, config.d_layers, "none")
+            views = {
+                name: PatchDiscriminator(d_config, VIEWS[name][1], out_channels=config.gan_heads)
+                for name in self.view_names
+            }
+            self.prior_d = self.add_network("prior_d", torch.nn.ModuleDict(views))
+            self.optimizers["prior_d"] = self.adam(self.prior_d)
+        self.prior_rows: torch.Tensor | None = None  # (group, view | empty_space) -> on
+
+    def bind_groups(self, names: list[str]) -> None:
+        """Each group's priors as a host table, so picking a batch's rows never syncs a GPU."""
+        priors = self.config.prior_map()
+        unknown = [g for g in priors if g != "*" and g not in names]
+        if unknown:
+            raise ConfigError(
+                f"model.priors names {unknown[0]!r}, not a style group of domain_b "
+                f"(its subfolders: {', '.join(names)})"
+            )
+        columns = [*self.view_names, "empty_space"]
+        table = torch.zeros(max(len(names), 1), len(columns), dtype=torch.bool)
+        for g, name in enumerate(names):
+            wanted = {*priors.get("*", []), *priors.get(name, [])}
+            for j, view in enumerate(columns):
+                table[g, j] = view in wanted
+        self.prior_rows = table
 
     def architecture(self) -> dict:
         return {
@@ -192,9 +263,11 @@ class StyleNet(TranslationModel):
             ]
         )
 
-    def _culture_logits(self, images: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def _culture_logits(
+        self, images: torch.Tensor, labels: torch.Tensor, net: torch.nn.Module | None = None
+    ) -> torch.Tensor:
         """Each image's logit map from the head of its own group."""
-        logits = self.culture_d(images)
+        logits = (net or self.culture_d)(images)
         pick = labels.view(-1, 1, 1, 1).expand(-1, 1, *logits.shape[2:])
         return logits.gather(1, pick)
 
@@ -206,6 +279,9 @@ class StyleNet(TranslationModel):
             raise ConfigError(
                 f"domain_b has more style groups (subfolders) than model.gan_heads={c.gan_heads}"
             )
+        host_labels = (
+            labels if labels is not None else torch.zeros(len(batch["real_b"]), dtype=torch.long)
+        )
         batch = self.prepare(batch)
         content_images, style_images = batch["real_a"], batch["real_b"]
         labels = batch.get("label_b")
@@ -224,7 +300,7 @@ class StyleNet(TranslationModel):
             loss_pixel.backward()
             losses["loss/pixel"] = loss_pixel.detach()
             content_images, style_images = content_images[half:], style_images[half:]
-            labels = labels[half:]
+            labels, host_labels = labels[half:], host_labels[half:]
         blocks = [*self.style_blocks, FUSION_BLOCK]
         with torch.no_grad(), self.autocast():
             content = self.encoder.content(content_images).float()
@@ -252,6 +328,11 @@ class StyleNet(TranslationModel):
             loss_gan = generator_adv_loss(c.gan_loss, fake_logits) * c.lambda_gan
             total = total + loss_gan
             losses["loss/gan"] = loss_gan.detach()
+        prior_rows = self._prior_rows(host_labels)
+        if prior_rows:
+            loss_prior = self._prior_generator_loss(output, style_images, labels, prior_rows)
+            total = total + loss_prior
+            losses["loss/prior"] = loss_prior.detach()
         total.backward()
         self.update("decoder")
         if c.lambda_gan > 0:
@@ -264,7 +345,66 @@ class StyleNet(TranslationModel):
             loss_d.backward()
             self.update("culture_d")
             losses["loss/d"] = loss_d.detach()
+        if self.view_names:
+            losses["loss/prior_d"] = self._prior_discriminator_step(
+                output.detach(), style_images, labels, prior_rows
+            )
         return self.read_losses(losses)
+
+    def _prior_rows(self, host_labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        """For each prior (view or empty_space): the batch rows whose group has it on."""
+        if not self.view_names and not self.uses_empty:
+            return {}
+        if self.prior_rows is None:  # a model used outside the loop: one unnamed group
+            self.bind_groups(["."])
+        on = self.prior_rows[host_labels.clamp(max=len(self.prior_rows) - 1)]
+        columns = [*self.view_names, "empty_space" if self.uses_empty else ""]
+        rows = {}
+        for j, name in enumerate(columns):
+            picked = torch.nonzero(on[:, j]).flatten()
+            if name and len(picked):
+                rows[name] = picked.to(self.device, non_blocking=True)
+        return rows
+
+    def _prior_generator_loss(self, output, style_images, labels, rows) -> torch.Tensor:
+        c = self.config
+        terms = []
+        if self.view_names:
+            self.requires_grad([self.prior_d], False)
+        for name, picked in rows.items():
+            fake = output.index_select(0, picked)
+            if name == "empty_space":
+                real = style_images.index_select(0, picked)
+                terms.append(empty_space_loss(fake, real) * c.lambda_empty)
+                continue
+            view = VIEWS[name][0]
+            with self.autocast():
+                logits = self._culture_logits(view(fake), labels[picked], self.prior_d[name])
+            terms.append(generator_adv_loss(c.gan_loss, logits) * c.lambda_prior)
+        return sum(terms)
+
+    def _prior_discriminator_step(self, output, style_images, labels, rows) -> torch.Tensor:
+        """Each view's discriminator: the group's paintings against its renderings, in that
+        view only. It steps every time, with zero gradients for views no row of this batch
+        uses, so ranks of a torchrun job always average the same tensors."""
+        self.requires_grad([self.prior_d], True)
+        self.optimizers["prior_d"].zero_grad(set_to_none=True)
+        total = torch.zeros((), device=self.device)
+        for name, picked in rows.items():
+            if name == "empty_space":
+                continue
+            view, net, group = VIEWS[name][0], self.prior_d[name], labels[picked]
+            with self.autocast():
+                real = self._culture_logits(view(style_images.index_select(0, picked)), group, net)
+                fake = self._culture_logits(view(output.index_select(0, picked)), group, net)
+            total = total + discriminator_adv_loss(self.config.gan_loss, real, fake)
+        if total.requires_grad:
+            total.backward()
+        for param in self.prior_d.parameters():
+            if param.grad is None:
+                param.grad = torch.zeros_like(param)
+        self.update("prior_d")
+        return total.detach()
 
     def inference_fn(self):
         """Content photos -> renderings in the style of the fixed sample styles (evaluator)."""

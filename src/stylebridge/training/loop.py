@@ -177,7 +177,11 @@ def train(
     per_rank_batch(config.batch_size, ctx)  # a bad global batch fails before any process waits
     device = setup(ctx, config.device)
     try:
-        return _train(config, ctx, device, resume, progress if ctx.is_main else None, evaluator)
+        run = _train(config, ctx, device, resume, progress if ctx.is_main else None, evaluator)
+        # every rank leaves together: a rank that destroys its process group while a peer
+        # still has gloo work in flight can abort at exit ("terminate called ...")
+        barrier(ctx)
+        return run
     finally:
         teardown(ctx)
 
@@ -229,6 +233,8 @@ def _train(
         channels_last=config.channels_last,
         seed=config.seed,
     )
+    if model_cls.data_kind == "unpaired":
+        model.bind_groups(sources[1].group_names)
     faults, policy = (
         FaultState(),
         FaultPolicy(
