@@ -164,3 +164,56 @@ def test_training_with_priors_names_the_groups_through_the_loop(tmp_path):
             overrides=[*overrides, "model.priors=batik=outlines"],
             **common,
         )
+
+
+def test_init_from_fine_tunes_the_networks_that_fit_and_refuses_the_rest(tmp_path):
+    """A seventh culture starts from the six-culture model: --init-from loads the decoder and
+    culture discriminator of a run (or the exported decoder of a model folder), leaves new
+    networks fresh, and names what does not fit."""
+    import shutil
+
+    from stylebridge.api import train
+    from stylebridge.errors import ModelFileError
+    from stylebridge.models.files import read_run_config, read_tensors
+
+    rng = np.random.default_rng(0)
+    for folder in ("content", "styles/ink", "styles/oil"):
+        (tmp_path / folder).mkdir(parents=True)
+        for i in range(3):
+            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+            Image.fromarray(arr).save(tmp_path / folder / f"{i}.png")
+    common = dict(
+        domain_a=tmp_path / "content", domain_b=tmp_path / "styles", size=32, batch_size=4
+    )
+    small = ["model.decoder_widths=8,8,8", "model.decoder_kind=shuffle", "compile=false"]
+    gan = [*small, "model.lambda_gan=0.5", "model.d_ndf=8"]
+    base = train("stylenet", steps=2, out=tmp_path / "base", overrides=gan, **common)
+    source = read_tensors(base / "decoder.safetensors")[0]
+
+    tuned = train(
+        "stylenet",
+        steps=1,
+        out=tmp_path / "tuned",
+        init_from=base,
+        overrides=[*gan, "model.lr=1e-12", "model.priors=ink=outlines"],
+        **common,
+    )
+    after = read_tensors(tuned / "decoder.safetensors")[0]
+    assert all(torch.allclose(source[k], after[k], atol=1e-6) for k in source)
+    summary = read_run_config(tuned)["data"]["init_from"]
+    assert summary["networks"] == ["decoder", "culture_d"]
+
+    exported = tmp_path / "exported"
+    exported.mkdir()
+    for name in ("config.json", "decoder.safetensors"):
+        shutil.copy(base / name, exported / name)
+    from_model = train(
+        "stylenet", steps=1, out=tmp_path / "m", init_from=exported, overrides=small, **common
+    )
+    assert read_run_config(from_model)["data"]["init_from"]["networks"] == ["decoder"]
+
+    wider = [*small, "model.decoder_widths=16,8,8"]
+    with pytest.raises(ModelFileError, match="network decoder does not fit"):
+        train("stylenet", steps=1, out=tmp_path / "w", init_from=base, overrides=wider, **common)
+    with pytest.raises(ModelFileError, match="is a stylenet model; this run trains fastcut"):
+        train("fastcut", steps=1, out=tmp_path / "f", init_from=base, **common)

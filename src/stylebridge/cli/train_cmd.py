@@ -60,6 +60,11 @@ def train(
     log_every: int = typer.Option(None, min=1, help="Steps between logged loss averages."),
     eval_every: int = typer.Option(None, min=0, help="Steps between KID (lite0) evaluations."),
     eval_real: Path = typer.Option(None, help="Real target images for --eval-every."),
+    init_from: Path = typer.Option(
+        None,
+        help="Start from this run or model folder of the same method (fine-tuning, e.g. a "
+        "seventh culture): its networks that fit are loaded.",
+    ),
     dry_run: bool = typer.Option(False, help="Print the resolved configuration and stop."),
 ) -> None:
     """Train a translation model (two folders), pix2pix (a pairs folder), a GAN or a
@@ -98,6 +103,7 @@ def train(
         log_every=log_every,
         eval_every=eval_every,
         eval_real=eval_real,
+        init_from=init_from,
     )
     options = {k: str(v) if isinstance(v, Path) else v for k, v in options.items()}
     if not resume and not method:

@@ -134,11 +134,11 @@ def generator_from_config(run_dir: Path, direction: str):
     except (KeyError, TypeError, ValueError, RuntimeError, StylebridgeError) as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ModelFileError(run_dir / CONFIG_NAME, f"bad generator section ({message})") from None
-    weights_path = _weights_path(run_dir, directions[direction])
-    check_shapes(weights_path, {k: tuple(v.shape) for k, v in expected.items()})
+    weights = weights_path(run_dir, directions[direction])
+    check_shapes(weights, {k: tuple(v.shape) for k, v in expected.items()})
     net = build_generator(section)
-    tensors, _ = read_tensors(weights_path)
-    check_weight_values(weights_path, tensors)
+    tensors, _ = read_tensors(weights)
+    check_weight_values(weights, tensors)
     net.load_state_dict({k: v.float() for k, v in tensors.items()})
     return net.eval(), config
 
@@ -176,7 +176,7 @@ def check_weight_values(
         )
 
 
-def _weights_path(run_dir: Path, name: object) -> Path:
+def weights_path(run_dir: Path, name: object) -> Path:
     """A weights file named in config.json must be a plain file name inside the folder."""
     if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
         raise ModelFileError(run_dir / CONFIG_NAME, f"weights file name {name!r} is not allowed")

@@ -22,7 +22,15 @@ import yaml
 from ..errors import ModelFileError, StylebridgeError
 from ..fileio import OutputError, discard, publish, stage, staged_target
 from ..models import TranslationModel
-from ..models.files import CONFIG_NAME, FORMAT, check_weight_values, read_tensors, tensor_bytes
+from ..models.files import (
+    CONFIG_NAME,
+    FORMAT,
+    check_weight_values,
+    read_run_config,
+    read_tensors,
+    tensor_bytes,
+    weights_path,
+)
 from .config import TrainConfig, config_to_dict
 
 STATE_NAME = "train_state.safetensors"
@@ -232,6 +240,43 @@ def restore_checkpoint(model: TranslationModel, run_dir: Path) -> tuple[int, dic
         problem = f"does not fit this run's {model.__class__.__name__} networks ({missing})"
         raise ModelFileError(path, problem) from None
     return step, counters
+
+
+def init_networks(model: TranslationModel, method: str, folder: Path) -> list[str]:
+    """Fine-tuning: load into ``model`` the networks a run or model folder of the same method
+    holds (all of them from a run's training state, else the exported ones); networks it does
+    not have start fresh. A network of another shape is one ``ModelFileError`` line."""
+    folder = Path(folder)
+    saved = read_run_config(folder)
+    if saved.get("method") != method:
+        raise ModelFileError(
+            folder / CONFIG_NAME, f"is a {saved.get('method')} model; this run trains {method}"
+        )
+    if (folder / STATE_NAME).is_file():
+        path, networks = folder / STATE_NAME, load_training_state(folder / STATE_NAME)["networks"]
+    else:
+        path, networks = folder / CONFIG_NAME, {}
+        files = {**saved.get("directions", {}), **saved.get("exports", {})}
+        for key, net_name in {**model.directions, **model.exports}.items():
+            if key in files:
+                networks[net_name] = read_tensors(weights_path(folder, files[key]))[0]
+    loaded = []
+    for name, net in model.networks.items():
+        if name not in networks:
+            continue
+        weights, own = networks[name], net.state_dict()
+        unfit = sorted(k for k in own if k not in weights or weights[k].shape != own[k].shape)
+        if unfit or len(weights) != len(own):
+            detail = f"{unfit[0]} differs" if unfit else "other layers"
+            raise ModelFileError(path, f"network {name} does not fit this run's ({detail})")
+        check_weight_values(path, {f"{name}.{k}": v for k, v in weights.items()}, magnitudes=False)
+        net.load_state_dict(weights)
+        loaded.append(name)
+    if not loaded:
+        raise ModelFileError(
+            path, f"holds none of this run's networks ({', '.join(model.networks)})"
+        )
+    return loaded
 
 
 def _match_param_layout(opt: torch.optim.Optimizer) -> None:

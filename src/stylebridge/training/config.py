@@ -77,6 +77,9 @@ class TrainConfig:
     nonfinite_patience: int = 3  # bad (NaN/inf) steps in a row before a rollback; 0 = stop
     nonfinite_lr_factor: float = 0.5  # learning-rate multiplier at each rollback
     nonfinite_max_rollbacks: int = 3  # rollbacks before the run stops with an error
+    # a run or model folder of the same method to start from (fine-tuning, e.g. one more
+    # culture): its networks that fit are loaded, optimisers start fresh; "" = from scratch
+    init_from: str = ""
     manifest: str = ""  # provenance CSV (data manifest); "" = a manifest.csv in a data folder
     model: Any = None  # the method's config dataclass (models.*Config)
 

@@ -32,6 +32,7 @@ from ..nn import choose_precision, prepare_runtime
 from .checkpoint import (
     STATE_NAME,
     NonFiniteWeightsError,
+    init_networks,
     remove_stale_temps,
     restore_checkpoint,
     save_checkpoint,
@@ -235,6 +236,9 @@ def _train(
     )
     if model_cls.data_kind == "unpaired":
         model.bind_groups(sources[1].group_names)
+    if config.init_from and not resume:
+        loaded = init_networks(model, config.method, Path(config.init_from))
+        data["init_from"] = {"path": str(config.init_from), "networks": loaded}
     faults, policy = (
         FaultState(),
         FaultPolicy(
