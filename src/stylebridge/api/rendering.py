@@ -11,6 +11,7 @@ from typing import Any
 from PIL import Image
 
 from .. import zoo
+from ..design.portrait import PortraitStylizer
 from ..errors import ConfigError
 from ..fileio import check_outputs
 from ..inference.feature_style import (
@@ -28,6 +29,7 @@ __all__ = [
     "feature_engine",
     "fuse",
     "parse_mix",
+    "portrait_stylizer",
     "style_code",
     "style_renderer",
     "stylize",
@@ -47,6 +49,8 @@ def stylize(
     style_from: str | os.PathLike | None = None,
     mix: dict[str, float] | None = None,
     engine: str | os.PathLike | None = None,
+    portrait: bool = False,
+    face_strength: float = 0.35,
     **options,
 ) -> Image.Image:
     """One-shot: render ``image`` (path, PIL image or uint8 array) in a style; returns a PIL
@@ -60,20 +64,31 @@ def stylize(
         mix: cultures with weights, mixed in feature space (``{"chinese_ink": 0.6, ...}``).
     ``engine`` picks a trained ``stylenet`` run instead of the bundled engine; ``options`` go
     to ``Stylizer.stylize`` or ``FeatureEngine.render`` (fusion, strength, mask, outside, ...).
+    ``portrait`` renders faces found in the image at ``face_strength`` x the strength, so the
+    sitter stays recognisable (``design.portrait``).
     """
     given = [v is not None for v in (model, style_image, style_from, mix)]
     if sum(given) != 1:
         raise ConfigError("give exactly one of model, style_image, style_from or mix")
     if model is not None:
-        return load(model).stylize(image, **options)
-    renderer = style_renderer(
-        style_image=style_image,
-        style_from=style_from,
-        mix=mix,
-        outside=options.pop("outside", None),
-        engine=engine,
-    )
-    return renderer.stylize(image, **options)
+        stylizer = load(model)
+    else:
+        stylizer = style_renderer(
+            style_image=style_image,
+            style_from=style_from,
+            mix=mix,
+            outside=options.pop("outside", None),
+            engine=engine,
+        )
+    if portrait:
+        stylizer = portrait_stylizer(stylizer, face_strength)
+    return stylizer.stylize(image, **options)
+
+
+def portrait_stylizer(stylizer, face_strength: float = 0.35) -> PortraitStylizer:
+    """Any stylizer made face-aware: faces (found offline) at ``face_strength`` x the
+    strength, blended through feathered masks; ``.stylize`` and ``.stylize_files``."""
+    return PortraitStylizer(stylizer, face_strength)
 
 
 def style_renderer(

@@ -67,6 +67,15 @@ def stylize(
         "'stylebridge[cluster]'); local: this machine (default); else a `train stylenet` run "
         "to use instead of the bundled feature-fusion engine.",
     ),
+    portrait: bool = typer.Option(
+        False,
+        "--portrait",
+        help="Find faces (offline) and style them lighter, at --face-strength, through "
+        "feathered masks, so the sitter stays recognisable.",
+    ),
+    face_strength: float = typer.Option(
+        0.35, min=0.0, max=1.0, help="With --portrait: the strength on faces (x --strength)."
+    ),
     address: str = typer.Option(None, help="With --engine ray: auto | ray://host:port."),
     workers: int = typer.Option(None, min=1, help="With --engine ray: actors [default: CPUs]."),
 ) -> None:
@@ -81,6 +90,7 @@ def stylize(
       stylebridge stylize photo.jpg --mix ukiyoe=0.5,western_oil=0.5 -o out.png
       stylebridge stylize model.jpg --style-from indonesian_batik \\
           --mask garment.png --outside chinese_ink -o out.png
+      stylebridge stylize portrait.jpg --style-from ukiyoe --portrait -o out.png
     """
     run_on = engine if engine in api.ENGINES else "local"
     engine = None if engine in api.ENGINES else engine
@@ -123,6 +133,12 @@ def stylize(
             tile=tile,
             preserve_color=preserve_color,
         )
+    if portrait:
+        if run_on != "local":
+            raise typer.BadParameter("--portrait runs on this machine; drop --engine ray")
+        if stylizer is None:
+            stylizer = api.load(model, device=device, backend=backend)
+        stylizer = api.portrait_stylizer(stylizer, face_strength)
     inputs = api.expand_inputs(inputs)
     total = len(inputs)
     if stylizer is None:
