@@ -146,7 +146,16 @@ def main() -> None:
             max_images=args.max_images,
         )
         numbers = {
-            k: report.numbers[k] for k in ("overall_movement", "classified_as_target", "edge_ssim")
+            k: report.numbers[k]
+            for k in (
+                "overall_movement",
+                "structure_movement",
+                "palette_movement",
+                "verdict",
+                "structure_wrong_way",
+                "classified_as_target",
+                "edge_ssim",
+            )
         }
         numbers["six_way"] = six_way(classifier, out / "translated")
         numbers["six_way_target"] = numbers["six_way"].get(culture, 0.0)

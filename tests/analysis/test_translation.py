@@ -84,3 +84,74 @@ def test_cli_with_a_bundled_style(saturation_corpora, tmp_path):
     assert result.exit_code == 0, result.output
     assert "movement toward the target" in result.output and "edge SSIM" in result.output
     assert len(list((tmp_path / "t" / "translated").glob("*.png"))) == 6
+
+
+def _scene(rng: np.random.Generator, outlined: bool) -> Image.Image:
+    """Soft colour blobs on a gradient (a photo), or the same kind of scene as flat regions
+    with dark outlines on warm paper (a print)."""
+    from PIL import ImageDraw, ImageFilter
+
+    base = rng.uniform(60, 200, 3)
+    ramp = np.linspace(-30, 30, 96)[:, None, None]
+    pixels = np.clip(base + ramp + np.zeros((96, 96, 3)), 0, 255).astype(np.uint8)
+    image = Image.fromarray(pixels)
+    draw = ImageDraw.Draw(image)
+    for _ in range(4):
+        x, y, r = rng.integers(10, 86), rng.integers(10, 86), rng.integers(8, 22)
+        colour = tuple(int(c) for c in rng.integers(30, 230, 3))
+        outline = (20, 15, 10) if outlined else None
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour, outline=outline, width=3)
+    if not outlined:
+        return image.filter(ImageFilter.GaussianBlur(2.5))
+    return _Tint().stylize(image)
+
+
+class _Tint:
+    """A colour filter: warm and flattened contrast, nothing else."""
+
+    def stylize(self, rgb, **options):
+        pixels = np.asarray(rgb, np.float32)
+        warm = pixels * [1.0, 0.9, 0.7] + [40, 25, 0]
+        return Image.fromarray(np.clip(warm, 0, 255).round().astype(np.uint8))
+
+
+class _Print:
+    """Flat colour regions (colour quantised), dark outlines where colour changes, the tint."""
+
+    def stylize(self, rgb, **options):
+        from PIL import ImageFilter
+
+        image = Image.fromarray(np.asarray(rgb)).filter(ImageFilter.MedianFilter(5))
+        flat = image.quantize(6, dither=Image.Dither.NONE).convert("RGB")
+        index = np.asarray(image.quantize(6, dither=Image.Dither.NONE))
+        edge = (np.diff(index, axis=0, prepend=index[:1]) != 0) | (
+            np.diff(index, axis=1, prepend=index[:, :1]) != 0
+        )
+        edge = np.asarray(Image.fromarray(edge).filter(ImageFilter.MaxFilter(3)))
+        pixels = np.asarray(flat).copy()
+        pixels[edge] = (20, 15, 10)
+        return _Tint().stylize(pixels)
+
+
+def test_a_colour_filter_is_called_a_palette_shift_not_a_style(tmp_path):
+    """Photos -> prints that differ in palette and in outlines/flat regions: a tint that
+    matches the palette moves the palette and not the structure, so the verdict says filter;
+    a translation that draws outlines and flattens regions moves the structure as well."""
+    rng = np.random.default_rng(0)
+    for name, outlined in (("photos", False), ("prints", True)):
+        (tmp_path / name).mkdir()
+        for i in range(16):
+            _scene(rng, outlined).save(tmp_path / name / f"{i:02d}.png")
+    reports = {
+        label: analyze_translation(
+            stylizer, tmp_path / "photos", tmp_path / "prints", tmp_path / label, workers=1
+        ).numbers
+        for label, stylizer in (("tint", _Tint()), ("print", _Print()))
+    }
+    tint, printed = reports["tint"], reports["print"]
+    assert tint["palette_movement"] > 0.5
+    assert tint["structure_movement"] < 0.25
+    assert tint["verdict"] == "palette shift", tint["verdict_reason"]
+    assert printed["structure_movement"] > tint["structure_movement"] + 0.3
+    assert printed["verdict"] in ("style", "partial style"), printed["verdict_reason"]
+    assert "Verdict: <b>palette shift</b>" in (tmp_path / "tint" / "index.html").read_text()

@@ -6,6 +6,11 @@ Movement of a descriptor is ``(mean_out - mean_source) / (mean_target - mean_sou
 unchanged, 1 means the outputs reached the target mean; below 0 they moved away, above 1 they
 overshot. It is only reported where source and target clearly differ (|Cohen's d| >= 0.5),
 since a ratio over a gap of nothing is noise.
+
+The verdict keeps palette and structure apart, so a colour filter cannot pass as a style:
+movement is measured separately over palette (the colour descriptors) and over structure
+(strokes and outlines, edges, texture, empty space), and structure descriptors that moved away
+from the target are named.
 """
 
 from __future__ import annotations
@@ -30,6 +35,15 @@ from .extract import FeatureTable, Progress, extract
 
 MIN_GAP_D = 0.5  # |Cohen's d| between source and target below which movement is not defined
 EDGE_SIDE = 256
+PALETTE = tuple(n for n, d in desc.DESCRIPTORS.items() if d.group == "colour")
+# a culture's visual language beyond colour; placement (mass, thirds, symmetry, aspect) is the
+# content's and stays out
+STRUCTURE = (
+    *(n for n, d in desc.DESCRIPTORS.items() if d.group in ("line", "texture")),
+    "negative_space",
+)
+STYLE_STRUCTURE, STYLE_CLASSIFIED = 0.5, 0.7  # what a translation must reach to be "style"
+WRONG_WAY = -0.25  # a structure descriptor that moved this far away from the target
 
 
 def edge_map(rgb: np.ndarray, size: tuple[int, int] | None = None) -> np.ndarray:
@@ -96,6 +110,44 @@ def overall_movement(
     ]
     low, high = np.percentile(boots, [2.5, 97.5])
     return projection(s, t, o), float(low), float(high)
+
+
+def part_movement(
+    src: np.ndarray, tgt: np.ndarray, out: np.ndarray, names: list[str], part: tuple[str, ...]
+) -> tuple[float, float, float] | None:
+    """``overall_movement`` over the descriptors of ``part`` where source and target differ;
+    None when they differ in none of them."""
+    gap = stats.cohens_d(tgt, src)
+    columns = [j for j, n in enumerate(names) if n in part and abs(gap[j]) >= MIN_GAP_D]
+    if not columns:
+        return None
+    return overall_movement(src[:, columns], tgt[:, columns], out[:, columns], n_boot=200)
+
+
+def style_verdict(
+    palette: float | None, structure: float | None, classified: float, wrong_way: list[str]
+) -> tuple[str, str]:
+    """(verdict, reason): style, partial style, palette shift or little change."""
+    moved = f"structure moved {structure:.2f}" if structure is not None else ""
+    colours = f"palette {palette:.2f}" if palette is not None else "palette not measurable"
+    away = f"; away from the target: {', '.join(wrong_way)}" if wrong_way else ""
+    if structure is None:
+        return "not measurable", (
+            "source and target do not differ in strokes, edges, texture or empty space"
+        )
+    if structure >= STYLE_STRUCTURE and classified >= STYLE_CLASSIFIED and not wrong_way:
+        return "style", f"{moved}, {colours}, {100 * classified:.0f}% called the target"
+    if palette is not None and palette >= 0.5 and structure < 0.25:
+        return "palette shift", (
+            f"a filter: {colours} of the way but {moved} (strokes, edges, texture, empty "
+            f"space){away}"
+        )
+    if structure >= 0.25:
+        return (
+            "partial style",
+            f"{moved}, {colours}, {100 * classified:.0f}% called the target{away}",
+        )
+    return "little change", f"{moved}, {colours}{away}"
 
 
 def target_verdict(
@@ -182,7 +234,28 @@ def measure(src: FeatureTable, tgt: FeatureTable, out: FeatureTable, seed: int =
     ls, lt, lo = _learned(src, tgt, out)
     share, accuracy = target_verdict(np.hstack([s, ls]), np.hstack([t, lt]), np.hstack([o, lo]))
     measured = [r for r in rows if r.movement is not None]
+    palette = part_movement(s, t, o, names, PALETTE)
+    structure = part_movement(s, t, o, names, STRUCTURE)
+    wrong_way = [
+        desc.DESCRIPTORS[r.descriptor].phrase
+        for r in measured
+        if r.descriptor in STRUCTURE and r.movement < WRONG_WAY
+    ]
+    verdict, reason = style_verdict(
+        None if palette is None else palette[0],
+        None if structure is None else structure[0],
+        share,
+        wrong_way,
+    )
     return {
+        "verdict": verdict,
+        "verdict_reason": reason,
+        "palette_movement": None if palette is None else round(palette[0], 4),
+        "structure_movement": None if structure is None else round(structure[0], 4),
+        "structure_movement_ci95": None
+        if structure is None
+        else [round(structure[1], 4), round(structure[2], 4)],
+        "structure_wrong_way": wrong_way,
         "overall_movement": round(moved, 4),
         "overall_movement_ci95": [round(low, 4), round(high, 4)],
         "classified_as_target": round(share, 4),

@@ -72,7 +72,9 @@ def _summary(numbers: dict) -> str:
     reference = f" (unrelated image pairs: {unrelated:.3f})" if unrelated is not None else ""
     return (
         f"<p>{numbers['images']['translated']} source images translated, compared with "
-        f"{numbers['images']['target']} target images.</p><ul>"
+        f"{numbers['images']['target']} target images.</p>"
+        f"<p>Verdict: <b>{html.escape(numbers['verdict'])}</b> "
+        f"({html.escape(numbers['verdict_reason'])}).</p><ul>"
         f"<li>Movement toward the target over all descriptors: <b>{numbers['overall_movement']:.2f}"
         f"</b> [95% CI {ci[0]:.2f}, {ci[1]:.2f}]; median per descriptor "
         f"{numbers['median_movement']}.</li>"

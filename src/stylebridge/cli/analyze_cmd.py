@@ -178,6 +178,7 @@ def translation(
         f"movement toward the target: {n['overall_movement']:.2f} [{ci[0]:.2f}, {ci[1]:.2f}] "
         f"(0 = unchanged, 1 = reached the target mean)"
     )
+    say(f"verdict: {n['verdict']} ({n['verdict_reason']})")
     say(f"content kept (edge SSIM): {n['edge_ssim']:.3f}")
     say(f"classified as the target culture: {100 * n['classified_as_target']:.0f}%")
     say(f"report: {report.files['index']}")
