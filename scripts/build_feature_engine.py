@@ -20,6 +20,7 @@ from pathlib import Path
 
 from stylebridge.fileio import atomic_write
 from stylebridge.inference.feature_style import FeatureEngine
+from stylebridge.models import ENGINE_METHODS
 from stylebridge.models.files import read_run_config, read_tensors, tensor_bytes, write_json
 
 PAPER_TONE = {"chinese_ink"}
@@ -28,7 +29,7 @@ ZOO = Path(__file__).resolve().parents[1] / "src" / "stylebridge" / "zoo" / "fea
 
 def build(run: Path, cultures: Path, out: Path) -> None:
     config = read_run_config(run)
-    if config.get("method") != "stylenet":
+    if config.get("method") not in ENGINE_METHODS:
         raise SystemExit(f"{run}: not a stylenet run")
     out.mkdir(parents=True, exist_ok=True)
     tensors, _ = read_tensors(run / config["exports"]["decoder"])

@@ -217,3 +217,59 @@ def test_init_from_fine_tunes_the_networks_that_fit_and_refuses_the_rest(tmp_pat
         train("stylenet", steps=1, out=tmp_path / "w", init_from=base, overrides=wider, **common)
     with pytest.raises(ModelFileError, match="is a stylenet model; this run trains fastcut"):
         train("fastcut", steps=1, out=tmp_path / "f", init_from=base, **common)
+
+
+def test_train_multiculture_from_a_corpus_then_add_a_culture(tmp_path):
+    """The way a new user runs it: one corpus folder (photo/ + one folder per culture) ->
+    a model whose culture codes stylize by name and mix; a seventh culture fine-tunes from it."""
+    from typer.testing import CliRunner
+
+    import stylebridge
+    from stylebridge.cli import app
+    from stylebridge.models.files import read_run_config
+
+    rng = np.random.default_rng(0)
+    corpus = tmp_path / "cultures"
+    for folder, channel in (("photo", None), ("ink", None), ("oil", 0), ("batik", 2)):
+        (corpus / folder).mkdir(parents=True)
+        for i in range(3):
+            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+            if folder == "ink":
+                arr[:] = arr.mean(2, keepdims=True).astype(np.uint8)
+            elif channel is not None:
+                arr[..., channel] = 230
+            Image.fromarray(arr).save(corpus / folder / f"{i}.png")
+    seventh = tmp_path / "batik"
+    (corpus / "batik").rename(seventh)
+    tiny = ["model.decoder_widths=8,8,8", "model.d_ndf=8", "compile=false"]
+    args = ["train", "multiculture", "--cultures", str(corpus), "--size", "32", "--steps", "2"]
+    done = CliRunner().invoke(app, [*args, "--batch-size", "4", "-o", str(tmp_path / "mc"), *tiny])
+    assert done.exit_code == 0, done.output
+    run = tmp_path / "mc"
+    assert read_run_config(run)["data"]["b"]["groups"] == ["ink", "oil"]
+    assert sorted(p.stem for p in (run / "codes").glob("*.safetensors")) == ["ink", "oil", "photo"]
+    from stylebridge.inference.feature_style import FeatureEngine, resolve_mix, resolve_style
+
+    engine = FeatureEngine(run, device="cpu")
+    ink, oil = resolve_style(engine, "ink"), resolve_style(engine, "oil")
+    assert ink.card["source"] == "ink" and oil.card["name"] == "oil"
+    assert not torch.allclose(ink.moments.mean, oil.moments.mean)
+    assert [c.card["name"] for c, _ in resolve_mix(engine, {"ink": 0.5, "oil": 0.5})] == [
+        "ink",
+        "oil",
+    ]
+    photo = corpus / "photo" / "0.png"
+    assert stylebridge.stylize(photo, engine=run, mix={"ink": 0.5, "oil": 0.5}).size == (40, 40)
+
+    (corpus / "batik").symlink_to(seventh, target_is_directory=True)
+    more = [*args, "--batch-size", "4", "-o", str(tmp_path / "mc7"), "--init-from", str(run)]
+    done = CliRunner().invoke(app, [*more, *tiny])
+    assert done.exit_code == 0, done.output
+    summary = read_run_config(tmp_path / "mc7")["data"]
+    assert summary["b"]["groups"] == ["batik", "ink", "oil"]
+    assert summary["init_from"]["networks"] == ["decoder", "culture_d", "prior_d"]
+
+    (corpus / "photo").rename(tmp_path / "photos")
+    done = CliRunner().invoke(app, [*args, "-o", str(tmp_path / "none"), *tiny])
+    assert isinstance(done.exception, ConfigError)  # main() prints it as one line
+    assert "cultures: no photo/ subfolder of content photos; give --domain-a" in str(done.exception)

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from ..inference.feature_style import FeatureEngine
 from ..metrics import training_evaluator
 from ..models.files import read_run_config
 from ..training import StepReport, TrainConfig, build_config, config_to_dict
 from ..training import train as _train_loop
 from ..training.checkpoint import STATE_NAME
 from ..training.config import saved_settings
+from ..training.distributed import context_from_env
 
 __all__ = ["config_to_dict", "train", "training_config"]
 
@@ -79,4 +81,25 @@ def train(
     config = training_config(
         method, config_file=config_file, overrides=overrides, resume=resume, **options
     )
-    return _train_loop(config, resume=resume, progress=progress, evaluator=_evaluator(config))
+    run = _train_loop(config, resume=resume, progress=progress, evaluator=_evaluator(config))
+    if config.method == "multiculture" and config.cultures and context_from_env().is_main:
+        _write_culture_codes(run, Path(config.cultures), config.model.paper_tone_groups)
+    return run
+
+
+def _write_culture_codes(run: Path, cultures: Path, paper_tone_groups: str = "") -> list[Path]:
+    """``RUN/codes/<culture>.safetensors`` for each subfolder of ``cultures``: what
+    ``stylize --engine RUN --style-from <culture>`` and ``--mix`` find by name. Groups named in
+    ``paper_tone_groups`` are taken with aged paper whitened (ink on yellowed silk is not
+    yellow ink)."""
+    engine = FeatureEngine(run, device="cpu")
+    paper = {g.strip() for g in paper_tone_groups.split(",") if g.strip()}
+    written = []
+    for folder in sorted(
+        p for p in cultures.iterdir() if p.is_dir() and not p.name.startswith(".")
+    ):
+        tone = "paper" if folder.name in paper else "as-is"
+        code = engine.code_from_folder(folder, tone=tone)
+        code.card.update({"name": folder.name, "source": folder.name, "tone": tone})
+        written.append(code.save(run / "codes" / folder.name))
+    return written

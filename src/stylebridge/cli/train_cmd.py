@@ -42,6 +42,11 @@ def train(
     pairs: Path = typer.Option(
         None, "--pairs", help="Pairs folder from 'stylebridge data pairs' (pix2pix)."
     ),
+    cultures: Path = typer.Option(
+        None,
+        help="A folder with one subfolder per culture (multiculture, stylenet): photo/ gives "
+        "the content photos, every other subfolder is a culture.",
+    ),
     out: Path = typer.Option(None, "--out", "-o", help="Run folder to create (or resume)."),
     size: int = typer.Option(
         None, min=16, help="Training crop size in px (default 256); GANs: a power of two."
@@ -77,6 +82,9 @@ def train(
 
     Example: stylebridge train pix2pix --pairs ink_pairs/ --size 128 --steps 3000 --out runs/p2p
 
+    Example: stylebridge train multiculture --cultures ../shared/data/cultures --size 128
+    --steps 12000 --out runs/cultures
+
     Example: stylebridge train srresnet --data photos/ --size 96 --steps 5000 --out runs/sr
 
     Losses go to TensorBoard (tensorboard --logdir RUN/tb), sample grids to RUN/samples, and a
@@ -89,6 +97,7 @@ def train(
     options = dict(
         domain_a=domain_a,
         domain_b=domain_b,
+        cultures=cultures,
         data=data,
         pairs=pairs,
         out=out,

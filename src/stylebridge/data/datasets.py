@@ -29,9 +29,15 @@ class ImageSource:
     """One domain's images: header-checked up front, decoded lazily, resized copies cached."""
 
     def __init__(
-        self, root: str | os.PathLike | Sequence[Path], load_size: int, cache: bool = True
+        self,
+        root: str | os.PathLike | Sequence[Path],
+        load_size: int,
+        cache: bool = True,
+        exclude_groups: Sequence[str] = (),
     ):
         files = list_images(root) if isinstance(root, (str, os.PathLike)) else list(root)
+        if exclude_groups:  # e.g. the photo folder of a corpus of cultures: content, not style
+            files = [f for f in files if _group_of(root, f) not in exclude_groups]
         self.name = str(root) if isinstance(root, (str, os.PathLike)) else "files"
         self.load_size = load_size
         self.cache = cache
@@ -82,14 +88,17 @@ class ImageSource:
         return pixels
 
 
+def _group_of(root, file: Path) -> str:
+    if isinstance(root, (str, os.PathLike)) and Path(root).is_dir():
+        part = file.relative_to(root).parts
+        return part[0] if len(part) > 1 else "."
+    return "."
+
+
 def _groups(root, files: list[Path]) -> tuple[list[str], list[int]]:
     """Each file's group: the first subfolder under the root (a culture in a corpus of
     cultures); files directly in the root, or listed one by one, form the group "."."""
-    if isinstance(root, (str, os.PathLike)) and Path(root).is_dir():
-        parts = [p.relative_to(root).parts for p in files]
-        keys = [part[0] if len(part) > 1 else "." for part in parts]
-    else:
-        keys = ["."] * len(files)
+    keys = [_group_of(root, f) for f in files]
     names = sorted(set(keys))
     index = {name: i for i, name in enumerate(names)}
     return names, [index[k] for k in keys]

@@ -27,7 +27,7 @@ from ..errors import ConfigError, ImageError, ModelFileError
 from ..fileio import atomic_write
 from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tensor
 from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
-from ..models.stylenet import FUSION_BLOCK, StyleEncoder
+from ..models.stylenet import ENGINE_METHODS, FUSION_BLOCK, StyleEncoder
 from ..nn import choose_precision, pick_device, prepare_runtime
 from ..nn.feature_fusion import FUSIONS, StyleMoments, sym_power
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
@@ -122,11 +122,15 @@ class FeatureEngine:
     ):
         self.model_dir = Path(model_dir)
         self.config = read_run_config(self.model_dir)
-        if self.config.get("method") != "stylenet":
+        if self.config.get("method") not in ENGINE_METHODS:
             raise ConfigError(
                 f"{self.model_dir} holds a {self.config.get('method')} model, not the "
                 "feature-fusion engine (train one with `stylebridge train stylenet`)"
             )
+        codes = self.model_dir / "codes"  # a multiculture run's own cultures
+        self.codes = (
+            {p.stem: p for p in sorted(codes.glob("*.safetensors"))} if codes.is_dir() else {}
+        )
         encoder = self.config.get("encoder") or {}
         if encoder.get("variant") != "lite1" or encoder.get("fusion_block") != FUSION_BLOCK:
             raise ModelFileError(self.model_dir / CONFIG_NAME, f"unsupported encoder {encoder}")
@@ -353,13 +357,14 @@ def resolve_style(
     tone: str = "as-is",
     on_skip: OnSkip | None = None,
 ) -> StyleCode:
-    """A style from what a user names: a bundled culture, a saved code (.safetensors or a
+    """A style from what a user names: a culture (the engine's own codes, else the bundled
+    ones), a saved code (.safetensors or a
     ``StyleCode``), a folder of images (pooled), or one image file or PIL image."""
     if isinstance(source, StyleCode):
         return source
     if isinstance(source, Image.Image):
         return engine.code_from_images([source], tone=tone)
-    cultures = zoo.culture_codes()
+    cultures = {**zoo.culture_codes(), **engine.codes}
     path = Path(source)
     if not path.exists() and str(source) in cultures:
         return StyleCode.load(cultures[str(source)], channels=engine.channels)
@@ -379,7 +384,7 @@ def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[Styl
     """``{"chinese_ink": 0.6, "western_oil": 0.4}`` -> codes with weights; names are bundled
     cultures (or saved codes / folders); bad names or weights list the valid cultures."""
     paths = [name for name in mix if Path(name).exists()]
-    check_mix_names(mix, list(zoo.culture_codes()), other_sources=paths)
+    check_mix_names(mix, list({**zoo.culture_codes(), **engine.codes}), other_sources=paths)
     return [(resolve_style(engine, name), float(w)) for name, w in mix.items()]
 
 

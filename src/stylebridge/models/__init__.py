@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (registration)
     denoise,
     gan,
     inpaint,
+    multiculture,
     pix2pix,
     stylenet,
     superres,
@@ -15,12 +16,15 @@ from .base import MODELS, GeneratorOptions, TranslationModel
 from .cut import CUTConfig, FastCUTConfig
 from .cyclegan import CycleGANConfig
 from .gan import GANConfig, UnconditionalGAN
+from .multiculture import MultiCultureConfig
 from .pix2pix import Pix2PixConfig
-from .stylenet import StyleNetConfig
+from .stylenet import ENGINE_METHODS, StyleNetConfig
 from .texture import TextureConfig, TextureGAN
 
 __all__ = [
+    "ENGINE_METHODS",
     "MODELS",
+    "MultiCultureConfig",
     "CUTConfig",
     "CycleGANConfig",
     "FastCUTConfig",

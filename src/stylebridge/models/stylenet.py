@@ -45,6 +45,7 @@ from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
 from .base import MODELS, TranslationModel
 
 FUSION_BLOCK = 7  # Lite1: the 240-channel expansion entering stage 3, at stride 8
+ENGINE_METHODS = ("stylenet", "multiculture")  # methods whose runs are feature-fusion engines
 
 
 @dataclass

@@ -21,7 +21,7 @@ import yaml
 
 from ..errors import ModelFileError, StylebridgeError
 from ..fileio import OutputError, discard, publish, stage, staged_target
-from ..models import TranslationModel
+from ..models import ENGINE_METHODS, TranslationModel
 from ..models.files import (
     CONFIG_NAME,
     FORMAT,
@@ -248,7 +248,8 @@ def init_networks(model: TranslationModel, method: str, folder: Path) -> list[st
     not have start fresh. A network of another shape is one ``ModelFileError`` line."""
     folder = Path(folder)
     saved = read_run_config(folder)
-    if saved.get("method") != method:
+    same_family = {saved.get("method"), method} <= set(ENGINE_METHODS)
+    if saved.get("method") != method and not same_family:
         raise ModelFileError(
             folder / CONFIG_NAME, f"is a {saved.get('method')} model; this run trains {method}"
         )

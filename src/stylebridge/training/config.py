@@ -80,6 +80,10 @@ class TrainConfig:
     # a run or model folder of the same method to start from (fine-tuning, e.g. one more
     # culture): its networks that fit are loaded, optimisers start fresh; "" = from scratch
     init_from: str = ""
+    # a folder with one subfolder per culture: its `content_group` subfolder is domain_a (unless
+    # domain_a is given) and the other subfolders are domain_b's style groups
+    cultures: str = ""
+    content_group: str = "photo"
     manifest: str = ""  # provenance CSV (data manifest); "" = a manifest.csv in a data folder
     model: Any = None  # the method's config dataclass (models.*Config)
 

@@ -117,6 +117,8 @@ def _build_data(config: TrainConfig, kind: str):
     needs = {"unpaired": ("domain_a", "domain_b"), "images": ("data",), "paired": ("pairs",)}
     if kind not in needs:
         raise ConfigError(f"{config.method}: unknown data kind {kind!r}")
+    if kind == "unpaired" and config.cultures:
+        return _culture_data(config)
     missing = [key for key in needs[kind] if not getattr(config, key)]
     if missing:
         flags = ", ".join("--" + key.replace("_", "-") for key in missing)
@@ -142,6 +144,29 @@ def _build_data(config: TrainConfig, kind: str):
     data = {
         "a": _data_summary(config.domain_a, source_a),
         "b": _data_summary(config.domain_b, source_b),
+    }
+    dataset = UnpairedDataset(source_a, source_b, config.size, seed=config.seed)
+    return dataset, [source_a, source_b], data
+
+
+def _culture_data(config: TrainConfig):
+    """A corpus of cultures: content photos from its ``content_group`` subfolder (or
+    ``domain_a``), every other subfolder one style group."""
+    root = Path(config.cultures)
+    if not root.is_dir():
+        raise ConfigError(f"{root}: --cultures must be a folder with one subfolder per culture")
+    if config.domain_b:
+        raise ConfigError("give --cultures or --domain-b, not both")
+    content = config.domain_a or str(root / config.content_group)
+    if not Path(content).is_dir():
+        raise ConfigError(
+            f"{root}: no {config.content_group}/ subfolder of content photos; give --domain-a"
+        )
+    source_a = ImageSource(content, config.load_size)
+    source_b = ImageSource(root, config.load_size, exclude_groups=[config.content_group])
+    data = {
+        "a": _data_summary(content, source_a),
+        "b": _data_summary(str(root), source_b),
     }
     dataset = UnpairedDataset(source_a, source_b, config.size, seed=config.seed)
     return dataset, [source_a, source_b], data
