@@ -252,15 +252,16 @@ def test_pairs_refuse_an_existing_pairs_folder_without_overwrite(tmp_path):
 def test_garment_and_variants_never_replace_the_mask_and_need_overwrite(tiny_run, tmp_path):
     photo = good_image(tmp_path / "look.png", 1, (64, 64))
     out = tmp_path / "out"
-    mask = good_image(out / "look_mask.png", 2, (64, 64))  # where the garment's mask goes
+    mask_name = f"look_{tiny_run.name}_mask.png"
+    mask = good_image(out / mask_name, 2, (64, 64))  # where the garment's mask goes
     other_mask = good_image(tmp_path / "m.png", 3, (64, 64))
     before = digests(tmp_path)
     garment = ["design", "garment", str(photo), "-s", str(tiny_run), "-o", str(out)]
     error = _run(*garment, "--mask", str(mask), "--overwrite")
-    _refused(error, "look_mask.png", "is one of the inputs")
+    _refused(error, mask_name, "is one of the inputs")
     assert digests(tmp_path) == before
     garment += ["--mask", str(other_mask)]
-    _refused(_run(*garment), "look_mask.png", "already exists")
+    _refused(_run(*garment), mask_name, "already exists")
     assert digests(tmp_path) == before
     assert _run(*garment, "--overwrite").exit_code == 0
     out = tmp_path / "variants"

@@ -53,9 +53,12 @@ def test_garment_restyles_inside_and_leaves_outside_untouched(tmp_path):
     assert edge < 0.2 * core  # the first row inside the mask has weight 0.01
     assert {p.name for p in (tmp_path / "out").iterdir()} == {
         "look_ukiyoe.png",
-        "look_mask.png",
-        "look_mask_overlay.png",
+        "look_ukiyoe_mask.png",
+        "look_ukiyoe_mask_overlay.png",
     }
+    second = api.design_garment(photo_path, "western_oil", tmp_path / "out", mask=mask_path)
+    assert second.image.size == photo.size  # a second style into the same folder adds files
+    assert len(list((tmp_path / "out").iterdir())) == 6
 
 
 def test_half_strength_halves_the_change():

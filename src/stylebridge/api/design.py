@@ -51,7 +51,7 @@ def design_garment(
         mask: a mask file (white = garment) or an (H, W) float array; or pass ``auto_mask``.
         auto_mask: find the garment offline (face detection + GrabCut; see docs/design.md).
         feather: edge ramp inside the mask in px (default 1.5% of the shorter side).
-        out: a folder for ``<photo>_<style>.png``, ``_mask.png`` and ``_mask_overlay.png``.
+        out: a folder for ``<photo>_<style>.png``, ``..._mask.png`` and ``..._mask_overlay.png``.
         overwrite: replace those files if they exist (never the photo or the mask).
     Returns a ``design.GarmentResult``; pixels outside the mask are unchanged.
     """

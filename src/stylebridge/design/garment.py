@@ -112,15 +112,17 @@ def garment_files(out: str | os.PathLike, stem: str, style: str) -> dict[str, Pa
     out = Path(out)
     return {
         "image": out / f"{stem}_{style}.png",
-        "mask": out / f"{stem}_mask.png",
-        "overlay": out / f"{stem}_mask_overlay.png",
+        # the style in every name: a second style into the same folder adds files, refuses none
+        "mask": out / f"{stem}_{style}_mask.png",
+        "overlay": out / f"{stem}_{style}_mask_overlay.png",
     }
 
 
 def save_garment(
     result: GarmentResult, out: str | os.PathLike, stem: str, style: str, *, replace: bool = True
 ) -> GarmentResult:
-    """Write ``<stem>_<style>.png``, ``<stem>_mask.png`` and ``<stem>_mask_overlay.png``;
+    """Write ``<stem>_<style>.png``, ``<stem>_<style>_mask.png`` and
+    ``<stem>_<style>_mask_overlay.png``;
     ``replace=False`` never clobbers a file (see ``fileio.publish``)."""
     files = garment_files(out, stem, style)
     mask = Image.fromarray(np.clip(result.weights * 255 + 0.5, 0, 255).astype(np.uint8), "L")
