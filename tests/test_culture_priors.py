@@ -245,6 +245,7 @@ def test_train_multiculture_from_a_corpus_then_add_a_culture(tmp_path):
     args = ["train", "multiculture", "--cultures", str(corpus), "--size", "32", "--steps", "2"]
     done = CliRunner().invoke(app, [*args, "--batch-size", "4", "-o", str(tmp_path / "mc"), *tiny])
     assert done.exit_code == 0, done.output
+    assert "multiculture mc: 2/2 (100%)" in done.output  # progress as log lines off a terminal
     run = tmp_path / "mc"
     assert read_run_config(run)["data"]["b"]["groups"] == ["ink", "oil"]
     assert sorted(p.stem for p in (run / "codes").glob("*.safetensors")) == ["ink", "oil", "photo"]

@@ -1,10 +1,11 @@
-"""Progress bars for long commands; silent when output is not a terminal, and on every
+"""Progress bars for long commands, log lines when output is not a terminal; silent on every
 torchrun process but rank 0 (one bar and one set of messages per job)."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import contextmanager
 from typing import Any
 
@@ -25,9 +26,13 @@ def _secondary_rank() -> bool:
     return os.environ.get("RANK", "0") not in ("", "0")
 
 
+LOG_EVERY_S = 30.0  # without a terminal: one progress line at most this often
+
+
 @contextmanager
 def progress_bar(description: str, total: int | None = None):
-    """Yields ``update(done, total=None, info="")``; draws nothing unless stderr is a terminal."""
+    """Yields ``update(done, total=None, info="")``: a bar on a terminal, else a log line at
+    the first update, then at most every ``LOG_EVERY_S`` seconds, and at the end."""
     columns = [
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -43,11 +48,25 @@ def progress_bar(description: str, total: int | None = None):
         transient=False,
     ) as bar:
         task = bar.add_task(description, total=total, info="")
+        hidden = not sys.stderr.isatty()
+        started, last = time.monotonic(), [-float("inf")]
 
         def update(done: int, new_total: int | None = None, info: str = "") -> None:
             bar.update(task, completed=done, total=new_total or total, info=info)
+            now, end = time.monotonic(), new_total or total
+            if hidden and (now - last[0] >= LOG_EVERY_S or (end and done >= end)):
+                last[0] = now
+                say(_progress_line(description, done, end, now - started, info))
 
         yield update
+
+
+def _progress_line(description: str, done: int, total: int | None, elapsed: float, info: str):
+    parts = [f"{description}: {done}" + (f"/{total} ({100 * done / total:.0f}%)" if total else "")]
+    parts.append(f"{elapsed:.0f} s")
+    if total and 0 < done < total:
+        parts.append(f"about {elapsed / done * (total - done):.0f} s left")
+    return ", ".join(parts) + (f"  {info}" if info else "")
 
 
 @contextmanager
