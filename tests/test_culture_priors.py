@@ -132,19 +132,22 @@ def test_priors_apply_to_their_own_group_and_bad_settings_are_one_line():
             _model(priors=bad)
 
 
+def _content_and_two_styles(root) -> dict:
+    """content/ and styles/{ink,oil}/ of 3 noise images each: train() options for them."""
+    rng = np.random.default_rng(0)
+    for folder in ("content", "styles/ink", "styles/oil"):
+        (root / folder).mkdir(parents=True)
+        for i in range(3):
+            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
+            Image.fromarray(arr).save(root / folder / f"{i}.png")
+    return dict(domain_a=root / "content", domain_b=root / "styles", size=32, batch_size=4)
+
+
 def test_training_with_priors_names_the_groups_through_the_loop(tmp_path):
     """Through the one loop: the style folder's subfolders are the groups the priors name."""
     from stylebridge.api import train
 
-    rng = np.random.default_rng(0)
-    for folder in ("content", "styles/ink", "styles/oil"):
-        (tmp_path / folder).mkdir(parents=True)
-        for i in range(3):
-            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
-            Image.fromarray(arr).save(tmp_path / folder / f"{i}.png")
-    common = dict(
-        domain_a=tmp_path / "content", domain_b=tmp_path / "styles", size=32, batch_size=4
-    )
+    common = _content_and_two_styles(tmp_path)
     overrides = ["model.decoder_widths=8,8,8", "model.decoder_kind=shuffle", "compile=false"]
     run = train(
         "stylenet",
@@ -176,15 +179,7 @@ def test_init_from_fine_tunes_the_networks_that_fit_and_refuses_the_rest(tmp_pat
     from stylebridge.errors import ModelFileError
     from stylebridge.models.files import read_run_config, read_tensors
 
-    rng = np.random.default_rng(0)
-    for folder in ("content", "styles/ink", "styles/oil"):
-        (tmp_path / folder).mkdir(parents=True)
-        for i in range(3):
-            arr = rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)
-            Image.fromarray(arr).save(tmp_path / folder / f"{i}.png")
-    common = dict(
-        domain_a=tmp_path / "content", domain_b=tmp_path / "styles", size=32, batch_size=4
-    )
+    common = _content_and_two_styles(tmp_path)
     small = ["model.decoder_widths=8,8,8", "model.decoder_kind=shuffle", "compile=false"]
     gan = [*small, "model.lambda_gan=0.5", "model.d_ndf=8"]
     base = train("stylenet", steps=2, out=tmp_path / "base", overrides=gan, **common)

@@ -113,12 +113,11 @@ def overall_movement(
 
 
 def part_movement(
-    src: np.ndarray, tgt: np.ndarray, out: np.ndarray, names: list[str], part: tuple[str, ...]
+    src: np.ndarray, tgt: np.ndarray, out: np.ndarray, rows: list[Movement], part: tuple[str, ...]
 ) -> tuple[float, float, float] | None:
-    """``overall_movement`` over the descriptors of ``part`` where source and target differ;
-    None when they differ in none of them."""
-    gap = stats.cohens_d(tgt, src)
-    columns = [j for j, n in enumerate(names) if n in part and abs(gap[j]) >= MIN_GAP_D]
+    """``overall_movement`` over the descriptors of ``part`` where source and target differ
+    (the ``movements`` rows with a movement); None when they differ in none of them."""
+    columns = [j for j, r in enumerate(rows) if r.descriptor in part and r.movement is not None]
     if not columns:
         return None
     return overall_movement(src[:, columns], tgt[:, columns], out[:, columns], n_boot=200)
@@ -234,8 +233,8 @@ def measure(src: FeatureTable, tgt: FeatureTable, out: FeatureTable, seed: int =
     ls, lt, lo = _learned(src, tgt, out)
     share, accuracy = target_verdict(np.hstack([s, ls]), np.hstack([t, lt]), np.hstack([o, lo]))
     measured = [r for r in rows if r.movement is not None]
-    palette = part_movement(s, t, o, names, PALETTE)
-    structure = part_movement(s, t, o, names, STRUCTURE)
+    palette = part_movement(s, t, o, rows, PALETTE)
+    structure = part_movement(s, t, o, rows, STRUCTURE)
     wrong_way = [
         desc.DESCRIPTORS[r.descriptor].phrase
         for r in measured

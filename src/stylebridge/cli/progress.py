@@ -49,13 +49,15 @@ def progress_bar(description: str, total: int | None = None):
     ) as bar:
         task = bar.add_task(description, total=total, info="")
         hidden = not sys.stderr.isatty()
-        started, last = time.monotonic(), [-float("inf")]
+        started = time.monotonic()
+        last = -float("inf")
 
         def update(done: int, new_total: int | None = None, info: str = "") -> None:
+            nonlocal last
             bar.update(task, completed=done, total=new_total or total, info=info)
             now, end = time.monotonic(), new_total or total
-            if hidden and (now - last[0] >= LOG_EVERY_S or (end and done >= end)):
-                last[0] = now
+            if hidden and (now - last >= LOG_EVERY_S or (end and done >= end)):
+                last = now
                 say(_progress_line(description, done, end, now - started, info))
 
         yield update

@@ -64,16 +64,15 @@ class PortraitStylizer:
         if not 0.0 < feather <= 1.0:
             raise ConfigError(f"feather must be within (0, 1], got {feather}")
         self.stylizer, self.face_strength, self.feather = stylizer, face_strength, feather
-        self.faces: list[Box] = []  # the last image's faces
 
     def stylize(self, image, *, strength: float = 1.0, **options) -> Image.Image:
         loaded = as_loaded(image)
-        self.faces = find_faces(loaded.rgb)
+        faces = find_faces(loaded.rgb)
         whole = self.stylizer.stylize(loaded, strength=strength, **options)
-        if not self.faces:
+        if not faces:
             return whole
         face = self.stylizer.stylize(loaded, strength=strength * self.face_strength, **options)
-        weight = face_mask(whole.size, self.faces, self.feather)[..., None]
+        weight = face_mask(whole.size, faces, self.feather)[..., None]
         blended = np.asarray(whole.convert("RGB"), np.float32) * (1 - weight)
         blended += np.asarray(face.convert("RGB"), np.float32) * weight
         result = Image.fromarray(blended.round().clip(0, 255).astype(np.uint8), "RGB")

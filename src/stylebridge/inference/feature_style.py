@@ -127,10 +127,7 @@ class FeatureEngine:
                 f"{self.model_dir} holds a {self.config.get('method')} model, not the "
                 "feature-fusion engine (train one with `stylebridge train stylenet`)"
             )
-        codes = self.model_dir / "codes"  # a multiculture run's own cultures
-        self.codes = (
-            {p.stem: p for p in sorted(codes.glob("*.safetensors"))} if codes.is_dir() else {}
-        )
+        self.codes = zoo.culture_codes(self.model_dir)  # a multiculture run's own cultures
         encoder = self.config.get("encoder") or {}
         if encoder.get("variant") != "lite1" or encoder.get("fusion_block") != FUSION_BLOCK:
             raise ModelFileError(self.model_dir / CONFIG_NAME, f"unsupported encoder {encoder}")

@@ -268,7 +268,7 @@ class StyleNet(TranslationModel):
         self, images: torch.Tensor, labels: torch.Tensor, net: torch.nn.Module | None = None
     ) -> torch.Tensor:
         """Each image's logit map from the head of its own group."""
-        logits = (net or self.culture_d)(images)
+        logits = (self.culture_d if net is None else net)(images)
         pick = labels.view(-1, 1, 1, 1).expand(-1, 1, *logits.shape[2:])
         return logits.gather(1, pick)
 
@@ -359,11 +359,11 @@ class StyleNet(TranslationModel):
         if self.prior_rows is None:  # a model used outside the loop: one unnamed group
             self.bind_groups(["."])
         on = self.prior_rows[host_labels.clamp(max=len(self.prior_rows) - 1)]
-        columns = [*self.view_names, "empty_space" if self.uses_empty else ""]
+        columns = [*self.view_names, "empty_space"]  # the columns of bind_groups' table
         rows = {}
         for j, name in enumerate(columns):
             picked = torch.nonzero(on[:, j]).flatten()
-            if name and len(picked):
+            if len(picked) and (name != "empty_space" or self.uses_empty):
                 rows[name] = picked.to(self.device, non_blocking=True)
         return rows
 

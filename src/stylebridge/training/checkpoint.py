@@ -307,11 +307,3 @@ def remove_stale_temps(run_dir: Path) -> list[Path]:
                 path.unlink(missing_ok=True)
                 removed.append(path)
     return removed
-    for path in run_dir.glob(".*"):
-        head = path.name[1:]
-        known = head.startswith((STATE_NAME + ".", CONFIG_NAME + ".", "config.yaml."))
-        rust_temp = re.fullmatch(r"tmp[A-Za-z0-9]{6}", head) is not None
-        if path.is_file() and (known or rust_temp or ".safetensors." in head):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed

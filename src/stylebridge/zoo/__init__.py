@@ -29,9 +29,10 @@ def engine_dir() -> Path:
     return ENGINE_DIR
 
 
-def culture_codes() -> dict[str, Path]:
-    """Culture name -> bundled style code (moments of the engine's features over a corpus)."""
-    folder = ENGINE_DIR / "codes"
+def culture_codes(engine_dir: Path = ENGINE_DIR) -> dict[str, Path]:
+    """Culture name -> style code in an engine folder's ``codes/`` (moments of the engine's
+    features over a corpus): the bundled engine's by default, or a multiculture run's."""
+    folder = Path(engine_dir) / "codes"
     if not folder.is_dir():
         return {}
     return {p.stem: p for p in sorted(folder.glob("*.safetensors"))}
