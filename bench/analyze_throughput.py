@@ -104,6 +104,10 @@ def _measure(args, engines: list[str], workers: list[int]) -> list[dict]:
     return rows
 
 
+def _duration(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
 def _summary(rows: list[dict], nodes: list[int]) -> None:
     print("\n| engine | workers | images/s | overhead s | worker-ms per image |")
     print("| --- | --- | --- | --- | --- |")
@@ -113,7 +117,7 @@ def _summary(rows: list[dict], nodes: list[int]) -> None:
     for r in rows:
         per = r["worker_ms_per_image"] / 1000
         cells = ", ".join(
-            f"{n} workers {(r['overhead_s'] + PROJECT * per / n) / 3600:.1f} h" for n in nodes
+            f"{n} workers {_duration(r['overhead_s'] + PROJECT * per / n)}" for n in nodes
         )
         print(f"{PROJECT:,} images, {r['engine']} cost model (from {r['workers']} workers): "
               f"{cells}")  # fmt: skip

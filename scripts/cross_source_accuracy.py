@@ -37,11 +37,16 @@ def main(argv: list[str] | None = None) -> int:
     analysis = prepare(table)
     labels = np.array(table.labels)
     is_extra = np.array([Path(f).parent.parent.name == "cultures_extra" for f in table.files])
+    names = analysis.feature_names
     n_desc = len(DESCRIPTOR_NAMES)
+    style = [i for i, n in enumerate(names) if n.startswith("style_pc")]
+    subject = [i for i, n in enumerate(names) if n.startswith("subject_pc")]
     sets = {
-        "descriptors": slice(0, n_desc),
-        "style space": slice(n_desc, None),
-        "descriptors + style space (analyze)": slice(None),
+        "descriptors": list(range(n_desc)),
+        "style space": style,
+        "subject space": subject,
+        "descriptors + style space": list(range(n_desc)) + style,
+        "descriptors + style + subject spaces (analyze)": list(range(len(names))),
     }
     test = is_extra & np.isin(labels, shared)
     print(f"train: {int((~is_extra).sum())} images of cultures/; test: {int(test.sum())} images "

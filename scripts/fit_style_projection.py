@@ -1,11 +1,12 @@
-"""Fit the shipped style space once: principal components of the learned style statistics of
-the bundled culture corpus, written to ``src/stylebridge/analysis/style_projection.safetensors``.
+"""Fit the shipped learned spaces once: principal components of the style statistics and of
+the pooled subject embedding of the bundled culture corpus, written beside
+``src/stylebridge/analysis/projection.py`` (``style_`` and ``subject_projection.safetensors``).
 
 Only the dev corpus (``../shared/data/cultures``) is used, so ``cultures_extra`` stays a true
 held-out collection for the cross-source figure. Rerun after changing the extractor
 (``analysis/learned.py``): ``analyze`` refuses a projection fitted on another version.
 
-    python scripts/fit_style_projection.py [--corpus ../shared/data/cultures] [--components 16]
+    python scripts/fit_style_projection.py [--corpus ../shared/data/cultures] [--space style]
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--components", type=int, default=projection.NUM_COMPONENTS)
-    parser.add_argument("--out", type=Path, default=projection.PROJECTION_FILE)
+    parser.add_argument("--space", choices=[*projection.SPACES, "all"], default="all")
     args = parser.parse_args(argv)
     folders = sorted(p for p in args.corpus.iterdir() if p.is_dir())
     if not folders:
@@ -36,22 +36,27 @@ def main(argv: list[str] | None = None) -> int:
     found = collect_inputs(folders)
     table = extract(found.items, workers=2)
     digest = hashlib.sha256("".join(sorted(table.digests)).encode()).hexdigest()[:16]
-    fitted = projection.fit(
-        table.learned,
-        args.components,
-        info={
-            "fitted_on": f"../shared/data/{args.corpus.name}",
-            "images": len(table),
-            "cultures": sorted({f.name for f in folders}),
-            "corpus_sha256": digest,
-        },
-    )
-    projection.save(fitted, args.out)
-    explained = sum(fitted.info["explained_variance"])
-    print(
-        f"{args.out.name}: {args.components} components of {table.learned.shape[1]} statistics "
-        f"from {len(table)} images ({100 * explained:.1f}% of the variance)"
-    )
+    for name, space in projection.SPACES.items():
+        if args.space not in ("all", name):
+            continue
+        raw = getattr(table, space.column)
+        fitted = projection.fit(
+            raw,
+            space.components,
+            info={
+                "fitted_on": f"../shared/data/{args.corpus.name}",
+                "images": len(table),
+                "cultures": sorted({f.name for f in folders}),
+                "corpus_sha256": digest,
+            },
+            space=name,
+        )
+        projection.save(fitted, space.file)
+        explained = sum(fitted.info["explained_variance"])
+        print(
+            f"{space.file.name}: {space.components} components of {raw.shape[1]} values "
+            f"from {len(table)} images ({100 * explained:.1f}% of the variance)"
+        )
     return 0
 
 

@@ -52,5 +52,6 @@ def test_ray_engine_gives_the_local_engine_features(tmp_path):
     finally:
         ray.shutdown()
     assert on_ray.files == local.files and len(on_ray) == 40
-    for name in ("scalars", "orientation", "palette_lab", "palette_share", "learned", "thumbs"):
+    for name in ("scalars", "orientation", "palette_lab", "palette_share", "learned", "embedding"):
         np.testing.assert_array_equal(getattr(on_ray, name), getattr(local, name), err_msg=name)
+    np.testing.assert_array_equal(on_ray.thumbs, local.thumbs)

@@ -438,3 +438,67 @@ def test_culture_discriminator_judges_each_image_by_its_own_group(one_thread):
     batch["label_b"] = torch.tensor([0, 1, 2, 0, 1, 2])
     with pytest.raises(ConfigError, match="gan_heads=2"):
         model.train_step(batch)
+
+
+def test_newton_schulz_whitening_matches_the_eigendecomposition():
+    """The ONNX graph whitens with matrix products only; on a rank-deficient covariance (fewer
+    positions than channels, as in a small image) it must whiten like ``sym_power``."""
+    from stylebridge.nn.feature_fusion import newton_schulz_inverse_sqrt, sym_power
+
+    for hw in (4, 20):  # 16 positions for 24 channels: rank-deficient; 400: full rank
+        features = _features(5, c=24, hw=hw)[0].reshape(24, -1).double()
+        centred = features - features.mean(1, keepdim=True)
+        covariance = centred @ centred.T / centred.shape[1]
+        exact = sym_power(covariance, -0.5) @ centred
+        approx = newton_schulz_inverse_sqrt(covariance.float()).double() @ centred
+        assert ((approx - exact).norm() / exact.norm()) < 5e-3
+        white = approx @ approx.T / approx.shape[1]  # whitened: identity on the content's span
+        rank = int(torch.linalg.matrix_rank(covariance))
+        assert torch.allclose(
+            torch.linalg.eigvalsh(white)[-rank:], torch.ones(rank, dtype=white.dtype), atol=2e-2
+        )
+
+
+def test_bundled_engine_exports_to_onnx_with_the_style_fixed(tmp_path):
+    """``export --style-from``: one image -> image graph, any size, that renders like
+    ``stylize`` (AdaIN exactly; WCT with Newton-Schulz whitening) and refuses misuse."""
+    import onnxruntime as ort
+    from typer.testing import CliRunner
+
+    import stylebridge
+    from stylebridge.cli import app
+    from stylebridge.imageio import to_tensor, to_uint8
+
+    photo = Image.open(_sample_photo()).convert("RGB").resize((128, 96))
+    for fusion, exporter in (("adain", "torchscript"), ("wct", "auto")):
+        out = tmp_path / f"ukiyoe_{fusion}.onnx"
+        report = stylebridge.export(
+            None, onnx=out, style_from="ukiyoe", fusion=fusion, exporter=exporter
+        )
+        assert report.max_abs_diff <= report.tolerance and out.is_file()
+        session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+        for size in ((128, 96), (64, 104)):
+            image = photo.resize(size)
+            got = session.run(["styled"], {"image": to_tensor(image).numpy()})[0]
+            assert got.shape == (1, 3, size[1], size[0])
+            ours = to_uint8(torch.from_numpy(got)).astype(np.float32)
+            want = np.asarray(
+                stylebridge.stylize(image, style_from="ukiyoe", fusion=fusion), np.float32
+            )
+            psnr = 10 * np.log10(255**2 / max(np.mean((ours - want) ** 2), 1e-9))
+            assert psnr > 40, (fusion, size, psnr)
+    runner = CliRunner()
+    again = runner.invoke(app, ["export", "--style-from", "ukiyoe", "--onnx", str(out)])
+    assert again.exit_code != 0 and "exists" in str(again.output) + str(again.exception)
+    with pytest.raises(ConfigError, match="style source"):
+        stylebridge.export(None, onnx=tmp_path / "none.onnx")
+    with pytest.raises(ConfigError, match="valid"):
+        stylebridge.export(None, onnx=tmp_path / "bad.onnx", mix={"klimt": 1.0})
+    assert not (tmp_path / "none.onnx").exists() and not (tmp_path / "bad.onnx").exists()
+
+
+def _sample_photo():
+    """A real photograph that ships with scikit-image (no data download)."""
+    from skimage import data
+
+    return data.data_dir + "/astronaut.png"

@@ -41,7 +41,7 @@ def test_report_files_cache_and_incremental_run(saturation_corpora, tmp_path):
     frame = pd.read_parquet(folder / "features.parquet")
     assert len(frame) == 48 and set(frame["culture"]) == {"muted", "vivid"}
     assert set(DESCRIPTOR_NAMES) <= set(frame.columns)
-    assert {"style_pc1", "palette1_L", "source"} <= set(frame.columns)
+    assert {"style_pc1", "subject_pc1", "palette1_L", "source"} <= set(frame.columns)
     coords = pd.read_parquet(folder / "coordinates.parquet")  # per-run values kept apart
     assert {"map_umap_x", "map_pca_y", "distance_to_culture_centre"} <= set(coords.columns)
     page = (folder / "index.html").read_text()
@@ -130,3 +130,21 @@ def test_worker_pool_gives_the_same_features_as_in_process(saturation_corpora):
     np.testing.assert_allclose(
         pooled.learned.astype(np.float32), serial.learned.astype(np.float32), rtol=1e-2, atol=1e-2
     )
+
+
+def test_rows_stay_with_their_files_when_files_in_between_fail(saturation_corpora, tmp_path):
+    """Failed files are dropped in place (the driver keeps one copy of the table): every kept
+    row is still the one described from its own file."""
+    from stylebridge.analysis import extract
+
+    muted, vivid = saturation_corpora
+    good = [str(p) for folder in (muted, vivid) for p in sorted(folder.iterdir())[:4]]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not an image")
+    items = [(f, "x") for f in [good[0], str(broken), *good[1:5], str(broken), *good[5:]]]
+    table = extract(items, use_cache=False, workers=1)
+    assert table.files == good and [f for f, _ in table.failures] == [str(broken)] * 2
+    for i, path in enumerate(good):
+        alone = extract([(path, "x")], use_cache=False, workers=1)
+        np.testing.assert_array_equal(table.thumbs[i], alone.thumbs[0])
+        np.testing.assert_array_equal(table.scalars[i], alone.scalars[0])

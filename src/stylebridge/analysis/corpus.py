@@ -19,7 +19,7 @@ from . import separability as sep
 from .compare import MAP_KINDS, check_maps, run_statistics
 from .descriptors import ANALYSIS_SIDE, DESCRIPTOR_NAMES
 from .extract import FeatureTable, Progress, cache_root, cache_usage, extract
-from .learned import INPUT_SIDE
+from .learned import EMBED_SIDE, INPUT_SIDE
 
 MIN_IMAGES = 5  # a culture with fewer images is described but not compared
 LABEL_COLUMNS = ("label", "culture", "group")  # accepted names of a manifest's label column
@@ -168,7 +168,8 @@ def _input_warnings(table: FeatureTable, counts: Counter) -> list[str]:
     if len(sizes) > 1:
         notes.append(
             f"images come in {len(sizes)} sizes: descriptors are computed at {ANALYSIS_SIDE} px "
-            f"on the long side (aspect kept), the learned statistics at {INPUT_SIDE}x{INPUT_SIDE}"
+            f"on the long side (aspect kept), the learned statistics at {INPUT_SIDE}x{INPUT_SIDE} "
+            f"and {EMBED_SIDE}x{EMBED_SIDE}"
         )
     return notes
 
@@ -177,7 +178,8 @@ def prepare(
     table: FeatureTable, seed: int = 0, sources: Sequence[str] | None = None
 ) -> CorpusAnalysis:
     """Choose the compared cultures and build the feature matrix: the descriptors and the
-    learned statistics in the shipped style space (the same columns in every run)."""
+    learned statistics in the shipped style and subject spaces (the same columns in every
+    run)."""
     counts = Counter(table.labels)
     cultures = sorted(name for name, n in counts.items() if n >= MIN_IMAGES)
     warnings = _input_warnings(table, counts)
@@ -192,10 +194,14 @@ def prepare(
     labels = np.array([index.get(label, -1) for label in table.labels], int)
     descriptors = np.stack([table.column(n) for n in DESCRIPTOR_NAMES], 1).astype(np.float64)
     names = list(DESCRIPTOR_NAMES)
-    space = projection.load()
-    names += space.names
-    descriptors = np.hstack([descriptors, space(table.learned)])
-    summary = {"style_space": space.info}
+    summary = {}
+    columns = [descriptors]
+    for kind in projection.SPACES:
+        space = projection.load(space=kind)
+        names += space.names
+        columns.append(space(getattr(table, projection.SPACES[kind].column)))
+        summary[f"{kind}_space"] = space.info
+    descriptors = np.hstack(columns)
     analysis = CorpusAnalysis(table, cultures, labels, names, descriptors, warnings, summary)
     analysis.sources = list(sources) if sources is not None else []
     return analysis

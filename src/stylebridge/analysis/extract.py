@@ -34,7 +34,8 @@ CHUNK = 16  # images per worker task: one network batch
 PALETTE_SIZE = desc.PALETTE_SIZE
 SCALARS = (*desc.DESCRIPTOR_NAMES, desc.HUE_MEAN)
 VERSION = hashlib.sha256(
-    f"{desc.VERSION}|{learned.VERSION}|thumb{THUMB_SIDE}|{','.join(SCALARS)}".encode()
+    f"{desc.VERSION}|{learned.VERSION}|{learned.EMBEDDING_VERSION}|thumb{THUMB_SIDE}|"
+    f"{','.join(SCALARS)}".encode()
 ).hexdigest()[:16]
 
 Progress = Callable[[str, int, int], None]
@@ -52,6 +53,7 @@ class FeatureTable:
     palette_lab: np.ndarray  # (N, PALETTE_SIZE, 3)
     palette_share: np.ndarray  # (N, PALETTE_SIZE)
     learned: np.ndarray  # (N, NUM_LEARNED) float16
+    embedding: np.ndarray  # (N, NUM_EMBEDDING) float16
     thumbs: np.ndarray  # (N, THUMB_SIDE, THUMB_SIDE, 3) uint8
     sizes: np.ndarray  # (N, 2) width, height
     grayscale: np.ndarray  # (N,) bool
@@ -80,8 +82,8 @@ def _is_grey(rgb: np.ndarray, tolerance: int = 2) -> bool:
     return all(int(np.abs(x - y).max()) <= tolerance for x, y in ((r, g), (g, b), (r, b)))
 
 
-def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """One file -> (cache record without the learned vector, the network's input)."""
+def describe_file(path: str) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """One file -> (cache record without the network's vectors, the network's two inputs)."""
     rgb = np.asarray(load_image(path).rgb)
     values = desc.describe_image(rgb)
     record = {
@@ -93,7 +95,8 @@ def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
         "size": np.array([rgb.shape[1], rgb.shape[0]], np.int32),
         "grayscale": np.array(_is_grey(rgb)),
     }
-    return record, learned.StyleStatistics.prepare(rgb)
+    net = learned.StyleStatistics
+    return record, (net.prepare(rgb), net.prepare_embedding(rgb))
 
 
 class Describer:
@@ -124,10 +127,12 @@ def describe_chunk(
         out.append((path, record, None))
         inputs.append(net_input)
     if inputs:
-        vectors = iter(net(np.stack(inputs)))
+        vectors = iter(net(np.stack([small for small, _ in inputs])))
+        embeddings = iter(net.embed(np.stack([large for _, large in inputs])))
         for _, record, _ in out:
             if record is not None:
                 record["learned"] = next(vectors).astype(np.float16)
+                record["embedding"] = next(embeddings).astype(np.float16)
     return out
 
 
@@ -193,6 +198,7 @@ def _empty_table(items: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
         "palette_lab": np.zeros((n, PALETTE_SIZE, 3), np.float32),
         "palette_share": np.zeros((n, PALETTE_SIZE), np.float32),
         "learned": np.zeros((n, learned.NUM_LEARNED), np.float16),
+        "embedding": np.zeros((n, learned.NUM_EMBEDDING), np.float16),
         "thumb": np.zeros((n, THUMB_SIDE, THUMB_SIDE, 3), np.uint8),
         "size": np.zeros((n, 2), np.int32),
         "grayscale": np.zeros(n, bool),
@@ -253,21 +259,34 @@ def extract(
         done += len(results)
         progress("describe images", done, len(todo))
     keep = np.flatnonzero(ok)
+    columns = {key: _compacted(array, keep) for key, array in columns.items()}
     return FeatureTable(
         files=[items[i][0] for i in keep],
         labels=[items[i][1] for i in keep],
         digests=[digests[i] for i in keep],
-        scalars=columns["scalars"][keep],
-        orientation=columns["orientation"][keep],
-        palette_lab=columns["palette_lab"][keep],
-        palette_share=columns["palette_share"][keep],
-        learned=columns["learned"][keep],
-        thumbs=columns["thumb"][keep],
-        sizes=columns["size"][keep],
-        grayscale=columns["grayscale"][keep],
+        scalars=columns["scalars"],
+        orientation=columns["orientation"],
+        palette_lab=columns["palette_lab"],
+        palette_share=columns["palette_share"],
+        learned=columns["learned"],
+        embedding=columns["embedding"],
+        thumbs=columns["thumb"],
+        sizes=columns["size"],
+        grayscale=columns["grayscale"],
         failures=failures,
         cached=cached,
     )
+
+
+def _compacted(array: np.ndarray, keep: np.ndarray, block: int = 4096) -> np.ndarray:
+    """The rows ``keep`` (ascending) moved to the front in place, a view of them returned: the
+    driver holds the table once, not twice (a fancy-indexed copy would double its peak)."""
+    if len(keep) == len(array):
+        return array
+    for start in range(0, len(keep), block):
+        rows = keep[start : start + block]  # rows[j] >= start + j: a forward move is safe
+        array[start : start + len(rows)] = array[rows]
+    return array[: len(keep)]
 
 
 def _valid_record(record: dict[str, np.ndarray]) -> bool:

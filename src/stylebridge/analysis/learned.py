@@ -1,9 +1,11 @@
-"""Learned style statistics: channel mean/std and Gram matrices of EfficientNet-Lite0 layers.
+"""Learned statistics of EfficientNet-Lite0: style (channel mean/std and Gram matrices of two
+mid-level layers) and subject (the pooled ImageNet embedding).
 
-Style (as in Gatys et al.) lives in the statistics of mid-level feature maps, not in the pooled
-"what is it" vector, so we read two intermediate stages of the project's Lite0 extractor and
-stop before its head. The network sees ``INPUT_SIDE`` px: enough for texture statistics and
-3x cheaper than the 224 px used for FID.
+Style (as in Gatys et al.) lives in the statistics of mid-level feature maps, read at
+``INPUT_SIDE`` px: enough for texture statistics and 3x cheaper than 224 px. What a picture
+shows (mountains and pines, figures and waves, still lifes) is the pooled "what is it" vector,
+read at the network's own 224 px: a culture's conventions of subject carry across collections
+where palette and scan do not (measured in docs/analysis.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ GRAM_CHANNELS = 40
 STATS_CHANNELS = 112
 NUM_LEARNED = 2 * GRAM_CHANNELS + GRAM_CHANNELS * (GRAM_CHANNELS + 1) // 2 + 2 * STATS_CHANNELS
 VERSION = f"lite0-style-1:{INPUT_SIDE}:b{GRAM_BLOCK}:b{STATS_BLOCK}"
+EMBED_SIDE = 224  # the network's own input size, as for the KID/FID features
+NUM_EMBEDDING = 1280
+EMBEDDING_VERSION = f"lite0-pooled-1:{EMBED_SIDE}:bicubic"
 
 
 class StyleStatistics:
@@ -35,11 +40,26 @@ class StyleStatistics:
 
     @staticmethod
     def prepare(rgb: np.ndarray) -> np.ndarray:
-        """Uint8 HxWx3 -> the square uint8 input the network sees (whole image, resized)."""
+        """Uint8 HxWx3 -> the square uint8 input the style layers see (whole image, resized)."""
         image = Image.fromarray(rgb)
         if image.size != (INPUT_SIDE, INPUT_SIDE):
             image = image.resize((INPUT_SIDE, INPUT_SIDE), Image.Resampling.BILINEAR)
         return np.asarray(image, dtype=np.uint8)
+
+    @staticmethod
+    def prepare_embedding(rgb: np.ndarray) -> np.ndarray:
+        """Uint8 HxWx3 -> the square uint8 input of the pooled embedding (whole image)."""
+        image = Image.fromarray(rgb)
+        if image.size != (EMBED_SIDE, EMBED_SIDE):
+            image = image.resize((EMBED_SIDE, EMBED_SIDE), Image.Resampling.BICUBIC)
+        return np.asarray(image, dtype=np.uint8)
+
+    @torch.inference_mode()
+    def embed(self, batch: np.ndarray) -> np.ndarray:
+        """(N, 224, 224, 3) uint8 -> (N, NUM_EMBEDDING) float32 pooled features."""
+        x = torch.from_numpy(batch).permute(0, 3, 1, 2).float()
+        x = ((x - 127.0) / 128.0).contiguous(memory_format=torch.channels_last)
+        return self.net(x)[0].float().numpy()
 
     @staticmethod
     def _moments(h: torch.Tensor) -> torch.Tensor:

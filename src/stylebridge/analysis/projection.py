@@ -1,10 +1,11 @@
-"""The fixed style space: the learned statistics projected on components fitted once on the
-bundled corpus and shipped with the package (``style_projection.safetensors``).
+"""The fixed learned spaces: the style statistics and the pooled subject embedding, each
+projected on components fitted once on the bundled corpus and shipped with the package
+(``style_projection.safetensors``, ``subject_projection.safetensors``).
 
 A PCA fitted per run gives columns that look alike between runs but live in different spaces,
 so a classifier trained on one run's ``style_pc1`` means nothing on another's. With one shipped
 projection, ``style_pc1`` is the same direction in every run and every per-image value in
-``features.parquet`` is comparable between runs. ``scripts/fit_style_projection.py`` refits it.
+``features.parquet`` is comparable between runs. ``scripts/fit_style_projection.py`` refits both.
 """
 
 from __future__ import annotations
@@ -19,9 +20,38 @@ import numpy as np
 from ..errors import ModelFileError
 from . import learned
 
-PROJECTION_FILE = Path(__file__).with_name("style_projection.safetensors")
-NUM_COMPONENTS = 16
-PREFIX = "style_pc"
+
+@dataclass(frozen=True)
+class Space:
+    """A shipped projection: its file, column prefix, the extractor version it was fitted on,
+    its number of components and the feature-table column it projects."""
+
+    file: Path
+    prefix: str
+    extractor: str
+    components: int
+    column: str
+
+
+SPACES = {
+    "style": Space(
+        Path(__file__).with_name("style_projection.safetensors"),
+        "style_pc",
+        learned.VERSION,
+        16,
+        "learned",
+    ),
+    "subject": Space(
+        Path(__file__).with_name("subject_projection.safetensors"),
+        "subject_pc",
+        learned.EMBEDDING_VERSION,
+        32,
+        "embedding",
+    ),
+}
+PROJECTION_FILE = SPACES["style"].file
+NUM_COMPONENTS = SPACES["style"].components
+PREFIX = SPACES["style"].prefix
 
 
 @dataclass(frozen=True)
@@ -32,18 +62,28 @@ class Projection:
     scale: np.ndarray  # (D,)
     components: np.ndarray  # (K, D), orthonormal rows
     info: dict
+    prefix: str = PREFIX
 
     @property
     def names(self) -> list[str]:
-        return [f"{PREFIX}{i + 1}" for i in range(len(self.components))]
+        return [f"{self.prefix}{i + 1}" for i in range(len(self.components))]
 
-    def __call__(self, raw: np.ndarray) -> np.ndarray:
-        z = (np.asarray(raw, np.float64) - self.mean) / self.scale
-        return z @ self.components.T
+    def __call__(self, raw: np.ndarray, block: int = 8192) -> np.ndarray:
+        """(N, D) statistics -> (N, K) components, in blocks of rows: the float64 copy of a
+        large corpus's statistics would cost 4x the float16 table it comes from."""
+        out = np.empty((len(raw), len(self.components)), np.float64)
+        for start in range(0, len(raw), block):
+            z = (np.asarray(raw[start : start + block], np.float64) - self.mean) / self.scale
+            out[start : start + block] = z @ self.components.T
+        return out
 
 
-def fit(raw: np.ndarray, count: int = NUM_COMPONENTS, info: dict | None = None) -> Projection:
+def fit(
+    raw: np.ndarray, count: int | None = None, info: dict | None = None, space: str = "style"
+) -> Projection:
     """Principal components of the standardised statistics (deterministic: an SVD)."""
+    kind = SPACES[space]
+    count = count or kind.components
     x = np.asarray(raw, np.float64)
     mean, std = x.mean(0), x.std(0)
     scale = np.where(std > 1e-8, std, 1.0)
@@ -52,11 +92,12 @@ def fit(raw: np.ndarray, count: int = NUM_COMPONENTS, info: dict | None = None) 
     components = vt[:count] * np.where(signs == 0, 1.0, signs)
     explained = (singular**2 / (singular**2).sum())[:count]
     meta = {
-        "extractor": learned.VERSION,
+        "extractor": kind.extractor,
+        "space": space,
         "explained_variance": [round(float(v), 5) for v in explained],
         **(info or {}),
     }
-    return Projection(mean, scale, components, meta)
+    return Projection(mean, scale, components, meta, kind.prefix)
 
 
 def save(projection: Projection, path: str | Path = PROJECTION_FILE) -> Path:
@@ -77,27 +118,39 @@ def save(projection: Projection, path: str | Path = PROJECTION_FILE) -> Path:
     return Path(path)
 
 
-@functools.lru_cache(maxsize=4)
-def load(path: str | Path = PROJECTION_FILE) -> Projection:
-    """The shipped projection; refuses one fitted on another extractor version."""
+@functools.lru_cache(maxsize=8)
+def load(path: str | Path | None = None, space: str = "style") -> Projection:
+    """A shipped projection (``space``: style or subject); refuses one fitted on another
+    extractor version."""
     from safetensors import safe_open
 
-    path = Path(path)
+    kind = SPACES[space]
+    path = Path(path) if path is not None else kind.file
     try:
         with safe_open(str(path), framework="numpy") as fh:
             info = json.loads((fh.metadata() or {}).get("info", "{}"))
             arrays = {k: fh.get_tensor(k).astype(np.float64) for k in fh.keys()}  # noqa: SIM118
     except (OSError, ValueError, json.JSONDecodeError) as err:
         raise ModelFileError(path, f"cannot read the style projection ({err})") from None
-    if info.get("extractor") != learned.VERSION:
+    if info.get("extractor") != kind.extractor:
         raise ModelFileError(
             path,
-            f"fitted on extractor {info.get('extractor')!r}, not {learned.VERSION!r}; "
+            f"fitted on extractor {info.get('extractor')!r}, not {kind.extractor!r}; "
             "refit with scripts/fit_style_projection.py",
         )
     if set(arrays) != {"mean", "scale", "components"}:
         raise ModelFileError(path, "needs mean, scale and components tensors")
-    return Projection(arrays["mean"], arrays["scale"], arrays["components"], info)
+    return Projection(arrays["mean"], arrays["scale"], arrays["components"], info, kind.prefix)
 
 
-__all__ = ["NUM_COMPONENTS", "PREFIX", "PROJECTION_FILE", "Projection", "fit", "load", "save"]
+__all__ = [
+    "NUM_COMPONENTS",
+    "PREFIX",
+    "PROJECTION_FILE",
+    "SPACES",
+    "Projection",
+    "Space",
+    "fit",
+    "load",
+    "save",
+]

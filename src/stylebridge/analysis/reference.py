@@ -83,13 +83,27 @@ def place_in_reference(analysis, ref: Reference) -> dict:
         rows = np.isin(labels, shared)
         truth = np.array([ref.cultures.index(c) for c in labels[rows]])
         out["shared_cultures"] = shared
-        out["balanced_accuracy"] = round(float(balanced_accuracy_score(truth, predicted[rows])), 4)
-        out["recall"] = {
-            c: round(float((predicted[rows][truth == i] == i).mean()), 4)
-            for i, c in enumerate(ref.cultures)
-            if c in shared
-        }
+        out.update(_scores(ref.cultures, shared, truth, predicted[rows]))
+    if 2 <= len(shared) < len(ref.cultures):
+        # the same classifier refitted on the shared cultures only: a choice among the
+        # cultures both collections have, the like-for-like cross-collection figure
+        keep = np.isin(np.array(ref.cultures)[ref.labels], shared)
+        among = sep.classifier().fit(x_ref[keep], ref.labels[keep])
+        guess = among.predict(analysis.features[rows])
+        out["among_shared"] = _scores(ref.cultures, shared, truth, guess)
     return out
+
+
+def _scores(cultures: list[str], shared: list[str], truth, predicted) -> dict:
+    """Balanced accuracy and per-culture recall of ``predicted`` (indices into cultures)."""
+    return {
+        "balanced_accuracy": round(float(balanced_accuracy_score(truth, predicted)), 4),
+        "recall": {
+            c: round(float((predicted[truth == i] == i).mean()), 4)
+            for i, c in enumerate(cultures)
+            if c in shared
+        },
+    }
 
 
 __all__ = ["Reference", "place_in_reference", "read_reference"]

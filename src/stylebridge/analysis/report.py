@@ -11,7 +11,7 @@ import numpy as np
 
 from ..fileio import atomic_write
 from . import plots
-from .descriptors import DESCRIPTORS, HUE_MEAN, ORIENTATION_BINS
+from .descriptors import DESCRIPTOR_NAMES, DESCRIPTORS, HUE_MEAN, ORIENTATION_BINS
 from .extract import SCALARS, Progress
 from .interactive_map import MAP_CSS, map_html
 
@@ -44,7 +44,7 @@ def features_frame(analysis):
         for c, axis in enumerate("Lab"):
             frame[f"palette{k + 1}_{axis}"] = table.palette_lab[:, k, c]
         frame[f"palette{k + 1}_share"] = table.palette_share[:, k]
-    n_desc = len([n for n in analysis.feature_names if not n.startswith("style_pc")])
+    n_desc = len(DESCRIPTOR_NAMES)  # the shipped spaces' components follow the descriptors
     for j, name in enumerate(analysis.feature_names[n_desc:], start=n_desc):
         frame[name] = analysis.features[:, j]
     return frame
@@ -229,6 +229,15 @@ def _reference_section(numbers: dict) -> list[str]:
             f"<p>Trained on the reference, tested here ({', '.join(ref['shared_cultures'])}): "
             f"balanced accuracy <b>{ref['balanced_accuracy']:.3f}</b> (recall "
             + html.escape(", ".join(f"{c} {v:.2f}" for c, v in ref["recall"].items()))
+            + ").</p>"
+        )
+    among = ref.get("among_shared")
+    if among:
+        parts.append(
+            f"<p>The same classifier refitted on the shared cultures only, so that it chooses "
+            f"among {', '.join(ref['shared_cultures'])}: balanced accuracy "
+            f"<b>{among['balanced_accuracy']:.3f}</b> (recall "
+            + html.escape(", ".join(f"{c} {v:.2f}" for c, v in among["recall"].items()))
             + ").</p>"
         )
     return parts

@@ -8,8 +8,10 @@ from pathlib import Path
 from torch import nn
 
 from .. import zoo
-from ..errors import ModelFileError
-from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_onnx
+from ..errors import ConfigError, ModelFileError
+from ..fileio import check_outputs
+from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_module, export_onnx
+from ..inference.feature_style import StyleCode
 from ..models import cyclegan_reference as reference
 from ..models.pretrained import copy_model_folder, save_generators
 
@@ -89,15 +91,23 @@ def style_notes(style: str) -> tuple[str, str]:
 
 
 def export(
-    model: str | os.PathLike,
+    model: str | os.PathLike | None,
     *,
     onnx: str | os.PathLike,
     direction: str = "a2b",
     exporter: str = "auto",
     tolerance: float = ONNX_TOLERANCE,
     overwrite: bool = False,
+    style_image=None,
+    style_from: str | os.PathLike | None = None,
+    mix: dict[str, float] | None = None,
+    fusion: str = "wct",
+    strength: float = 1.0,
+    tone: str = "as-is",
 ) -> OnnxExport:
-    """Export a model folder's (or bundled style's) generator to an ONNX file.
+    """Export a model folder's (or bundled style's) generator to an ONNX file, or the
+    feature-fusion engine with one style fixed (give ``style_image``, ``style_from`` or ``mix``;
+    ``model`` is then a ``train stylenet`` run, or None for the bundled engine).
 
     Args:
         onnx: the file to write; NCHW float input in [-1, 1], dynamic batch/height/width.
@@ -106,7 +116,29 @@ def export(
             ``torchscript``.
         tolerance: largest accepted max abs difference to PyTorch on a random input.
         overwrite: replace an existing file (never one of the model's own files).
+        fusion, strength, tone: the engine's rendering options, fixed in the graph.
     """
+    if style_image is not None or style_from is not None or mix is not None:
+        from .rendering import style_renderer  # rendering imports this module
+
+        renderer = style_renderer(
+            style_image=style_image, style_from=style_from, mix=mix, engine=model, tone=tone
+        )
+        folder = renderer.engine.model_dir
+        check_outputs([Path(onnx)], [p for p in folder.rglob("*") if p.is_file()],
+                      overwrite=overwrite)  # fmt: skip
+        card = renderer.code.card if isinstance(renderer.code, StyleCode) else {"name": "mix"}
+        metadata = {
+            "stylebridge.engine": folder.name,
+            "stylebridge.style": str(card.get("name") or card.get("source") or "style"),
+            "stylebridge.fusion": fusion,
+            "stylebridge.strength": f"{strength:g}",
+        }
+        baked = renderer.engine.baked(renderer.code, fusion, strength)
+        return export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
+                             metadata=metadata, overwrite=overwrite)  # fmt: skip
+    if model is None:
+        raise ConfigError("name a model folder or bundled style, or give a style source")
     return export_onnx(
         model_folder(model),
         onnx,

@@ -57,6 +57,11 @@ def _corpus_summary(numbers: dict) -> list[str]:
         lines.append(
             f"trained on {ref['folder']}, tested here ({', '.join(ref['shared_cultures'])}): "
             f"balanced accuracy {ref['balanced_accuracy']:.3f}"
+            + (
+                f" ({ref['among_shared']['balanced_accuracy']:.3f} choosing among these only)"
+                if "among_shared" in ref
+                else ""
+            )
         )
     for pair in sorted(numbers.get("pairs", []), key=lambda r: -r["energy_distance"]):
         lines.append(

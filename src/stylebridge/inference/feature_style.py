@@ -29,7 +29,13 @@ from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tenso
 from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
 from ..models.stylenet import ENGINE_METHODS, FUSION_BLOCK, StyleEncoder
 from ..nn import choose_precision, pick_device, prepare_runtime
-from ..nn.feature_fusion import FUSIONS, StyleMoments, sym_power
+from ..nn.feature_fusion import (
+    EPS,
+    FUSIONS,
+    StyleMoments,
+    newton_schulz_inverse_sqrt,
+    sym_power,
+)
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
 from .color import LUMA
 from .color import preserve_color as _preserve_color
@@ -242,6 +248,17 @@ class FeatureEngine:
             code.card["manifest_sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
         return code
 
+    def baked(
+        self,
+        code: StyleCode | list[tuple[StyleCode, float]],
+        fusion: str = "wct",
+        strength: float = 1.0,
+    ) -> BakedStyle:
+        """This engine with ``code`` fixed, as one image -> image module (for ONNX export)."""
+        if not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"strength must be within [0, 1], got {strength}")
+        return BakedStyle(self.encoder, self.decoder, mixed(code), fusion, strength).eval()
+
     # --- rendering -----------------------------------------------------------------------
     def _autocast(self):
         return torch.autocast(
@@ -326,6 +343,38 @@ class FeatureEngine:
         if loaded.alpha is not None:
             result.putalpha(loaded.alpha)
         return result
+
+
+class BakedStyle(nn.Module):
+    """The engine with one style fixed, as a single image -> image graph (ONNX export): the
+    content's moments come from its own features inside the graph, per image, and WCT's
+    whitening uses Newton-Schulz iterations in place of an eigendecomposition (ONNX has none).
+    Takes and returns NCHW in [-1, 1], sides multiples of 8."""
+
+    multiple = 8
+
+    def __init__(self, encoder, decoder, style: StyleMoments, fusion: str, strength: float):
+        super().__init__()
+        if fusion not in FUSIONS:
+            raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
+        self.encoder, self.decoder = encoder, decoder
+        self.fusion, self.strength = fusion, float(strength)
+        colour = torch.diag(style.std) if fusion == "adain" else sym_power(style.covariance, 0.5)
+        self.register_buffer("style_mean", style.mean.float()[:, None])
+        self.register_buffer("colour", colour.float())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.encoder.content(x).float()
+        flat = features.flatten(2)  # no Python shape arithmetic: the graph keeps any size
+        centred = flat - flat.mean(2, keepdim=True)
+        if self.fusion == "adain":  # the style's std over the content's, per channel
+            whitened = centred / (centred.square().mean(2, keepdim=True) + EPS).sqrt()
+        else:
+            covariance = centred @ centred.transpose(1, 2) / centred.shape[2]
+            whitened = newton_schulz_inverse_sqrt(covariance) @ centred
+        fused = self.colour @ whitened + self.style_mean
+        fused = flat + self.strength * (fused - flat)
+        return self.decoder(fused.reshape_as(features))
 
 
 class StyleRenderer:
@@ -511,6 +560,7 @@ def parse_mix(text: str) -> dict[str, float]:
 
 
 __all__ = [
+    "BakedStyle",
     "FeatureEngine",
     "StyleCode",
     "StyleRenderer",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,14 +88,23 @@ def default_cache_dir() -> Path:
 
 
 class SameConv2d(nn.Conv2d):
-    """Conv2d with TensorFlow "SAME" padding, computed from the input size at run time."""
+    """Conv2d with TensorFlow "SAME" padding, computed from the input size at run time.
+
+    SAME pads ``max((ceil(n / s) - 1) * s + k - n, 0)`` in total, which for ``k >= s`` (every
+    EfficientNet convolution) is ``k - s + (-n) % s``: integer arithmetic without ``ceil``, so
+    an ONNX trace keeps it as a function of the input size instead of freezing it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if any(k < s for k, s in zip(self.kernel_size, self.stride, strict=True)):
+            raise ValueError("SameConv2d needs kernel >= stride")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pads = []
         for size, k, s in zip(
             x.shape[:1:-1], self.kernel_size[::-1], self.stride[::-1], strict=True
         ):
-            total = max((math.ceil(size / s) - 1) * s + k - size, 0)
+            total = k - s + (-size) % s
             pads += [total // 2, total - total // 2]
         if any(pads):
             x = F.pad(x, pads)

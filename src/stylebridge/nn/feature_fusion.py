@@ -80,6 +80,22 @@ def sym_power(matrix: torch.Tensor, power: float) -> torch.Tensor:
     return (vectors * values) @ vectors.T
 
 
+def newton_schulz_inverse_sqrt(matrix: torch.Tensor, iterations: int = 25) -> torch.Tensor:
+    """(..., C, C) symmetric positive definite -> its inverse square root by the coupled
+    Newton-Schulz iteration (Higham 2008): matrix products only, so it runs inside an ONNX
+    graph, which has no eigendecomposition. ``EPS`` is added to the diagonal first, the
+    counterpart of ``sym_power``'s eigenvalue floor."""
+    c = matrix.shape[-1]
+    eye = torch.eye(c, dtype=matrix.dtype, device=matrix.device).expand_as(matrix)
+    a = matrix + EPS * eye
+    norm = a.square().sum((-2, -1), keepdim=True).sqrt()  # Frobenius: eigenvalues into (0, 1]
+    y, z = a / norm, eye
+    for _ in range(iterations):
+        t = 0.5 * (3.0 * eye - z @ y)
+        y, z = y @ t, t @ z
+    return z / norm.sqrt()
+
+
 def wct(content: torch.Tensor, moments: StyleMoments) -> torch.Tensor:
     """Whitening and colouring (Li et al. 2017): the content's covariance is removed and the
     style's imposed, so cross-channel correlations (texture) move too, not only scales."""
