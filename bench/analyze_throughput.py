@@ -126,8 +126,11 @@ def _summary(rows: list[dict], nodes: list[int]) -> None:
         if ("local", w) in by and ("ray", w) in by:
             local, ray = by[("local", w)], by[("ray", w)]
             loss = 1 - ray["images_per_s"] / local["images_per_s"]
+            note = (" (local with 1 worker is no pool: it runs in this process on torch's own "
+                    "threads, while a Ray actor has one thread and shares the cores with the "
+                    "driver)" if w == 1 else "")  # fmt: skip
             print(f"Ray overhead at {local['images']} images, {w} workers: {100 * loss:.1f}% "
-                  f"of the local pool's throughput (target <= 15%); cluster start "
+                  f"of the local engine's throughput (target <= 15%){note}; cluster start "
                   f"{ray['ray_start_s']} s, paid once per cluster")  # fmt: skip
 
 

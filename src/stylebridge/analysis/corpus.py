@@ -19,7 +19,7 @@ from . import separability as sep
 from .compare import MAP_KINDS, check_maps, run_statistics
 from .descriptors import ANALYSIS_SIDE, DESCRIPTOR_NAMES
 from .extract import FeatureTable, Progress, cache_root, cache_usage, extract
-from .learned import EMBED_SIDE, INPUT_SIDE
+from .learned import INPUT_SIDE
 
 MIN_IMAGES = 5  # a culture with fewer images is described but not compared
 LABEL_COLUMNS = ("label", "culture", "group")  # accepted names of a manifest's label column
@@ -168,8 +168,7 @@ def _input_warnings(table: FeatureTable, counts: Counter) -> list[str]:
     if len(sizes) > 1:
         notes.append(
             f"images come in {len(sizes)} sizes: descriptors are computed at {ANALYSIS_SIDE} px "
-            f"on the long side (aspect kept), the learned statistics at {INPUT_SIDE}x{INPUT_SIDE} "
-            f"and {EMBED_SIDE}x{EMBED_SIDE}"
+            f"on the long side (aspect kept), the learned statistics at {INPUT_SIDE}x{INPUT_SIDE}"
         )
     return notes
 

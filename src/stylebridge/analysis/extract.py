@@ -82,8 +82,8 @@ def _is_grey(rgb: np.ndarray, tolerance: int = 2) -> bool:
     return all(int(np.abs(x - y).max()) <= tolerance for x, y in ((r, g), (g, b), (r, b)))
 
 
-def describe_file(path: str) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """One file -> (cache record without the network's vectors, the network's two inputs)."""
+def describe_file(path: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """One file -> (cache record without the network's vectors, the network's input)."""
     rgb = np.asarray(load_image(path).rgb)
     values = desc.describe_image(rgb)
     record = {
@@ -95,8 +95,7 @@ def describe_file(path: str) -> tuple[dict[str, np.ndarray], tuple[np.ndarray, n
         "size": np.array([rgb.shape[1], rgb.shape[0]], np.int32),
         "grayscale": np.array(_is_grey(rgb)),
     }
-    net = learned.StyleStatistics
-    return record, (net.prepare(rgb), net.prepare_embedding(rgb))
+    return record, learned.StyleStatistics.prepare(rgb)
 
 
 class Describer:
@@ -127,8 +126,8 @@ def describe_chunk(
         out.append((path, record, None))
         inputs.append(net_input)
     if inputs:
-        vectors = iter(net(np.stack([small for small, _ in inputs])))
-        embeddings = iter(net.embed(np.stack([large for _, large in inputs])))
+        styles, subjects = net(np.stack(inputs))
+        vectors, embeddings = iter(styles), iter(subjects)
         for _, record, _ in out:
             if record is not None:
                 record["learned"] = next(vectors).astype(np.float16)

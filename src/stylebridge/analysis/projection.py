@@ -45,7 +45,7 @@ SPACES = {
         Path(__file__).with_name("subject_projection.safetensors"),
         "subject_pc",
         learned.EMBEDDING_VERSION,
-        32,
+        16,
         "embedding",
     ),
 }

@@ -51,6 +51,7 @@ def stylize(
     engine: str | os.PathLike | None = None,
     portrait: bool = False,
     face_strength: float = 0.35,
+    backend: str = "torch",
     **options,
 ) -> Image.Image:
     """One-shot: render ``image`` (path, PIL image or uint8 array) in a style; returns a PIL
@@ -65,13 +66,13 @@ def stylize(
     ``engine`` picks a trained ``stylenet`` run instead of the bundled engine; ``options`` go
     to ``Stylizer.stylize`` or ``FeatureEngine.render`` (fusion, strength, mask, outside, ...).
     ``portrait`` renders faces found in the image at ``face_strength`` x the strength, so the
-    sitter stays recognisable (``design.portrait``).
+    sitter stays recognisable (``design.portrait``). ``backend``: torch or onnxruntime (CPU).
     """
     given = [v is not None for v in (model, style_image, style_from, mix)]
     if sum(given) != 1:
         raise ConfigError("give exactly one of model, style_image, style_from or mix")
     if model is not None:
-        stylizer = load(model)
+        stylizer = load(model, backend=backend)
     else:
         stylizer = style_renderer(
             style_image=style_image,
@@ -79,6 +80,7 @@ def stylize(
             mix=mix,
             outside=options.pop("outside", None),
             engine=engine,
+            backend=backend,
         )
     if portrait:
         stylizer = portrait_stylizer(stylizer, face_strength)
@@ -100,13 +102,14 @@ def style_renderer(
     engine: str | os.PathLike | None = None,
     tone: str = "as-is",
     on_skip: Callable[[str], None] | None = None,
+    backend: str = "torch",
 ) -> StyleRenderer:
     """The feature-fusion engine bound to one style source (and ``outside`` for masks):
     ``.stylize(image, fusion=..., strength=..., mask=...)`` and ``.stylize_files(...)``."""
     given = [v is not None for v in (style_image, style_from, mix)]
     if sum(given) != 1:
         raise ConfigError("give exactly one of style_image, style_from or mix")
-    feature = feature_engine(engine)
+    feature = feature_engine(engine, backend=backend)
     if mix is not None:
         code = resolve_mix(feature, mix)
     elif isinstance(style_image, (list, tuple)):  # several paintings pooled into one style
@@ -168,17 +171,23 @@ def fuse(
 
 
 @functools.lru_cache(maxsize=2)
-def _engine(folder: str, device: str, precision: str) -> FeatureEngine:
-    return FeatureEngine(folder, device=device, precision=precision)
+def _engine(folder: str, device: str, precision: str, backend: str) -> FeatureEngine:
+    return FeatureEngine(folder, device=device, precision=precision, backend=backend)
 
 
 def feature_engine(
-    model: str | os.PathLike | None = None, *, device: str = "auto", precision: str = "auto"
+    model: str | os.PathLike | None = None,
+    *,
+    device: str = "auto",
+    precision: str = "auto",
+    backend: str = "torch",
 ) -> FeatureEngine:
     """The feature-fusion engine: the bundled one, or a ``stylebridge train stylenet`` run.
-    Loaded once per process (the encoder and decoder are reused across calls)."""
+    Loaded once per process (the encoder and decoder are reused across calls).
+    ``backend="onnxruntime"`` renders through the two networks exported once to ONNX (CPU;
+    the ``[onnx]`` extra), which is faster on a CPU than PyTorch."""
     folder = Path(model) if model is not None else zoo.engine_dir()
-    return _engine(str(folder.resolve()), device, precision)
+    return _engine(str(folder.resolve()), device, precision, backend)
 
 
 def style_code(

@@ -46,7 +46,9 @@ def stylize(
     ),
     device: str = typer.Option("auto", help="auto | cpu | cuda | mps"),
     backend: str = typer.Option(
-        "torch", help="torch | onnxruntime (CPU; large images tiled with per-tile statistics)."
+        "torch",
+        help="torch | onnxruntime (CPU; translation models: large images tiled with per-tile "
+        "statistics; the engine: the same rendering, faster).",
     ),
     style_image: list[Path] = STYLE_IMAGE,
     style_from: str = STYLE_FROM,
@@ -111,6 +113,7 @@ def stylize(
             engine=engine,
             tone=tone,
             on_skip=lambda message: say(f"style: skipped {message}"),
+            backend=backend,
         )
         inputs = args
         options = dict(

@@ -10,6 +10,7 @@ through the tiler without seams.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -39,7 +40,9 @@ from ..nn.feature_fusion import (
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
 from .color import LUMA
 from .color import preserve_color as _preserve_color
-from .stylizer import Stylizer
+from .onnx import OnnxGenerator, export_module
+from .onnx import cache_dir as onnx_cache_dir
+from .stylizer import BACKENDS, Stylizer
 from .tiling import NonFiniteOutputError, TileRunner
 
 CODE_FORMAT = "stylebridge.stylecode/1"
@@ -125,7 +128,10 @@ class FeatureEngine:
         *,
         device: str = "auto",
         precision: str = "auto",
+        backend: str = "torch",
     ):
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
         self.model_dir = Path(model_dir)
         self.config = read_run_config(self.model_dir)
         if self.config.get("method") not in ENGINE_METHODS:
@@ -166,13 +172,40 @@ class FeatureEngine:
         self.decoder = self.decoder.eval().to(self.device)
         self.encoder = StyleEncoder("lite1").to(self.device)
         self.channels = self.encoder.channels
+        self.backend = backend
+        # what renders: the torch modules, or the same two networks as onnxruntime graphs
+        self.encode: Callable[[torch.Tensor], torch.Tensor] = self.encoder.content
+        self.decode: Callable[[torch.Tensor], torch.Tensor] = self.decoder
+        if backend == "onnxruntime":
+            if self.device.type != "cpu":
+                raise ConfigError(f"the onnxruntime backend runs on cpu only, not {device!r}")
+            self.amp_dtype = None
+            encoder_graph, decoder_graph = self._graphs(name)
+            self.encode, self.decode = OnnxGenerator(encoder_graph), OnnxGenerator(decoder_graph)
+
+    def _graphs(self, weights_name: str) -> tuple[Path, Path]:
+        """The encoder (to the fusion layer) and the decoder as ONNX graphs, exported once per
+        set of weights into the cache and checked against PyTorch there."""
+        digest = hashlib.sha256(b"stylebridge.engine-onnx/1")
+        digest.update(json.dumps(self.decoder.config.to_dict(), sort_keys=True).encode())
+        digest.update(f"{self.encoder.variant}:{FUSION_BLOCK}".encode())
+        digest.update((self.model_dir / weights_name).read_bytes())
+        key = digest.hexdigest()[:40]
+        parts = {"encoder": _EncoderGraph(self.encoder), "decoder": _DecoderGraph(self.decoder)}
+        paths = []
+        for part, module in parts.items():
+            target = onnx_cache_dir() / f"engine-{key}-{part}.onnx"
+            if not target.is_file():
+                export_module(module.cpu(), target, exporter="torchscript", overwrite=True)
+            paths.append(target)
+        return paths[0], paths[1]
 
     # --- style codes ---------------------------------------------------------------------
     @torch.inference_mode()
     def _moments(self, image: Image.Image) -> StyleMoments:
         x = to_tensor(image).to(self.device)
         with self._autocast():
-            features = self.encoder.content(x).float()
+            features = self.encode(x).float()
         return StyleMoments.of(features[0])
 
     def moments_of(self, image: Image.Image) -> StyleMoments:
@@ -243,8 +276,6 @@ class FeatureEngine:
         if not manifest.is_file():
             manifest = folder.parent / "MANIFEST.csv"
         if manifest.is_file():
-            import hashlib
-
             code.card["manifest_sha256"] = hashlib.sha256(manifest.read_bytes()).hexdigest()
         return code
 
@@ -320,7 +351,7 @@ class FeatureEngine:
         # one pass takes the content's moments from its own features (one encoding); tiles
         # share moments taken once from the whole image, so they share one fusion map
         content = self.content_moments(work) if tiled else None
-        renderer = _Renderer(self.encoder, self.decoder, styles, fusion, strength, content)
+        renderer = _Renderer(self.encode, self.decode, styles, fusion, strength, content)
         runner = TileRunner(renderer, self.device, 8, self.amp_dtype, channels_last=False)
         pixels = np.asarray(work)
         try:
@@ -478,13 +509,39 @@ def _mask_array(mask, size: tuple[int, int], source: str) -> np.ndarray:
     return np.asarray(m.resize(size, Image.Resampling.BILINEAR), np.float32) / 255.0
 
 
-class _Renderer(nn.Module):
+class _EncoderGraph(nn.Module):
+    """The encoder's path to the fusion layer as a module of its own, for ONNX export."""
+
+    multiple = 8  # three stride-2 stages: sides multiples of 8 keep every padding fixed
+
+    def __init__(self, encoder: StyleEncoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder.content(x)
+
+
+class _DecoderGraph(nn.Module):
+    """The decoder for ONNX export: its input is the fusion features, not an image."""
+
+    multiple = 1
+
+    def __init__(self, decoder: StyleDecoder):
+        super().__init__()
+        self.decoder, self.in_channels = decoder, decoder.config.in_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(x)
+
+
+class _Renderer:
     """encoder -> affine fusion (one style, or two blended by ``weight``) -> decoder. With
     ``content`` the fusion maps are fixed (tiles); without, each pass takes the content's
-    moments from the features it has just computed."""
+    moments from the features it has just computed. The encoder and decoder are callables:
+    the torch modules or their onnxruntime graphs."""
 
     def __init__(self, encoder, decoder, styles, fusion: str, strength: float, content=None):
-        super().__init__()
         self.encoder, self.decoder = encoder, decoder
         self.styles, self.fusion, self.strength = styles, fusion, strength
         self.maps = None if content is None else self._maps(content)
@@ -498,8 +555,8 @@ class _Renderer(nn.Module):
         a, b = (t.to(features.device) for t in fusion_map)
         return torch.einsum("oc,nchw->nohw", a, features.float()) + b[None, :, None, None]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.encoder.content(x)
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.encoder(x)
         maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
         fused = self._fused(features, maps[0])
         if len(maps) > 1 and self.weight is not None:

@@ -116,16 +116,17 @@ def stride_sides(multiple: int, *sides: int) -> list[int]:
     return [multiple * max(2, math.ceil(side / multiple)) for side in sides]
 
 
-def check_shape(multiple: int) -> tuple[int, int, int, int]:
+def check_shape(multiple: int, channels: int = 3) -> tuple[int, int, int, int]:
     """The input the export is checked on: batch 2, non-square, sides the generator accepts."""
     height, width = stride_sides(multiple, *_CHECK_SIDES)
-    return (2, 3, height, width + multiple if width == height else width)
+    return (2, channels, height, width + multiple if width == height else width)
 
 
 def _export_bytes(net: nn.Module, multiple: int, exporter: str) -> bytes:
     seeded = torch.Generator().manual_seed(0)  # leaves the caller's global RNG alone
     (side,) = stride_sides(multiple, _TRACE_SIDE)
-    example = torch.rand(1, 3, side, side, generator=seeded) * 2 - 1
+    channels = int(getattr(net, "in_channels", 3))  # images, or a decoder's feature maps
+    example = torch.rand(1, channels, side, side, generator=seeded) * 2 - 1
     names = dict(input_names=[INPUT_NAME], output_names=[OUTPUT_NAME])
     with _quiet_exporter():
         if exporter == "dynamo":
@@ -238,7 +239,7 @@ def export_module(
     graph_net = _plain_instance_norms(net)
     start = time.perf_counter()
     data, used, fallback_reason = _export_with_fallback(graph_net, multiple, exporter, out)
-    shape = check_shape(multiple)
+    shape = check_shape(multiple, int(getattr(net, "in_channels", 3)))
     diff = _max_abs_diff(net, data, shape)
     if not diff <= tolerance and exporter == "auto" and used == "dynamo":
         # a dynamo graph can specialise a dynamic size (e.g. the batch) without failing
