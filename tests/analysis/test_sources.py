@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,10 @@ def test_the_shipped_projection_is_fixed_and_checked(tmp_path):
     projection.save(stale, tmp_path / "stale.safetensors")
     with pytest.raises(ModelFileError, match="refit"):
         projection.load(tmp_path / "stale.safetensors")
+    subject = projection.load(space="subject")  # the pooled embedding's space, checked alike
+    assert subject.names[0] == "subject_pc1" and subject.mean.shape == (1280,)
+    with pytest.raises(ModelFileError, match="refit"):
+        projection.load(tmp_path / "stale.safetensors", space="subject")
 
 
 def test_unknown_map_kind_is_refused(saturation_corpora, tmp_path):
@@ -143,3 +148,30 @@ def test_sources_reference_and_stage_logs(saturation_corpora, tmp_path):
     assert "reference_predicted" in pd.read_parquet(tmp_path / "r2" / "coordinates.parquet")
     one = json.loads((tmp_path / "r2" / "stats.json").read_text())["warnings"]
     assert any("comes from one source" in w for w in one)
+
+
+def test_reference_also_scores_a_choice_among_the_shared_cultures():
+    """A reference with three cultures, a new corpus with two of them: the six-way-style score
+    may lose images to the third culture; the refit among the shared two may not."""
+    from types import SimpleNamespace
+
+    from stylebridge.analysis.reference import Reference, place_in_reference
+
+    rng = np.random.default_rng(3)
+    centres = {"a": (0.0, 0.0), "b": (4.0, 0.0), "c": (2.0, 0.5)}  # c sits between a and b
+    rows = [(name, *(np.array(c) + rng.normal(0, 1, 2))) for name, c in centres.items()
+            for _ in range(60)]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=["culture", "x", "y"])
+    cultures = ["a", "b", "c"]
+    ref = Reference(Path("ref"), cultures, np.array([cultures.index(c) for c in frame.culture]),
+                    frame)  # fmt: skip
+    new_labels = ["a"] * 40 + ["b"] * 40
+    new = np.vstack([rng.normal(centres[c], 1, 2) for c in new_labels])
+    analysis = SimpleNamespace(
+        feature_names=["x", "y"], features=new, table=SimpleNamespace(labels=new_labels)
+    )
+    out = place_in_reference(analysis, ref)
+    assert out["shared_cultures"] == ["a", "b"]
+    among = out["among_shared"]
+    assert among["balanced_accuracy"] > out["balanced_accuracy"]
+    assert among["balanced_accuracy"] > 0.9 and set(among["recall"]) == {"a", "b"}
