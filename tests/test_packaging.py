@@ -119,3 +119,17 @@ def test_a_broken_installed_extra_is_not_reported_as_missing(monkeypatch, tmp_pa
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(ModuleNotFoundError, match="its_missing_dependency"):
         require_extra("installed_but_broken", "web", "The web UI")
+
+
+def test_shipped_projections_are_package_data():
+    """Every fixed analysis space ships in the wheel (a plain install loads them from there)."""
+    import fnmatch
+
+    from stylebridge.analysis import projection
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["stylebridge"]
+    for space in projection.SPACES.values():
+        relative = space.file.relative_to(SOURCE).as_posix()
+        assert space.file.is_file() and any(fnmatch.fnmatch(relative, p) for p in patterns)

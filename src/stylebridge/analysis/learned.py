@@ -29,7 +29,7 @@ EMBEDDING_VERSION = f"lite0-pooled-1:{INPUT_SIDE}:bilinear"
 
 
 class StyleStatistics:
-    """Runs the truncated Lite0 network on batches of images and returns one vector per image."""
+    """Runs Lite0 once on batches of images: the style statistics and the pooled embedding."""
 
     def __init__(self, cache: str | None = None):
         extractor = build_extractor("lite0", device="cpu", cache=cache)

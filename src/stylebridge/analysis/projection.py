@@ -131,7 +131,7 @@ def load(path: str | Path | None = None, space: str = "style") -> Projection:
             info = json.loads((fh.metadata() or {}).get("info", "{}"))
             arrays = {k: fh.get_tensor(k).astype(np.float64) for k in fh.keys()}  # noqa: SIM118
     except (OSError, ValueError, json.JSONDecodeError) as err:
-        raise ModelFileError(path, f"cannot read the style projection ({err})") from None
+        raise ModelFileError(path, f"cannot read the {space} projection ({err})") from None
     if info.get("extractor") != kind.extractor:
         raise ModelFileError(
             path,
