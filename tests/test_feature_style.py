@@ -487,6 +487,14 @@ def test_bundled_engine_exports_to_onnx_with_the_style_fixed(tmp_path):
             )
             psnr = 10 * np.log10(255**2 / max(np.mean((ours - want) ** 2), 1e-9))
             assert psnr > 40, (fusion, size, psnr)
+    # a graph whose check fails under the dynamo exporter (it fixes the batch) falls back
+    from stylebridge.api import style_renderer
+    from stylebridge.inference import export_module
+
+    renderer = style_renderer(style_from="ukiyoe")
+    baked = renderer.engine.baked(renderer.code, "adain")
+    fallback = export_module(baked, tmp_path / "auto.onnx", exporter="auto")
+    assert fallback.exporter == "torchscript" and "failed the check" in fallback.fallback_reason
     runner = CliRunner()
     again = runner.invoke(app, ["export", "--style-from", "ukiyoe", "--onnx", str(out)])
     assert again.exit_code != 0 and "exists" in str(again.output) + str(again.exception)

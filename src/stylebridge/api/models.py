@@ -135,6 +135,9 @@ def export(
             "stylebridge.strength": f"{strength:g}",
         }
         baked = renderer.engine.baked(renderer.code, fusion, strength)
+        # torch.export fixes this graph's batch size, so "auto" goes straight to the tracer
+        # (the check would catch it, after about 10 s of exporting)
+        exporter = "torchscript" if exporter == "auto" else exporter
         return export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
                              metadata=metadata, overwrite=overwrite)  # fmt: skip
     if model is None:
