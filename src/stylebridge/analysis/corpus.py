@@ -195,10 +195,10 @@ def prepare(
     names = list(DESCRIPTOR_NAMES)
     summary = {}
     columns = [descriptors]
-    for kind in projection.SPACES:
+    for kind, shipped in projection.SPACES.items():
         space = projection.load(space=kind)
         names += space.names
-        columns.append(space(getattr(table, projection.SPACES[kind].column)))
+        columns.append(space(getattr(table, shipped.column)))
         summary[f"{kind}_space"] = space.info
     descriptors = np.hstack(columns)
     analysis = CorpusAnalysis(table, cultures, labels, names, descriptors, warnings, summary)

@@ -49,9 +49,6 @@ SPACES = {
         "embedding",
     ),
 }
-PROJECTION_FILE = SPACES["style"].file
-NUM_COMPONENTS = SPACES["style"].components
-PREFIX = SPACES["style"].prefix
 
 
 @dataclass(frozen=True)
@@ -62,7 +59,7 @@ class Projection:
     scale: np.ndarray  # (D,)
     components: np.ndarray  # (K, D), orthonormal rows
     info: dict
-    prefix: str = PREFIX
+    prefix: str = SPACES["style"].prefix
 
     @property
     def names(self) -> list[str]:
@@ -100,7 +97,7 @@ def fit(
     return Projection(mean, scale, components, meta, kind.prefix)
 
 
-def save(projection: Projection, path: str | Path = PROJECTION_FILE) -> Path:
+def save(projection: Projection, path: str | Path) -> Path:
     """Write the projection as safetensors (float32) with its provenance as metadata."""
     from safetensors.numpy import save as to_bytes
 
@@ -144,9 +141,6 @@ def load(path: str | Path | None = None, space: str = "style") -> Projection:
 
 
 __all__ = [
-    "NUM_COMPONENTS",
-    "PREFIX",
-    "PROJECTION_FILE",
     "SPACES",
     "Projection",
     "Space",

@@ -42,7 +42,7 @@ from .color import LUMA
 from .color import preserve_color as _preserve_color
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
-from .stylizer import BACKENDS, Stylizer
+from .stylizer import Stylizer, backend_runtime
 from .tiling import NonFiniteOutputError, TileRunner
 
 CODE_FORMAT = "stylebridge.stylecode/1"
@@ -130,8 +130,7 @@ class FeatureEngine:
         precision: str = "auto",
         backend: str = "torch",
     ):
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        device, precision = backend_runtime(backend, device, precision)
         self.model_dir = Path(model_dir)
         self.config = read_run_config(self.model_dir)
         if self.config.get("method") not in ENGINE_METHODS:
@@ -177,9 +176,6 @@ class FeatureEngine:
         self.encode: Callable[[torch.Tensor], torch.Tensor] = self.encoder.content
         self.decode: Callable[[torch.Tensor], torch.Tensor] = self.decoder
         if backend == "onnxruntime":
-            if self.device.type != "cpu":
-                raise ConfigError(f"the onnxruntime backend runs on cpu only, not {device!r}")
-            self.amp_dtype = None
             encoder_graph, decoder_graph = self._graphs(name)
             self.encode, self.decode = OnnxGenerator(encoder_graph), OnnxGenerator(decoder_graph)
 

@@ -97,6 +97,18 @@ def warn_dropped_frames(loaded) -> None:
             warnings.warn(FirstFrameWarning(loaded.path, note), stacklevel=3)
 
 
+def backend_runtime(backend: str, device: str, precision: str) -> tuple[str, str]:
+    """Check a backend name; onnxruntime runs on the CPU in fp32, so it takes ``device``
+    auto or cpu and returns ("cpu", "fp32"); torch keeps what was asked."""
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend == "onnxruntime":
+        if device not in ("auto", "cpu"):
+            raise ConfigError(f"the onnxruntime backend runs on cpu only, not {device!r}")
+        return "cpu", "fp32"
+    return device, precision
+
+
 class Stylizer:
     """Loads a run or model folder once and stylizes many images.
 
@@ -115,8 +127,7 @@ class Stylizer:
         channels_last: bool = True,
         backend: str = "torch",
     ):
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+        device, precision = backend_runtime(backend, device, precision)
         self.run_dir = Path(run_dir)
         self.config = read_run_config(self.run_dir)
         if self.config.get("task"):
@@ -130,10 +141,6 @@ class Stylizer:
                 "from noise, not from an input; use stylebridge generate"
             )
         self.backend = backend
-        if backend == "onnxruntime":
-            if device not in ("auto", "cpu"):
-                raise ConfigError(f"the onnxruntime backend runs on cpu only, not {device!r}")
-            device, precision = "cpu", "fp32"
         self.device = pick_device(device)
         prepare_runtime(self.device)
         self.amp_dtype = choose_precision(precision, self.device)
