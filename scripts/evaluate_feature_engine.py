@@ -100,10 +100,11 @@ def main() -> None:
     parser.add_argument("--sheet-photos", type=int, default=6)
     parser.add_argument("--max-side", type=int, default=512)
     parser.add_argument("--fusion", default="wct")
+    parser.add_argument("--strength", type=float, default=1.0, help="the engine's strength")
     parser.add_argument("--max-images", type=int, default=25)
     parser.add_argument(
         "--only",
-        default="engine_culture,engine_painting,peer_painting,fastcut_look",
+        default="engine_culture,engine_painting,peer_painting,culture_style,fastcut_look",
         help="which sets to render and measure (results of earlier runs in --out are kept)",
     )
     args = parser.parse_args()
@@ -123,7 +124,7 @@ def main() -> None:
         peer = StyleTransfer(device="cpu")
     except ModuleNotFoundError:
         peer = None
-    options = {"max_side": args.max_side, "fusion": args.fusion}
+    options = {"max_side": args.max_side, "fusion": args.fusion, "strength": args.strength}
     classifier = culture_classifier(args.cultures, sorted({*names, "photo"}), 60)
     results: dict[str, dict] = {}
 
@@ -181,19 +182,23 @@ def main() -> None:
                     return peer.stylize_with(image, Image.open(painting).convert("RGB"))
 
                 run("peer_painting", OnePaintingPerPhoto(theirs, paintings), culture, {})
-        if culture in zoo.styles():
-            run("fastcut_look", load(culture, device="cpu"), culture, {"max_side": 512})
+        if culture in zoo.culture_styles():  # the style `--style NAME` gives, its own settings
+            run("culture_style", load(culture, device="cpu"), culture, {"max_side": args.max_side})
+        look = f"{culture}{zoo.LOOK_SUFFIX}"
+        if look in zoo.looks():
+            run("fastcut_look", load(look, device="cpu"), culture, {"max_side": 512})
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
 
     if args.sheet and extra:
         photos = list_images(args.photos)[: args.sheet_photos]
-        rows, header = [], ["photo", "ours: culture", "ours: painting", "peer: painting", "FastCUT"]
+        header = ["photo", "ours: --style", "ours: painting", "peer: painting", "FastCUT look"]
+        rows = []
         for culture in extra:
             for i, photo in enumerate(photos):
                 folder = args.out
                 row = [load_image(photo).rgb]
-                for label in ("engine_culture", "engine_painting", "peer_painting", "fastcut_look"):
+                for label in ("culture_style", "engine_painting", "peer_painting", "fastcut_look"):
                     found = sorted((folder / label / culture / "translated").glob(f"{i + 1:05d}_*"))
                     row.append(Image.open(found[0]) if found else Image.new("RGB", (8, 8), "white"))
                 rows.append(row)

@@ -211,7 +211,7 @@ def main() -> None:
     args = ap.parse_args()
     if not (args.cultures or args.cards_only):
         ap.error("--cultures is required unless --cards-only")
-    names = args.styles.split(",") if args.styles else list(zoo.styles())
+    names = args.styles.split(",") if args.styles else list(zoo.looks())
     for name in names:
         folder = zoo.style_path(name)
         config = json.loads((folder / "config.json").read_text())

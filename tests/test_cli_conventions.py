@@ -64,7 +64,7 @@ def test_stylize_usage_line_and_examples_keep_their_lines():
     text = runner.invoke(app, ["stylize", "--help"]).stdout
     assert "Usage: stylebridge stylize [OPTIONS] [RUN_DIR] INPUT...\n" in text
     assert "--max-side INTEGER" in text
-    example = "stylebridge stylize photo.jpg --style ukiyoe -o out.png --preserve-color"
+    example = "stylebridge stylize photo.jpg --style ukiyoe_look --preserve-color -o o.png"
     assert any(line.strip() == example for line in text.splitlines())
 
 

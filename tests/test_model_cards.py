@@ -12,7 +12,8 @@ import yaml
 
 from stylebridge import zoo
 
-STYLES = sorted(zoo.styles())
+STYLES = sorted(zoo.looks())  # the translation models; culture styles are checked below
+CULTURE_STYLES = sorted(zoo.culture_styles())
 SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -27,6 +28,27 @@ def _card(name: str) -> tuple[dict, str, dict]:
 
 def test_there_are_bundled_styles():
     assert len(STYLES) >= 3
+    assert set(CULTURE_STYLES) == {n for n in zoo.culture_codes() if n != "photo"}
+    assert list(zoo.styles())[: len(CULTURE_STYLES)] == CULTURE_STYLES  # listed first
+
+
+@pytest.mark.parametrize("name", CULTURE_STYLES)
+def test_culture_style_card_states_its_settings_look_and_measures(name):
+    folder = zoo.style_path(name)
+    text = (folder / "MODEL_CARD.md").read_text()
+    match = re.match(r"---\n(.*?)\n---\n", text, re.S)
+    assert match, f"{name}: MODEL_CARD.md has no front matter"
+    meta, body = yaml.safe_load(match.group(1)), text[match.end() :]
+    config = json.loads((folder / "config.json").read_text())
+    assert config["method"] == "engine_style" and config["engine"] == "bundled"
+    assert meta["settings"] == {"fusion": config["fusion"], "strength": config["strength"]}
+    assert meta["license"] == "apache-2.0" and "owners' terms" in meta["license_note"]
+    assert body.lstrip().startswith(f"# {name}:")
+    notes = config["card"]["notes"]
+    assert any(n.startswith("- Does not:") for n in notes) and all(n in body for n in notes)
+    measured = config["card"]["metrics"]  # the held-out numbers, the same in both files
+    assert meta["metrics"] == measured
+    assert {"overall_movement", "classified_as_target", "edge_ssim"} <= set(measured)
 
 
 @pytest.mark.parametrize("name", STYLES)
@@ -51,7 +73,8 @@ def test_front_matter_licence_datasets_metrics_and_uses(name):
         assert metric["value"] == pytest.approx(measured[which][metric["type"]], abs=1e-4)
     assert {m["type"] for m in result["metrics"]} == {"kid", "fid"}
     assert len(meta["intended_uses"]) >= 2 and len(meta["out_of_scope_uses"]) >= 3
-    assert all(name.replace("_", " ") in u for u in meta["intended_uses"][:1])
+    culture = name.removesuffix(zoo.LOOK_SUFFIX)
+    assert all(culture.replace("_", " ") in u for u in meta["intended_uses"][:1])
 
 
 @pytest.mark.parametrize("name", STYLES)

@@ -131,10 +131,10 @@ def test_bundled_style_exports_within_tolerance(tmp_path):
     from stylebridge import zoo
     from stylebridge.data.samples import sample_photos
 
-    styles = zoo.styles()
+    styles = zoo.looks()
     if not styles:
-        pytest.skip("no bundled style in this checkout")
-    name = "ukiyoe" if "ukiyoe" in styles else next(iter(styles))
+        pytest.skip("no bundled translation model in this checkout")
+    name = "ukiyoe_look" if "ukiyoe_look" in styles else next(iter(styles))
     folder = tmp_path / name
     shutil.copytree(styles[name], folder)
     out = folder / "g_ab.onnx"  # where the onnxruntime backend looks first

@@ -93,7 +93,7 @@ def test_optional_modules_are_only_imported_through_the_hint():
     ("args", "module", "extra"),
     [
         (["web", "--port", "7999"], "gradio", "web"),
-        (["export", "ukiyoe", "--onnx", "x.onnx"], "onnx", "onnx"),
+        (["export", "ukiyoe_look", "--onnx", "x.onnx"], "onnx", "onnx"),
     ],
 )
 def test_missing_extra_is_one_line_naming_the_extra(monkeypatch, tmp_path, args, module, extra):

@@ -8,7 +8,14 @@ from PIL import Image
 
 from stylebridge import api
 from stylebridge.errors import ConfigError, ImageError, StylebridgeError
-from stylebridge.web.handlers import ENGINE, RUN_FOLDER, Handlers, WebSettings, mix_cultures
+from stylebridge.web.handlers import (
+    ENGINE,
+    RUN_FOLDER,
+    Handlers,
+    WebSettings,
+    mix_cultures,
+    style_choices,
+)
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +34,25 @@ def _px(image: Image.Image) -> np.ndarray:
 
 def test_translation_looks_keep_size_and_strength_blends_with_the_photo(photo):
     h = Handlers(WebSettings(work_side=256))
-    oil = h.stylize(str(photo), "western_oil")
-    ink = h.stylize(str(photo), "chinese_ink")
+    oil = h.stylize(str(photo), "western_oil_look")
+    ink = h.stylize(str(photo), "chinese_ink_look")
     assert oil.size == (80, 60)
     assert np.abs(_px(oil) - _px(ink)).mean() > 3  # two different styles
-    untouched = h.stylize(str(photo), "western_oil", strength=0.0)
+    untouched = h.stylize(str(photo), "western_oil_look", strength=0.0)
     assert np.array_equal(_px(untouched), _px(Image.open(photo)))
+
+
+def test_culture_styles_are_offered_and_take_strength_in_feature_space(photo):
+    """A culture style in the style box renders as ``load(name)`` does, its strength scaling
+    the style's measured one (not a pixel blend with the photo)."""
+    h = Handlers(WebSettings(work_side=256))
+    choices = style_choices()
+    assert choices.index("chinese_ink") < choices.index("chinese_ink_look")
+    half = h.stylize(str(photo), "western_oil", strength=0.5)
+    expected = api.load("western_oil").stylize(Image.open(photo), max_side=256, strength=0.5)
+    assert np.abs(_px(half) - _px(expected)).max() <= 1
+    blend = Image.blend(Image.open(photo).convert("RGB"), h.stylize(str(photo), "western_oil"), 0.5)
+    assert np.abs(_px(half) - _px(blend)).mean() > 1
 
 
 def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(photo, tmp_path):

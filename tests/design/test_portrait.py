@@ -76,7 +76,7 @@ def test_stylize_portrait_from_the_cli_with_the_engine_and_a_model(astronaut, tm
     assert np.array_equal(np.asarray(Image.open(tmp_path / "engine" / "coffee.png")), plain)
     model = runner.invoke(
         app,
-        ["stylize", str(photo), "--style", "ukiyoe", "--portrait", "--face-strength", "0",
+        ["stylize", str(photo), "--style", "ukiyoe_look", "--portrait", "--face-strength", "0",
          "-o", str(tmp_path / "model.png")],
     )  # fmt: skip
     assert model.exit_code == 0, model.output

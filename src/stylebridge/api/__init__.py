@@ -26,6 +26,7 @@ from .evaluation import evaluate, evaluation_options, generate
 from .models import (
     export,
     import_cyclegan,
+    is_culture_style,
     load,
     model_folder,
     save,
@@ -83,6 +84,7 @@ __all__ = [
     "fuse",
     "generate",
     "import_cyclegan",
+    "is_culture_style",
     "inpaint",
     "load",
     "make_pairs",

@@ -11,13 +11,15 @@ from .. import zoo
 from ..errors import ConfigError, ModelFileError
 from ..fileio import check_outputs
 from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_module, export_onnx
-from ..inference.feature_style import StyleCode
+from ..inference.feature_style import STYLE_METHOD, StyleCode, StylePreset, StyleRenderer
 from ..models import cyclegan_reference as reference
+from ..models.files import read_run_config
 from ..models.pretrained import copy_model_folder, save_generators
 
 __all__ = [
     "export",
     "import_cyclegan",
+    "is_culture_style",
     "load",
     "model_folder",
     "save",
@@ -33,13 +35,26 @@ def load(
     device: str = "auto",
     precision: str = "auto",
     backend: str = "torch",
-) -> Stylizer:
+) -> Stylizer | StyleRenderer:
     """Open a run or model folder, or a bundled style by name, for inference:
     ``load("ukiyoe").stylize(image) -> PIL.Image``; ``save`` writes what ``load`` reads.
 
-    ``backend`` is ``torch`` or ``onnxruntime`` (CPU; needs the ``[onnx]`` extra).
+    A culture style (``stylebridge styles``) is the feature-fusion engine with that culture's
+    code at its measured settings, and loads as a ``StyleRenderer``; a translation model (a
+    ``train`` run, the ``*_look`` styles) as a ``Stylizer``. Both have ``stylize`` and
+    ``stylize_files``. ``backend`` is ``torch`` or ``onnxruntime`` (CPU; the ``[onnx]`` extra).
     """
-    return Stylizer(model_folder(model), device=device, precision=precision, backend=backend)
+    folder = model_folder(model)
+    config = read_run_config(folder)
+    if config.get("method") == STYLE_METHOD:
+        from .rendering import feature_engine  # rendering imports this module
+
+        preset = StylePreset.read(folder, config)
+        engine = feature_engine(
+            preset.engine_dir(), device=device, precision=precision, backend=backend
+        )
+        return preset.renderer(engine)
+    return Stylizer(folder, device=device, precision=precision, backend=backend)
 
 
 def save(
@@ -57,7 +72,13 @@ def save(
     """
     if isinstance(model, nn.Module):
         return save_generators(folder, {"a2b": model}, method=method, overwrite=overwrite)
-    source = model.run_dir if isinstance(model, Stylizer) else model_folder(model)
+    if isinstance(model, StyleRenderer) and model.run_dir is None:
+        raise ConfigError(
+            "this engine renderer is no model folder; save its style with "
+            "stylebridge.style_code(source, out=...)"
+        )
+    loaded = isinstance(model, (Stylizer, StyleRenderer))
+    source = model.run_dir if loaded else model_folder(model)
     return copy_model_folder(source, folder, overwrite=overwrite)
 
 
@@ -73,8 +94,16 @@ def model_folder(model: str | os.PathLike) -> Path:
 
 
 def styles() -> dict[str, Path]:
-    """Bundled style name -> model folder."""
+    """Bundled style name -> model folder: the culture styles (the feature-fusion engine with
+    a culture's code), then the translation models (the ``*_look`` FastCUT styles)."""
     return zoo.styles()
+
+
+def is_culture_style(model: str | os.PathLike) -> bool:
+    """Whether a folder or bundled name is a culture style (the engine with a culture's code),
+    not a translation model."""
+    folder = model_folder(model)
+    return read_run_config(folder).get("method") == STYLE_METHOD
 
 
 def style_card(name: str) -> dict:
@@ -101,7 +130,7 @@ def export(
     style_image=None,
     style_from: str | os.PathLike | None = None,
     mix: dict[str, float] | None = None,
-    fusion: str = "wct",
+    fusion: str | None = None,
     strength: float = 1.0,
     tone: str = "as-is",
 ) -> OnnxExport:
@@ -116,14 +145,23 @@ def export(
             ``torchscript``.
         tolerance: largest accepted max abs difference to PyTorch on a random input.
         overwrite: replace an existing file (never one of the model's own files).
-        fusion, strength, tone: the engine's rendering options, fixed in the graph.
+        fusion, strength, tone: the engine's rendering options, fixed in the graph (a culture
+            style's own fusion unless given; ``strength`` scales its measured strength).
     """
-    if style_image is not None or style_from is not None or mix is not None:
+    sources = style_image is not None or style_from is not None or mix is not None
+    preset = not sources and model is not None and is_culture_style(model)
+    if sources or preset:
         from .rendering import style_renderer  # rendering imports this module
 
-        renderer = style_renderer(
-            style_image=style_image, style_from=style_from, mix=mix, engine=model, tone=tone
+        renderer = (
+            load(model, device="cpu")
+            if preset
+            else style_renderer(
+                style_image=style_image, style_from=style_from, mix=mix, engine=model, tone=tone
+            )
         )
+        fusion = fusion or renderer.fusion
+        strength = renderer.strength * strength
         folder = renderer.engine.model_dir
         check_outputs([Path(onnx)], [p for p in folder.rglob("*") if p.is_file()],
                       overwrite=overwrite)  # fmt: skip

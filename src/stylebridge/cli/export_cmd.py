@@ -23,7 +23,9 @@ def export(
     style_image: list[Path] = STYLE_IMAGE,
     style_from: str = STYLE_FROM,
     mix: str = MIX,
-    fusion: str = typer.Option("wct", help="Feature-fusion engine: wct | adain."),
+    fusion: str = typer.Option(
+        None, help="Feature-fusion engine: wct | adain [default: wct; a culture style's own]."
+    ),
     strength: float = typer.Option(1.0, min=0.0, max=1.0, help="Feature-fusion engine: 0-1."),
     tone: str = typer.Option("as-is", help="Feature-fusion engine style images: as-is | paper."),
     exporter: str = typer.Option(
@@ -44,6 +46,8 @@ def export(
     Example: stylebridge export --style-from ukiyoe --onnx ukiyoe_engine.onnx
 
     Example: stylebridge export --style-image painting.jpg --fusion adain --onnx mine.onnx
+
+    Example: stylebridge export chinese_ink --onnx ink.onnx  (a culture style, its settings)
     """
     report = api.export(
         model,

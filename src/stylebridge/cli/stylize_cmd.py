@@ -31,7 +31,11 @@ def stylize(
         "with --style).",
     ),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (or file for one input)."),
-    style: str = typer.Option(None, help="A bundled culture style (see `stylebridge styles`)."),
+    style: str = typer.Option(
+        None,
+        help="A bundled style (see `stylebridge styles`): a culture style (the feature-fusion "
+        "engine at the culture's measured settings) or a *_look translation model.",
+    ),
     direction: str = typer.Option("a2b", help="a2b or b2a (CycleGAN runs have both)."),
     strength: float = typer.Option(1.0, min=0.0, max=1.0, help="Blend with the original."),
     max_side: int = typer.Option(None, min=16, help="Translate at most this long a side."),
@@ -59,7 +63,9 @@ def stylize(
     outside: str = typer.Option(
         None, help="With --mask: the style outside it (culture, folder, image or code)."
     ),
-    fusion: str = typer.Option("wct", help="Feature-fusion engine: wct | adain."),
+    fusion: str = typer.Option(
+        None, help="Feature-fusion engine: wct | adain [default: wct; a culture style's own]."
+    ),
     tone: str = typer.Option(
         "as-is", help="Style images as they are, or 'paper': aged paper whitened, colour dropped."
     ),
@@ -86,7 +92,8 @@ def stylize(
     \b
     Examples:
       stylebridge stylize runs/photo2ukiyoe photos/ -o out/ --max-side 512
-      stylebridge stylize photo.jpg --style ukiyoe -o out.png --preserve-color
+      stylebridge stylize photo.jpg --style chinese_ink -o out.png
+      stylebridge stylize photo.jpg --style ukiyoe_look --preserve-color -o o.png
       stylebridge stylize photo.jpg --style-image painting.jpg -o out.png
       stylebridge stylize photos/ --style-from paintings/ -o out/
       stylebridge stylize photo.jpg --mix ukiyoe=0.5,western_oil=0.5 -o out.png
@@ -102,8 +109,8 @@ def stylize(
             raise typer.BadParameter("--engine ray runs translation models (a run or --style)")
         if style:
             raise typer.BadParameter(
-                "--style picks a translation model; --style-image/--style-from/--mix use the "
-                "feature-fusion engine: give one of them"
+                "--style picks a bundled style or model; --style-image/--style-from/--mix give "
+                "the feature-fusion engine another style: give one of them"
             )
         stylizer = api.style_renderer(
             style_image=style_image if style_image else None,
@@ -136,6 +143,13 @@ def stylize(
             tile=tile,
             preserve_color=preserve_color,
         )
+        if fusion is not None:
+            if not api.is_culture_style(model):
+                raise typer.BadParameter(
+                    "--fusion is an option of the feature-fusion engine and the culture "
+                    "styles, not of a translation model"
+                )
+            options["fusion"] = fusion
     if portrait:
         if run_on != "local":
             raise typer.BadParameter("--portrait runs on this machine; drop --engine ray")

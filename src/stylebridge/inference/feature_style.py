@@ -28,7 +28,7 @@ from ..errors import ConfigError, ImageError, ModelFileError
 from ..fileio import atomic_write
 from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tensor
 from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
-from ..models.stylenet import ENGINE_METHODS, FUSION_BLOCK, StyleEncoder
+from ..models.stylenet import DETAIL_BLOCKS, ENGINE_METHODS, FUSION_BLOCK, StyleEncoder
 from ..nn import choose_precision, pick_device, prepare_runtime
 from ..nn.feature_fusion import (
     EPS,
@@ -42,10 +42,11 @@ from .color import LUMA
 from .color import preserve_color as _preserve_color
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
-from .stylizer import Stylizer, backend_runtime
+from .stylizer import Stylizer, backend_runtime, warn_dropped_frames
 from .tiling import NonFiniteOutputError, TileRunner
 
 CODE_FORMAT = "stylebridge.stylecode/1"
+STYLE_METHOD = "engine_style"  # a model folder: an engine, a style code and its settings
 STYLE_SIDE = 256  # style images are encoded with this shorter side: the training scale
 MIN_STYLE_SIDE = 32
 TONES = ("as-is", "paper")  # paper: yellowed paper made white, colour removed (ink on silk)
@@ -169,7 +170,15 @@ class FeatureEngine:
                 f"weights do not fit the decoder ({str(err).splitlines()[0]})",
             ) from None
         self.decoder = self.decoder.eval().to(self.device)
-        self.encoder = StyleEncoder("lite1").to(self.device)
+        detail_block = encoder.get("detail_block", 0)
+        if detail_block not in DETAIL_BLOCKS or (
+            StyleEncoder.packed_channels(detail_block) != decoder_config.detail_channels
+        ):
+            raise ModelFileError(
+                self.model_dir / CONFIG_NAME,
+                f"detail block {detail_block!r} does not fit the decoder's detail channels",
+            )
+        self.encoder = StyleEncoder("lite1", detail_block).to(self.device)
         self.channels = self.encoder.channels
         self.backend = backend
         # what renders: the torch modules, or the same two networks as onnxruntime graphs
@@ -184,7 +193,7 @@ class FeatureEngine:
         set of weights into the cache and checked against PyTorch there."""
         digest = hashlib.sha256(b"stylebridge.engine-onnx/1")
         digest.update(json.dumps(self.decoder.config.to_dict(), sort_keys=True).encode())
-        digest.update(f"{self.encoder.variant}:{FUSION_BLOCK}".encode())
+        digest.update(f"{self.encoder.variant}:{FUSION_BLOCK}:{self.encoder.detail_block}".encode())
         digest.update((self.model_dir / weights_name).read_bytes())
         key = digest.hexdigest()[:40]
         parts = {"encoder": _EncoderGraph(self.encoder), "decoder": _DecoderGraph(self.decoder)}
@@ -201,7 +210,7 @@ class FeatureEngine:
     def _moments(self, image: Image.Image) -> StyleMoments:
         x = to_tensor(image).to(self.device)
         with self._autocast():
-            features = self.encode(x).float()
+            features = self.encode(x).float()[:, : self.channels]  # detail channels are no style
         return StyleMoments.of(features[0])
 
     def moments_of(self, image: Image.Image) -> StyleMoments:
@@ -330,6 +339,7 @@ class FeatureEngine:
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         loaded = as_loaded(image)
+        warn_dropped_frames(loaded)  # an animated file: its first frame, said as a Stylizer does
         work = loaded.rgb
         if max_side and max(work.size) > max_side:
             scale = max_side / max(work.size)
@@ -347,7 +357,9 @@ class FeatureEngine:
         # one pass takes the content's moments from its own features (one encoding); tiles
         # share moments taken once from the whole image, so they share one fusion map
         content = self.content_moments(work) if tiled else None
-        renderer = _Renderer(self.encode, self.decode, styles, fusion, strength, content)
+        renderer = _Renderer(
+            self.encode, self.decode, styles, fusion, strength, content, self.channels
+        )
         runner = TileRunner(renderer, self.device, 8, self.amp_dtype, channels_last=False)
         pixels = np.asarray(work)
         try:
@@ -391,7 +403,7 @@ class BakedStyle(nn.Module):
         self.register_buffer("colour", colour.float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.encoder.content(x).float()
+        features, detail = self.encoder.split(self.encoder.content(x).float())
         flat = features.flatten(2)  # no Python shape arithmetic: the graph keeps any size
         centred = flat - flat.mean(2, keepdim=True)
         if self.fusion == "adain":  # the style's std over the content's, per channel
@@ -401,24 +413,50 @@ class BakedStyle(nn.Module):
             whitened = newton_schulz_inverse_sqrt(covariance) @ centred
         fused = self.colour @ whitened + self.style_mean
         fused = flat + self.strength * (fused - flat)
-        return self.decoder(fused.reshape_as(features))
+        return self.decoder(torch.cat([fused.reshape_as(features), detail], 1))
 
 
 class StyleRenderer:
     """The engine bound to one style (and maybe a second one outside a mask), with the same
-    ``stylize`` and ``stylize_files`` calls as a translation model's ``Stylizer``."""
+    ``stylize`` and ``stylize_files`` calls as a translation model's ``Stylizer``.
+
+    ``fusion`` and ``strength`` are this style's settings (a culture style's measured ones):
+    a call's ``fusion`` replaces the setting, a call's ``strength`` scales it, so 1.0 is always
+    the style at its full setting."""
 
     def __init__(
         self,
         engine: FeatureEngine,
         code: StyleCode | list[tuple[StyleCode, float]],
         outside: StyleCode | None = None,
+        *,
+        fusion: str = "wct",
+        strength: float = 1.0,
+        run_dir: Path | None = None,
+        config: dict | None = None,
     ):
         self.engine, self.code, self.outside = engine, code, outside
+        self.fusion, self.strength = fusion, float(strength)
+        self.run_dir, self.config = run_dir, config or {}  # a culture style's folder and record
 
     def stylize(self, image, **options) -> Image.Image:
-        options.pop("direction", None)  # a translation-model option; the engine has one way
-        return self.engine.render(image, self.code, outside=self.outside, **options)
+        # translation-model options with no meaning here: one direction, tiles overlap by 64
+        for name in ("direction", "overlap", "progress"):
+            options.pop(name, None)
+        strength = options.pop("strength", 1.0)
+        if not 0.0 <= strength <= 1.0:
+            raise ConfigError(f"strength must be within [0, 1], got {strength}")
+        fusion = options.pop("fusion", None) or self.fusion
+        if options.get("max_side", 1) is None:  # a translation model's "as is": the engine's
+            options.pop("max_side")  # own default scale (max_side=0 renders at full size)
+        return self.engine.render(
+            image,
+            self.code,
+            outside=self.outside,
+            fusion=fusion,
+            strength=self.strength * strength,
+            **options,
+        )
 
     stylize_files = Stylizer.stylize_files  # one batch writer: overwrite rules, bad files skipped
 
@@ -459,6 +497,64 @@ def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[Styl
     paths = [name for name in mix if Path(name).exists()]
     check_mix_names(mix, list({**zoo.culture_codes(), **engine.codes}), other_sources=paths)
     return [(resolve_style(engine, name), float(w)) for name, w in mix.items()]
+
+
+@dataclass
+class StylePreset:
+    """A culture style as a model folder: the engine, a style code and the settings chosen for
+    it by measurement. ``config.json`` holds ``method: engine_style``, ``engine`` (``bundled``
+    or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a ``.safetensors``
+    file in the folder), ``fusion`` and ``strength``, and a ``card`` like every model folder."""
+
+    folder: Path
+    engine: str
+    code: str
+    fusion: str
+    strength: float
+    config: dict = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, folder: str | os.PathLike, config: dict) -> StylePreset:
+        folder = Path(folder)
+        where = folder / CONFIG_NAME
+        engine, code = config.get("engine"), config.get("code")
+        fusion, strength = config.get("fusion", "wct"), config.get("strength", 1.0)
+        if not isinstance(engine, str) or not engine or not isinstance(code, str) or not code:
+            raise ModelFileError(where, "a culture style needs an 'engine' and a 'code'")
+        if fusion not in FUSIONS:
+            raise ModelFileError(where, f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
+        if not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
+            raise ModelFileError(where, f"strength {strength!r} is not within [0, 1]")
+        return cls(folder, engine, code, fusion, float(strength), config)
+
+    def engine_dir(self) -> Path:
+        if self.engine == "bundled":
+            return zoo.engine_dir()
+        path = Path(self.engine)
+        return path if path.is_absolute() else self.folder / path
+
+    def style_code(self, engine: FeatureEngine) -> StyleCode:
+        if self.code.endswith(".safetensors"):
+            if Path(self.code).name != self.code:
+                raise ModelFileError(self.folder / CONFIG_NAME, f"code {self.code!r} not allowed")
+            return StyleCode.load(self.folder / self.code, channels=engine.channels)
+        cultures = {**zoo.culture_codes(), **engine.codes}
+        if self.code not in cultures:
+            raise ModelFileError(
+                self.folder / CONFIG_NAME,
+                f"code {self.code!r} is not a culture of the engine ({', '.join(cultures)})",
+            )
+        return StyleCode.load(cultures[self.code], channels=engine.channels)
+
+    def renderer(self, engine: FeatureEngine) -> StyleRenderer:
+        return StyleRenderer(
+            engine,
+            self.style_code(engine),
+            fusion=self.fusion,
+            strength=self.strength,
+            run_dir=self.folder,
+            config=self.config,
+        )
 
 
 def mixed(code: StyleCode | list[tuple[StyleCode, float]]) -> StyleMoments:
@@ -525,7 +621,8 @@ class _DecoderGraph(nn.Module):
 
     def __init__(self, decoder: StyleDecoder):
         super().__init__()
-        self.decoder, self.in_channels = decoder, decoder.config.in_channels
+        config = decoder.config
+        self.decoder, self.in_channels = decoder, config.in_channels + config.detail_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(x)
@@ -537,8 +634,10 @@ class _Renderer:
     moments from the features it has just computed. The encoder and decoder are callables:
     the torch modules or their onnxruntime graphs."""
 
-    def __init__(self, encoder, decoder, styles, fusion: str, strength: float, content=None):
-        self.encoder, self.decoder = encoder, decoder
+    def __init__(
+        self, encoder, decoder, styles, fusion: str, strength: float, content=None, channels=None
+    ):
+        self.encoder, self.decoder, self.channels = encoder, decoder, channels
         self.styles, self.fusion, self.strength = styles, fusion, strength
         self.maps = None if content is None else self._maps(content)
         self.weight: torch.Tensor | None = None  # (1, 1, h, w) mask at pixel size, per call
@@ -552,7 +651,9 @@ class _Renderer:
         return torch.einsum("oc,nchw->nohw", a, features.float()) + b[None, :, None, None]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.encoder(x)
+        encoded = self.encoder(x)  # fusion features, then packed detail features (if any)
+        channels = self.channels or encoded.shape[1]
+        features, detail = encoded[:, :channels], encoded[:, channels:]
         maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
         fused = self._fused(features, maps[0])
         if len(maps) > 1 and self.weight is not None:
@@ -560,7 +661,7 @@ class _Renderer:
                 self.weight, size=fused.shape[-2:], mode="bilinear", align_corners=False
             )
             fused = w * fused + (1 - w) * self._fused(features, maps[1])
-        return self.decoder(fused.to(features.dtype))
+        return self.decoder(torch.cat([fused, detail.float()], 1).to(encoded.dtype))
 
 
 def _render_masked(runner: TileRunner, renderer: _Renderer, pixels, weight, tile) -> np.ndarray:

@@ -85,6 +85,12 @@ def copy_model_folder(
         raise ConfigError(f"{folder} is the folder being saved; choose another one")
     _refuse_existing(folder, overwrite)
     names = {**config.get("directions", {}), **(config.get("exports") or {})}
+    if config.get("method") == "engine_style":  # a culture style: the engine stays where it is
+        engine = str(config.get("engine", ""))
+        if engine not in ("", "bundled") and not Path(engine).is_absolute():
+            config["engine"] = str((source / engine).resolve())
+        if str(config.get("code", "")).endswith(".safetensors"):
+            names["code"] = config["code"]
     for name in names.values():
         if not isinstance(name, str) or Path(name).name != name:
             raise ModelFileError(source / CONFIG_NAME, f"weights file name {name!r} is not allowed")

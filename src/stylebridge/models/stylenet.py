@@ -41,10 +41,11 @@ from ..nn.culture_views import VIEWS, empty_space_loss
 from ..nn.discriminators import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nn.efficientnet_lite import VARIANTS, fuse_batchnorm, load_efficientnet_lite
 from ..nn.feature_fusion import FUSIONS, StyleMoments, adain, fuse
-from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
+from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig, pack_detail
 from .base import MODELS, TranslationModel
 
 FUSION_BLOCK = 7  # Lite1: the 240-channel expansion entering stage 3, at stride 8
+DETAIL_BLOCKS = (0, 3, 4)  # 0: none; Lite1's 144-channel expansions at stride 4
 ENGINE_METHODS = ("stylenet", "multiculture")  # methods whose runs are feature-fusion engines
 
 
@@ -54,6 +55,9 @@ class StyleNetConfig:
     style_blocks: str = "1,4,7,11"  # Lite1 expansions at stride 2, 4, 8, 16: the style layers
     decoder_kind: str = "upsample"  # upsample (4 widths) | shuffle (3 widths, ~5x cheaper)
     decoder_widths: str = "192,128,64,32"
+    # 0: the decoder sees the fused stride-8 features only; 3 or 4: also the Lite1 expansion of
+    # that block at stride 4 (normalised per pixel), where the content's edges are
+    detail_block: int = 0
     lambda_content: float = 1.0
     lambda_style: float = 10.0
     lambda_tv: float = 0.0
@@ -101,7 +105,9 @@ class StyleNetConfig:
         self.fusions()
         self.blocks()
         self.prior_map()
-        self.decoder_config(240)
+        if self.detail_block not in DETAIL_BLOCKS:
+            raise ConfigError("model.detail_block must be 0 (off), 3 or 4 (stride-4 expansions)")
+        self.decoder_config(240, StyleEncoder.packed_channels(self.detail_block))
 
     def blocks(self) -> list[int]:
         try:
@@ -148,29 +154,40 @@ class StyleNetConfig:
             raise ConfigError(f"model.train_fusions must name some of {', '.join(FUSIONS)}")
         return names
 
-    def decoder_config(self, in_channels: int) -> StyleDecoderConfig:
+    def decoder_config(self, in_channels: int, detail_channels: int = 0) -> StyleDecoderConfig:
         """The decoder's layout; StyleDecoderConfig checks the kind and the number of widths."""
         try:
             widths = tuple(int(w) for w in str(self.decoder_widths).split(","))
             if max(widths) > 1024:
                 raise ValueError("widths above 1024")
-            return StyleDecoderConfig(in_channels, widths, self.decoder_kind)
+            return StyleDecoderConfig(in_channels, widths, self.decoder_kind, detail_channels)
         except ValueError as err:
             raise ConfigError(f"model.decoder_kind/decoder_widths: {err}") from None
 
 
 class StyleEncoder(torch.nn.Module):
-    """The frozen encoder: [-1, 1] images -> fusion features, or the style layers' features."""
+    """The frozen encoder: [-1, 1] images -> fusion features, or the style layers' features.
 
-    def __init__(self, variant: str = "lite1"):
+    With a ``detail_block``, ``content`` returns the fusion features with the stride-4 detail
+    features packed behind them (``pack_detail``); the fusion uses the first ``channels``."""
+
+    def __init__(self, variant: str = "lite1", detail_block: int = 0):
         super().__init__()
         self.net = fuse_batchnorm(load_efficientnet_lite(variant)).requires_grad_(False).eval()
-        self.variant = variant
+        self.variant, self.detail_block = variant, detail_block
 
     @property
     def channels(self) -> int:
         return self.net.tap_channels(FUSION_BLOCK)
 
+    @property
+    def detail_channels(self) -> int:
+        return self.packed_channels(self.detail_block)
+
+    @staticmethod
+    def packed_channels(detail_block: int) -> int:
+        """Channels the packed detail of a block adds (its Lite1 expansion, 2x2): 0 for none."""
+        return 4 * 144 if detail_block else 0  # blocks 3 and 4 expand to 144 channels
     @staticmethod
     def normalise(images: torch.Tensor) -> torch.Tensor:
         return (images * 127.5 + 0.5) / 128.0  # [-1, 1] -> TensorFlow's (x - 127) / 128
@@ -179,7 +196,14 @@ class StyleEncoder(torch.nn.Module):
         return self.net.expanded_taps(self.normalise(images), blocks)
 
     def content(self, images: torch.Tensor) -> torch.Tensor:
-        return self.taps(images, [FUSION_BLOCK])[0]
+        if not self.detail_block:
+            return self.taps(images, [FUSION_BLOCK])[0]
+        detail, fusion = self.taps(images, [self.detail_block, FUSION_BLOCK])
+        return pack_detail(fusion, detail)
+
+    def split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``content``'s output -> (fusion features, packed detail: maybe 0 channels)."""
+        return features[:, : self.channels], features[:, self.channels :]
 
     def train(self, mode: bool = True):  # always eval: BatchNorm is folded, nothing learns
         return super().train(False)
@@ -195,13 +219,16 @@ class StyleNet(TranslationModel):
 
     def __init__(self, config: StyleNetConfig, device: torch.device, **kwargs):
         super().__init__(config, device, **kwargs)
-        self.encoder = StyleEncoder(config.encoder).to(device)
+        self.encoder = StyleEncoder(config.encoder, config.detail_block).to(device)
         if self.channels_last:
             self.encoder = self.encoder.to(memory_format=torch.channels_last)
         self.style_blocks = config.blocks()
         self.fusion_names = config.fusions()
         self.decoder = self.add_network(
-            "decoder", StyleDecoder(config.decoder_config(self.encoder.channels))
+            "decoder",
+            StyleDecoder(
+                config.decoder_config(self.encoder.channels, self.encoder.detail_channels)
+            ),
         )
         self.optimizers = {"decoder": self.adam(self.decoder)}
         if config.lambda_gan > 0:
@@ -242,10 +269,10 @@ class StyleNet(TranslationModel):
         self.prior_rows = table
 
     def architecture(self) -> dict:
-        return {
-            "decoder": self.decoder.config.to_dict(),
-            "encoder": {"variant": self.config.encoder, "fusion_block": FUSION_BLOCK},
-        }
+        encoder = {"variant": self.config.encoder, "fusion_block": FUSION_BLOCK}
+        if self.config.detail_block:
+            encoder["detail_block"] = self.config.detail_block
+        return {"decoder": self.decoder.config.to_dict(), "encoder": encoder}
 
     def _style_view(self, features: torch.Tensor) -> torch.Tensor:
         if self.config.smoothing == "softmax":
@@ -304,12 +331,12 @@ class StyleNet(TranslationModel):
             labels, host_labels = labels[half:], host_labels[half:]
         blocks = [*self.style_blocks, FUSION_BLOCK]
         with torch.no_grad(), self.autocast():
-            content = self.encoder.content(content_images).float()
+            content, detail = self.encoder.split(self.encoder.content(content_images).float())
             style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
             target = self._targets(content, style_taps[-1])
             style_views = [self._style_view(t) for t in style_taps[:-1]]
         with self.autocast():
-            output = self.decoder(target)
+            output = self.decoder(torch.cat([target, detail], 1))
             output_taps = self.encoder.taps(output, blocks)
         loss_content = relative_mse(output_taps[-1], target) * c.lambda_content
         loss_style = sum(
@@ -418,8 +445,9 @@ class StyleNet(TranslationModel):
         batch = self.prepare(batch)
         content_images, style_images = batch["real_a"], batch["real_b"]
         with self.autocast():
-            content = self.encoder.content(content_images).float()
-            style = self.encoder.content(style_images).float()
+            own = self.encoder.content(content_images).float()
+            content, detail = self.encoder.split(own)
+            style = self.encoder.split(self.encoder.content(style_images).float())[0]
         rows = [content_images.float(), style_images.float()]
         for method in ("adain", "wct"):
             fused = torch.cat(
@@ -429,7 +457,7 @@ class StyleNet(TranslationModel):
                 ]
             )
             with self.autocast():
-                rows.append(self.decoder(fused).float().clamp(-1, 1))
+                rows.append(self.decoder(torch.cat([fused, detail], 1)).float().clamp(-1, 1))
         with self.autocast():
-            rows.append(self.decoder(content).float().clamp(-1, 1))
+            rows.append(self.decoder(own).float().clamp(-1, 1))
         return [rows]

@@ -6,6 +6,11 @@ carry the style. Two layouts:
 - ``upsample``: nearest-neighbour upsampling and reflection-padded 3x3 convolutions at every
   resolution, four widths (stride 8, 4, 2, 1). The first bundled decoder; about 11 GMAC at
   512 px with widths 128,96,48,24.
+- ``detail_channels`` > 0 (upsample only): the encoder's stride-4 features, normalised per
+  pixel and packed into the input behind the fusion features (``pack_detail``), are added at
+  stride 4 through a 1x1 convolution that starts at zero. They carry where the content's edges
+  are, which the stride-8 fusion features blur; a decoder trained without them loads and
+  fine-tunes with them (it starts as it was).
 - ``shuffle``: the work stays at low resolution. A 1x1 and a 3x3 convolution at stride 8, then
   pixel shuffles trade channels for resolution (each stage's width / 4 channels enter the next
   one) and the last 3x3 convolution, at stride 2, writes 2x2 RGB sub-pixels. Three widths
@@ -28,6 +33,7 @@ class StyleDecoderConfig:
     in_channels: int = 240
     widths: tuple[int, ...] = (192, 128, 64, 32)  # one per resolution, stride 8 -> ...
     kind: str = "upsample"
+    detail_channels: int = 0  # packed stride-4 detail features after the fusion features
 
     def __post_init__(self) -> None:
         count = DECODER_KINDS.get(self.kind)
@@ -37,6 +43,10 @@ class StyleDecoderConfig:
             raise ValueError(f"a {self.kind} decoder needs {count} positive widths")
         if self.kind == "shuffle" and any(w % 4 for w in self.widths[:-1]):
             raise ValueError("a shuffle decoder's stride-8 and stride-4 widths must divide by 4")
+        if self.detail_channels < 0 or self.detail_channels % 4:
+            raise ValueError("detail_channels must be a multiple of 4 (packed 2x2), or 0")
+        if self.detail_channels and self.kind != "upsample":
+            raise ValueError("detail features need the upsample decoder")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "widths": ",".join(str(w) for w in self.widths)}
@@ -47,7 +57,12 @@ class StyleDecoderConfig:
         if isinstance(widths, str):
             widths = tuple(int(w) for w in widths.split(",") if w.strip())
         # configs written before the shuffle layout have no kind: they are upsample decoders
-        return cls(int(data.get("in_channels", 240)), tuple(widths), data.get("kind", "upsample"))
+        return cls(
+            int(data.get("in_channels", 240)),
+            tuple(widths),
+            data.get("kind", "upsample"),
+            int(data.get("detail_channels", 0)),
+        )
 
 
 def _conv(c_in: int, c_out: int, relu: bool = True) -> list[nn.Module]:
@@ -89,14 +104,40 @@ def _shuffle_body(config: StyleDecoderConfig) -> list[nn.Module]:
     return [*s8, *s4, *s2, nn.PixelShuffle(2)]
 
 
+def pack_detail(fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
+    """Stride-4 detail features, normalised per pixel (their direction, not their strength,
+    which would carry the content's own style), packed 2x2 into channels behind the stride-8
+    fusion features: the decoder takes one tensor, and the fusion reads only its first
+    channels."""
+    detail = detail.float()
+    detail = detail * torch.rsqrt(detail.square().mean(1, keepdim=True) + 1e-6)
+    return torch.cat([fusion.float(), nn.functional.pixel_unshuffle(detail, 2)], 1)
+
+
 class StyleDecoder(nn.Module):
+    # layers that fine-tuning may add to a decoder trained without them (they start at zero)
+    optional_prefixes = ("detail.",)
+
     def __init__(self, config: StyleDecoderConfig):
         super().__init__()
         self.config = config
         body = _shuffle_body(config) if config.kind == "shuffle" else _upsample_body(config)
         self.body = nn.Sequential(*body)
+        if config.detail_channels:
+            self.detail = nn.Conv2d(config.detail_channels // 4, config.widths[0], 1)
+            nn.init.zeros_(self.detail.weight)
+            nn.init.zeros_(self.detail.bias)
+            self.split = next(i for i, m in enumerate(self.body) if isinstance(m, nn.Upsample))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Features (N, C, H/8, W/8) -> image (N, 3, H, W) in about [-1, 1] (not clamped, so
-        the losses see gradients at the extremes)."""
-        return self.body(features)
+        the losses see gradients at the extremes). With detail, C is the fusion channels plus
+        the packed detail channels (``pack_detail``)."""
+        if not self.config.detail_channels:
+            return self.body(features)
+        fusion, packed = features.split(
+            [self.config.in_channels, self.config.detail_channels], dim=1
+        )
+        x = self.body[: self.split + 1](fusion)  # up to the first upsampling, to stride 4
+        x = x + self.detail(nn.functional.pixel_shuffle(packed, 2).to(x.dtype))
+        return self.body[self.split + 1 :](x)

@@ -245,7 +245,9 @@ def restore_checkpoint(model: TranslationModel, run_dir: Path) -> tuple[int, dic
 def init_networks(model: TranslationModel, method: str, folder: Path) -> list[str]:
     """Fine-tuning: load into ``model`` the networks a run or model folder of the same method
     holds (all of them from a run's training state, else the exported ones); networks it does
-    not have start fresh. A network of another shape is one ``ModelFileError`` line."""
+    not have start fresh, and so do the layers a network lists in ``optional_prefixes`` (added
+    to a trained design, starting as a no-op). A network of another shape is one
+    ``ModelFileError`` line."""
     folder = Path(folder)
     saved = read_run_config(folder)
     same_family = {saved.get("method"), method} <= set(ENGINE_METHODS)
@@ -265,13 +267,15 @@ def init_networks(model: TranslationModel, method: str, folder: Path) -> list[st
     for name, net in model.networks.items():
         if name not in networks:
             continue
-        weights, own = networks[name], net.state_dict()
+        weights = networks[name]
+        added = tuple(getattr(net, "optional_prefixes", ()))  # startswith(()) is False
+        own = {k: v for k, v in net.state_dict().items() if k in weights or not k.startswith(added)}
         unfit = sorted(k for k in own if k not in weights or weights[k].shape != own[k].shape)
         if unfit or len(weights) != len(own):
             detail = f"{unfit[0]} differs" if unfit else "other layers"
             raise ModelFileError(path, f"network {name} does not fit this run's ({detail})")
         check_weight_values(path, {f"{name}.{k}": v for k, v in weights.items()}, magnitudes=False)
-        net.load_state_dict(weights)
+        net.load_state_dict(weights, strict=not added)
         loaded.append(name)
     if not loaded:
         raise ModelFileError(

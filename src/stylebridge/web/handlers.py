@@ -42,8 +42,8 @@ class WebSettings:
 
 
 def style_choices() -> list[str]:
-    """The engine first (mix sliders or an uploaded painting), then the bundled translation
-    looks and a run folder."""
+    """The engine first (mix sliders or an uploaded painting), then the bundled styles (culture
+    styles, then the translation looks) and a run folder."""
     return [ENGINE, *api.styles(), RUN_FOLDER]
 
 
@@ -173,6 +173,8 @@ class Handlers:
         renderer = self.renderer(style, run_dir, painting, mix)
         if style == ENGINE:
             return renderer.stylize(image, max_side=side, strength=float(strength), fusion=fusion)
+        if api.is_culture_style(self.model(style, run_dir)):  # strength in feature space
+            return renderer.stylize(image, max_side=side, strength=float(strength))
         return Image.blend(image, renderer.stylize(image, max_side=side), float(strength))
 
     def garment(

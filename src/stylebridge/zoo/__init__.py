@@ -13,13 +13,36 @@ ZOO_DIR = Path(__file__).resolve().parent
 ENGINE_DIR = ZOO_DIR / "feature_engine"  # the feature-fusion decoder and its culture codes
 
 
+CULTURE_STYLE = "engine_style"  # config method of a culture style: the engine + a culture code
+LOOK_SUFFIX = "_look"  # the FastCUT colour looks that held the culture names before the engine
+
+
+def _method(folder: Path) -> str:
+    try:
+        return str(json.loads((folder / "config.json").read_text()).get("method", ""))
+    except (OSError, ValueError):
+        return ""
+
+
 def styles() -> dict[str, Path]:
-    """Style name -> model folder, for every bundled translation model."""
-    return {
-        p.name: p
-        for p in sorted(ZOO_DIR.iterdir())
-        if (p / "config.json").is_file() and p != ENGINE_DIR
-    }
+    """Style name -> model folder for every bundled style: the culture styles (the feature-
+    fusion engine with a culture's code at its measured settings) first, then the translation
+    models (the FastCUT ``*_look`` styles)."""
+    found = [
+        p for p in sorted(ZOO_DIR.iterdir()) if (p / "config.json").is_file() and p != ENGINE_DIR
+    ]
+    found.sort(key=lambda p: _method(p) != CULTURE_STYLE)  # stable: names stay sorted within
+    return {p.name: p for p in found}
+
+
+def culture_styles() -> dict[str, Path]:
+    """The bundled culture styles only (``load`` gives the engine bound to the culture)."""
+    return {n: p for n, p in styles().items() if _method(p) == CULTURE_STYLE}
+
+
+def looks() -> dict[str, Path]:
+    """The bundled translation models only (FastCUT colour looks, one generator each)."""
+    return {n: p for n, p in styles().items() if _method(p) != CULTURE_STYLE}
 
 
 def engine_dir() -> Path:

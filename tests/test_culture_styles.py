@@ -1,0 +1,172 @@
+"""Culture styles: `--style NAME` is the feature-fusion engine with the culture's code at the
+settings measured for it; the FastCUT looks stay reachable as ``NAME_look``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import stylebridge
+from stylebridge import api, zoo
+from stylebridge.errors import ConfigError, ModelFileError
+
+
+@pytest.fixture(scope="module")
+def photo() -> Image.Image:
+    from skimage import data
+
+    return Image.fromarray(data.astronaut()).resize((96, 80))
+
+
+def _px(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), np.float32)
+
+
+def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
+    for name in zoo.culture_styles():
+        config = json.loads((zoo.style_path(name) / "config.json").read_text())
+        style = stylebridge.load(name, device="cpu")
+        assert (style.fusion, style.strength) == (config["fusion"], config["strength"])
+        direct = api.style_renderer(style_from=name)
+        got = style.stylize(photo, max_side=64, strength=0.5)
+        want = direct.stylize(
+            photo, max_side=64, fusion=config["fusion"], strength=0.5 * config["strength"]
+        )
+        assert np.abs(_px(got) - _px(want)).max() <= 1, name  # the call's strength scales it
+    ink, oil = stylebridge.load("chinese_ink"), stylebridge.load("western_oil")
+    assert ink.fusion == "adain" and oil.strength < 1.0  # the measured choices in the cards
+    grey = _px(stylebridge.stylize(photo, "chinese_ink"))
+    assert np.abs(grey - grey.mean(2, keepdims=True)).mean() < 3  # ink: colour dropped
+
+
+def test_looks_stay_reachable_and_styles_list_cultures_first():
+    assert {f"{n}{zoo.LOOK_SUFFIX}" for n in ("chinese_ink", "ukiyoe", "western_oil")} <= set(
+        zoo.looks()
+    )
+    look = stylebridge.load("ukiyoe_look", device="cpu")
+    assert look.config["method"] == "fastcut"
+    names = list(api.styles())
+    assert names.index("ukiyoe") < names.index("ukiyoe_look")
+    assert api.is_culture_style("ukiyoe") and not api.is_culture_style("ukiyoe_look")
+    for name in zoo.culture_styles():  # every card says what it does and does not do
+        look_text, caveat = api.style_notes(name)
+        assert look_text and caveat
+
+
+def test_cli_style_name_fusion_and_refusals(photo, tmp_path):
+    from typer.testing import CliRunner
+
+    from stylebridge.cli import app
+
+    source = tmp_path / "photo.png"
+    photo.save(source)
+    runner = CliRunner()
+    out = tmp_path / "ink.png"
+    result = runner.invoke(app, ["stylize", str(source), "--style", "chinese_ink", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert np.abs(_px(Image.open(out)) - _px(stylebridge.stylize(photo, "chinese_ink"))).max() <= 1
+    wct = tmp_path / "ink_wct.png"
+    result = runner.invoke(
+        app, ["stylize", str(source), "--style", "chinese_ink", "--fusion", "wct", "-o", str(wct)]
+    )
+    assert result.exit_code == 0, result.output
+    assert np.abs(_px(Image.open(wct)) - _px(Image.open(out))).mean() > 1
+    refused = runner.invoke(
+        app, ["stylize", str(source), "--style", "ukiyoe_look", "--fusion", "wct", "-o", "x.png"]
+    )
+    assert refused.exit_code != 0 and "--fusion" in refused.output
+    assert not (tmp_path / "x.png").exists()
+
+
+def _preset(folder, **changes) -> None:
+    config = json.loads((zoo.style_path("ukiyoe") / "config.json").read_text())
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps(config | changes))
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"fusion": "blur"}, "fusion 'blur' is not one of"),
+        ({"strength": 2}, "strength 2 is not within"),
+        ({"code": "klimt"}, "code 'klimt' is not a culture of the engine .*ukiyoe"),
+        ({"code": "../x.safetensors"}, "not allowed"),
+        ({"engine": ""}, "needs an 'engine' and a 'code'"),
+    ],
+)
+def test_a_bad_culture_style_folder_is_one_line_naming_its_config(tmp_path, changes, message):
+    _preset(tmp_path / "mine", **changes)
+    with pytest.raises(ModelFileError, match=message) as info:
+        stylebridge.load(tmp_path / "mine")
+    assert "config.json" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_saved_culture_style_with_its_own_code_loads_anywhere(photo, tmp_path):
+    """A user's style folder: its own code file beside config.json; ``save`` copies it."""
+    code = api.style_code(photo, out=tmp_path / "codes" / "astronaut")
+    folder = tmp_path / "mine"
+    _preset(folder, code="astronaut.safetensors", fusion="adain", strength=0.8)
+    code.save(folder / "astronaut")
+    saved = stylebridge.save(folder, tmp_path / "copy")
+    assert (saved / "astronaut.safetensors").is_file()
+    a = stylebridge.stylize(photo, folder, max_side=64)
+    b = stylebridge.stylize(photo, saved, max_side=64)
+    assert np.array_equal(_px(a), _px(b))
+    with pytest.raises(ConfigError, match="no model folder"):
+        stylebridge.save(api.style_renderer(style_from="ukiyoe"), tmp_path / "nope")
+
+
+def test_a_culture_style_exports_with_its_settings(tmp_path):
+    report = stylebridge.export("western_oil", onnx=tmp_path / "oil.onnx", exporter="torchscript")
+    assert report.max_abs_diff <= report.tolerance
+    import onnx
+
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "oil.onnx")).metadata_props}
+    assert meta["stylebridge.fusion"] == "wct" and meta["stylebridge.strength"] == "0.7"
+
+
+def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detail(one_thread):
+    """model.detail_block: the stride-4 detail joins through a zero-initialised layer, so a
+    decoder fine-tuned from one trained without it starts identical; training then uses it
+    (the reconstruction loss falls below the same decoder's without detail)."""
+    from stylebridge.models.stylenet import StyleNet, StyleNetConfig
+    from stylebridge.nn.style_decoder import StyleDecoder
+
+    torch.manual_seed(0)
+    plain_config = StyleNetConfig(decoder_widths="16,16,16,16", lr=0.002, lambda_style=0.0)
+    detail_config = StyleNetConfig(
+        decoder_widths="16,16,16,16", lr=0.002, lambda_style=0.0, detail_block=4
+    )
+    for config in (plain_config, detail_config):
+        config.resolve(32)
+    plain = StyleNet(plain_config, torch.device("cpu"))
+    detail = StyleNet(detail_config, torch.device("cpu"))
+    assert StyleDecoder.optional_prefixes == ("detail.",)
+    missing = detail.decoder.load_state_dict(plain.decoder.state_dict(), strict=False)
+    assert set(missing.missing_keys) == {"detail.weight", "detail.bias"}
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    with torch.no_grad():
+        a = plain.decoder(plain.encoder.content(x))
+        b = detail.decoder(detail.encoder.content(x))
+    assert torch.equal(a, b)
+    rng = np.random.default_rng(0)
+
+    def image() -> torch.Tensor:
+        a = np.zeros((3, 32, 32), np.float32)
+        a[:] = rng.uniform(-0.8, 0.8, (3, 1, 1))
+        for _ in range(3):  # thin bars: detail a stride-8 feature cannot place
+            i = rng.integers(2, 28)
+            a[:, i : i + 2, :] = rng.uniform(-1, 1, (3, 1, 1))
+        return torch.from_numpy(a)
+
+    batches = [{k: torch.stack([image() for _ in range(4)]) for k in ("real_a", "real_b")}]
+    losses = {}
+    for name, model in (("plain", plain), ("detail", detail)):
+        torch.manual_seed(1)
+        pixel = [model.train_step(batches[0])["loss/pixel"] for _ in range(60)]
+        losses[name] = float(np.mean(pixel[-10:]))
+    assert losses["detail"] < 0.9 * losses["plain"], losses
