@@ -170,3 +170,37 @@ def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detai
         pixel = [model.train_step(batches[0])["loss/pixel"] for _ in range(60)]
         losses[name] = float(np.mean(pixel[-10:]))
     assert losses["detail"] < 0.9 * losses["plain"], losses
+
+
+def test_flat_finish_makes_flat_regions_in_a_small_palette_and_keeps_borders():
+    """``finish="flat"``: a noisy two-colour picture comes back as (about) its two colours,
+    with the border between them where it was."""
+    from stylebridge.inference.finish import apply_finish, palette_quantise
+
+    rng = np.random.default_rng(0)
+    image = np.zeros((64, 80, 3), np.float32)
+    image[:, :40] = (200, 60, 40)
+    image[:, 40:] = (40, 90, 180)
+    noisy = np.clip(image + rng.normal(0, 12, image.shape), 0, 255).astype(np.uint8)
+    flat = apply_finish(noisy, "flat")
+    assert len(np.unique(flat.reshape(-1, 3), axis=0)) <= 24
+    assert flat[:, 4:36].std(axis=(0, 1)).max() < 4 < noisy[:, 4:36].std(axis=(0, 1)).max()
+    assert np.abs(flat[:, :38].astype(float).mean((0, 1)) - (200, 60, 40)).max() < 8
+    assert np.abs(flat[:, 42:].astype(float).mean((0, 1)) - (40, 90, 180)).max() < 8
+    assert np.array_equal(palette_quantise(noisy, 5), palette_quantise(noisy, 5))  # seeded
+    assert len(np.unique(palette_quantise(noisy, 5).reshape(-1, 3), axis=0)) <= 5
+    assert np.array_equal(apply_finish(noisy, "none"), noisy)
+    with pytest.raises(ConfigError, match="unknown finish 'oil'; one of none, flat"):
+        apply_finish(noisy, "oil")
+
+
+def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
+    ukiyoe = stylebridge.load("ukiyoe")
+    plain = ukiyoe.stylize(photo, finish="none")  # at the photo's size: no resize after
+    direct = api.style_renderer(style_from="ukiyoe").stylize(
+        photo, fusion=ukiyoe.fusion, strength=ukiyoe.strength
+    )
+    assert np.abs(_px(plain) - _px(direct)).max() <= 1
+    flat = ukiyoe.stylize(photo, finish="flat")
+    assert len(np.unique(_px(flat).reshape(-1, 3), axis=0)) <= 24
+    assert len(np.unique(_px(plain).reshape(-1, 3), axis=0)) > 24

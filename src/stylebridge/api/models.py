@@ -172,6 +172,10 @@ def export(
             "stylebridge.fusion": fusion,
             "stylebridge.strength": f"{strength:g}",
         }
+        if renderer.finish != "none":  # classical filtering has no ONNX form: said, not baked
+            metadata["stylebridge.finish"] = (
+                f"{renderer.finish} (not in the graph: stylebridge.inference.finish)"
+            )
         baked = renderer.engine.baked(renderer.code, fusion, strength)
         # torch.export fixes this graph's batch size, so "auto" goes straight to the tracer
         # (the check would catch it, after about 10 s of exporting)

@@ -69,6 +69,11 @@ def stylize(
     tone: str = typer.Option(
         "as-is", help="Style images as they are, or 'paper': aged paper whitened, colour dropped."
     ),
+    finish: str = typer.Option(
+        None,
+        help="Feature-fusion engine: none | flat (print colour: flat regions, small palette) "
+        "[default: none; a culture style's own].",
+    ),
     engine: str = typer.Option(
         None,
         help="ray: translate on a Ray cluster (a model, big folders; pip install "
@@ -129,6 +134,7 @@ def stylize(
             tile=tile,
             preserve_color=preserve_color,
             fusion=fusion,
+            finish=finish,
             mask=mask,
         )
     else:
@@ -143,13 +149,14 @@ def stylize(
             tile=tile,
             preserve_color=preserve_color,
         )
-        if fusion is not None:
-            if not api.is_culture_style(model):
-                raise typer.BadParameter(
-                    "--fusion is an option of the feature-fusion engine and the culture "
-                    "styles, not of a translation model"
-                )
-            options["fusion"] = fusion
+        engine_options = {"fusion": fusion, "finish": finish}
+        given = {k: v for k, v in engine_options.items() if v is not None}
+        if given and not api.is_culture_style(model):
+            raise typer.BadParameter(
+                f"--{next(iter(given))} is an option of the feature-fusion engine and the "
+                "culture styles, not of a translation model"
+            )
+        options |= given
     if portrait:
         if run_on != "local":
             raise typer.BadParameter("--portrait runs on this machine; drop --engine ray")

@@ -40,6 +40,7 @@ from ..nn.feature_fusion import (
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
 from .color import LUMA
 from .color import preserve_color as _preserve_color
+from .finish import FINISHES, apply_finish
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
 from .stylizer import Stylizer, backend_runtime, warn_dropped_frames
@@ -322,6 +323,7 @@ class FeatureEngine:
         max_side: int | None = 768,
         tile: int = 1024,
         preserve_color: bool = False,
+        finish: str = "none",
     ) -> Image.Image:
         """Render ``image`` in a style; returns a PIL image of the input's size.
 
@@ -333,11 +335,15 @@ class FeatureEngine:
                 outside, else the original photo outside.
             max_side: render at most this long a side, then resize to the input size.
             tile: largest side rendered at once (tiles share one fusion map, so no seams).
+            finish: ``none``, or ``flat`` (print colour: flat regions in a small palette, at
+                the working size; ``inference.finish``).
         """
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
+        if finish not in FINISHES:
+            raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
         loaded = as_loaded(image)
         warn_dropped_frames(loaded)  # an animated file: its first frame, said as a Stylizer does
         work = loaded.rgb
@@ -371,7 +377,7 @@ class FeatureEngine:
             raise ImageError(
                 loaded.path, "the model produced NaN/inf values; nothing written"
             ) from None
-        result = Image.fromarray(out, "RGB")
+        result = Image.fromarray(apply_finish(out, finish), "RGB")
         if mask is not None and outside is None:  # the photo itself outside the mask
             m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
             result = Image.composite(result, work, m)
@@ -420,9 +426,9 @@ class StyleRenderer:
     """The engine bound to one style (and maybe a second one outside a mask), with the same
     ``stylize`` and ``stylize_files`` calls as a translation model's ``Stylizer``.
 
-    ``fusion`` and ``strength`` are this style's settings (a culture style's measured ones):
-    a call's ``fusion`` replaces the setting, a call's ``strength`` scales it, so 1.0 is always
-    the style at its full setting."""
+    ``fusion``, ``strength`` and ``finish`` are this style's settings (a culture style's
+    measured ones): a call's ``fusion`` or ``finish`` replaces the setting, a call's
+    ``strength`` scales it, so 1.0 is always the style at its full setting."""
 
     def __init__(
         self,
@@ -432,11 +438,12 @@ class StyleRenderer:
         *,
         fusion: str = "wct",
         strength: float = 1.0,
+        finish: str = "none",
         run_dir: Path | None = None,
         config: dict | None = None,
     ):
         self.engine, self.code, self.outside = engine, code, outside
-        self.fusion, self.strength = fusion, float(strength)
+        self.fusion, self.strength, self.finish = fusion, float(strength), finish
         self.run_dir, self.config = run_dir, config or {}  # a culture style's folder and record
 
     def stylize(self, image, **options) -> Image.Image:
@@ -447,6 +454,7 @@ class StyleRenderer:
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         fusion = options.pop("fusion", None) or self.fusion
+        finish = options.pop("finish", None) or self.finish
         if options.get("max_side", 1) is None:  # a translation model's "as is": the engine's
             options.pop("max_side")  # own default scale (max_side=0 renders at full size)
         return self.engine.render(
@@ -455,6 +463,7 @@ class StyleRenderer:
             outside=self.outside,
             fusion=fusion,
             strength=self.strength * strength,
+            finish=finish,
             **options,
         )
 
@@ -504,13 +513,15 @@ class StylePreset:
     """A culture style as a model folder: the engine, a style code and the settings chosen for
     it by measurement. ``config.json`` holds ``method: engine_style``, ``engine`` (``bundled``
     or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a ``.safetensors``
-    file in the folder), ``fusion`` and ``strength``, and a ``card`` like every model folder."""
+    file in the folder), ``fusion``, ``strength``, ``finish`` (``inference.finish``) and a
+    ``card`` like every model folder."""
 
     folder: Path
     engine: str
     code: str
     fusion: str
     strength: float
+    finish: str = "none"
     config: dict = field(default_factory=dict)
 
     @classmethod
@@ -525,7 +536,10 @@ class StylePreset:
             raise ModelFileError(where, f"fusion {fusion!r} is not one of {', '.join(FUSIONS)}")
         if not isinstance(strength, (int, float)) or not 0.0 <= strength <= 1.0:
             raise ModelFileError(where, f"strength {strength!r} is not within [0, 1]")
-        return cls(folder, engine, code, fusion, float(strength), config)
+        finish = config.get("finish", "none")
+        if finish not in FINISHES:
+            raise ModelFileError(where, f"finish {finish!r} is not one of {', '.join(FINISHES)}")
+        return cls(folder, engine, code, fusion, float(strength), finish, config)
 
     def engine_dir(self) -> Path:
         if self.engine == "bundled":
@@ -552,6 +566,7 @@ class StylePreset:
             self.style_code(engine),
             fusion=self.fusion,
             strength=self.strength,
+            finish=self.finish,
             run_dir=self.folder,
             config=self.config,
         )

@@ -188,6 +188,7 @@ class StyleEncoder(torch.nn.Module):
     def packed_channels(detail_block: int) -> int:
         """Channels the packed detail of a block adds (its Lite1 expansion, 2x2): 0 for none."""
         return 4 * 144 if detail_block else 0  # blocks 3 and 4 expand to 144 channels
+
     @staticmethod
     def normalise(images: torch.Tensor) -> torch.Tensor:
         return (images * 127.5 + 0.5) / 128.0  # [-1, 1] -> TensorFlow's (x - 127) / 128
