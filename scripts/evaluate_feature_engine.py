@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--max-side", type=int, default=512)
     parser.add_argument("--fusion", default="wct")
     parser.add_argument("--strength", type=float, default=1.0, help="the engine's strength")
+    parser.add_argument("--finish", default="none", help="the engine's finish: none | flat")
     parser.add_argument("--max-images", type=int, default=25)
     parser.add_argument(
         "--only",
@@ -124,7 +125,12 @@ def main() -> None:
         peer = StyleTransfer(device="cpu")
     except ModuleNotFoundError:
         peer = None
-    options = {"max_side": args.max_side, "fusion": args.fusion, "strength": args.strength}
+    options = {
+        "max_side": args.max_side,
+        "fusion": args.fusion,
+        "strength": args.strength,
+        "finish": args.finish,
+    }
     classifier = culture_classifier(args.cultures, sorted({*names, "photo"}), 60)
     results: dict[str, dict] = {}
 

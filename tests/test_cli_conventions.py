@@ -72,7 +72,7 @@ def test_demo_help_summary_is_one_reflowed_paragraph():
     text = runner.invoke(app, ["demo", "--help"], terminal_width=200).stdout
     first_paragraph = text.split("\n\n")[1]
     assert first_paragraph.count("\n") == 0, first_paragraph
-    assert "every bundled style" in first_paragraph
+    assert "every culture style" in first_paragraph
 
 
 @pytest.mark.parametrize("command", ["web", "analyze corpus"])

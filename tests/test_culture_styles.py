@@ -30,15 +30,20 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
     for name in zoo.culture_styles():
         config = json.loads((zoo.style_path(name) / "config.json").read_text())
         style = stylebridge.load(name, device="cpu")
-        assert (style.fusion, style.strength) == (config["fusion"], config["strength"])
+        settings = (style.fusion, style.strength, style.finish)
+        assert settings == (config["fusion"], config["strength"], config.get("finish", "none"))
         direct = api.style_renderer(style_from=name)
         got = style.stylize(photo, max_side=64, strength=0.5)
         want = direct.stylize(
-            photo, max_side=64, fusion=config["fusion"], strength=0.5 * config["strength"]
+            photo,
+            max_side=64,
+            fusion=config["fusion"],
+            strength=0.5 * config["strength"],
+            finish=style.finish,
         )
         assert np.abs(_px(got) - _px(want)).max() <= 1, name  # the call's strength scales it
-    ink, oil = stylebridge.load("chinese_ink"), stylebridge.load("western_oil")
-    assert ink.fusion == "adain" and oil.strength < 1.0  # the measured choices in the cards
+    ukiyoe, ornament = stylebridge.load("ukiyoe"), stylebridge.load("islamic_ornament")
+    assert ukiyoe.finish == "flat" and ornament.fusion == "adain"  # the measured choices
     grey = _px(stylebridge.stylize(photo, "chinese_ink"))
     assert np.abs(grey - grey.mean(2, keepdims=True)).mean() < 3  # ink: colour dropped
 
@@ -69,12 +74,11 @@ def test_cli_style_name_fusion_and_refusals(photo, tmp_path):
     result = runner.invoke(app, ["stylize", str(source), "--style", "chinese_ink", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert np.abs(_px(Image.open(out)) - _px(stylebridge.stylize(photo, "chinese_ink"))).max() <= 1
-    wct = tmp_path / "ink_wct.png"
-    result = runner.invoke(
-        app, ["stylize", str(source), "--style", "chinese_ink", "--fusion", "wct", "-o", str(wct)]
-    )
+    adain = tmp_path / "ink_adain.png"
+    args = ["stylize", str(source), "--style", "chinese_ink", "--fusion", "adain", "-o", str(adain)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert np.abs(_px(Image.open(wct)) - _px(Image.open(out))).mean() > 1
+    assert np.abs(_px(Image.open(adain)) - _px(Image.open(out))).mean() > 1
     refused = runner.invoke(
         app, ["stylize", str(source), "--style", "ukiyoe_look", "--fusion", "wct", "-o", "x.png"]
     )
@@ -121,12 +125,18 @@ def test_a_saved_culture_style_with_its_own_code_loads_anywhere(photo, tmp_path)
 
 
 def test_a_culture_style_exports_with_its_settings(tmp_path):
-    report = stylebridge.export("western_oil", onnx=tmp_path / "oil.onnx", exporter="torchscript")
-    assert report.max_abs_diff <= report.tolerance
     import onnx
 
-    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "oil.onnx")).metadata_props}
-    assert meta["stylebridge.fusion"] == "wct" and meta["stylebridge.strength"] == "0.7"
+    report = stylebridge.export(
+        "islamic_ornament", onnx=tmp_path / "ornament.onnx", exporter="torchscript", strength=0.5
+    )
+    assert report.max_abs_diff <= report.tolerance
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ornament.onnx")).metadata_props}
+    assert meta["stylebridge.fusion"] == "adain" and meta["stylebridge.strength"] == "0.5"
+    assert "stylebridge.finish" not in meta
+    stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ukiyoe.onnx")).metadata_props}
+    assert meta["stylebridge.finish"].startswith("flat (not in the graph")
 
 
 def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detail(one_thread):

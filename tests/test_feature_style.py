@@ -110,7 +110,9 @@ def test_paper_tone_turns_yellowed_silk_white_and_grey():
 
 @pytest.fixture(scope="module")
 def engine_dir(tmp_path_factory):
-    """A stylenet run trained for a few steps on synthetic images: real files, real loader."""
+    """A stylenet run trained for a few steps on synthetic images: real files, real loader;
+    with stride-4 detail features, so every path below carries them (packed behind the fusion
+    features, through the ONNX graphs too)."""
     from stylebridge.api import train
 
     root = tmp_path_factory.mktemp("stylenet")
@@ -129,7 +131,12 @@ def engine_dir(tmp_path_factory):
         steps=3,
         batch_size=2,
         out=root / "run",
-        overrides=["model.decoder_widths=8,8,8,8", "compile=false", "precision=fp32"],
+        overrides=[
+            "model.decoder_widths=8,8,8,8",
+            "model.detail_block=4",
+            "compile=false",
+            "precision=fp32",
+        ],
     )
     return run, root
 
@@ -529,6 +536,12 @@ def test_onnxruntime_backend_renders_like_pytorch(engine_dir, tmp_path, monkeypa
         b = np.asarray(ort_engine.render(photo, code, **options), np.float32)
         assert a.shape == b.shape == (56, 72, 3)
         assert np.abs(a - b).max() <= 2, options  # fp32 both: rounding only
+    odd = _photo(67, 45)  # style images of any size, not only multiples of 8
+    for engine in (torch_engine, ort_engine):
+        assert engine.encode(torch.zeros(1, 3, 44, 68)).shape[1] > engine.channels  # detail
+    a, b = (e.code_from_images([odd]).moments for e in (torch_engine, ort_engine))
+    assert torch.allclose(a.mean, b.mean, atol=1e-4)
+    assert torch.allclose(a.second, b.second, atol=1e-3)
     again = FeatureEngine(run, device="cpu", precision="fp32", backend="onnxruntime")
     assert again.encode.path == ort_engine.encode.path  # exported once, then reused
     with pytest.raises(ConfigError, match="unknown backend 'tflite'"):

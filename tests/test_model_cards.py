@@ -41,7 +41,8 @@ def test_culture_style_card_states_its_settings_look_and_measures(name):
     meta, body = yaml.safe_load(match.group(1)), text[match.end() :]
     config = json.loads((folder / "config.json").read_text())
     assert config["method"] == "engine_style" and config["engine"] == "bundled"
-    assert meta["settings"] == {"fusion": config["fusion"], "strength": config["strength"]}
+    settings = {k: config[k] for k in ("fusion", "strength", "finish")}
+    assert meta["settings"] == settings
     assert meta["license"] == "apache-2.0" and "owners' terms" in meta["license_note"]
     assert body.lstrip().startswith(f"# {name}:")
     notes = config["card"]["notes"]

@@ -34,13 +34,14 @@ def demo(
     log: Callable[[str], None] = print,
     progress: Callable[[int, int], None] | None = None,
 ) -> DemoResult:
-    """Stylize the sample photos shipped with scikit-image/scikit-learn with every bundled style.
+    """Stylize the sample photos shipped with scikit-image/scikit-learn with every bundled
+    culture style (the colour looks when an install has no culture style).
 
     Without bundled styles, trains a small FastCUT model on ``domain_a -> domain_b`` for
     ``seconds`` first, so the whole path (train, save, load, stylize) runs.
     """
     out = Path(out)
-    models = {name: path for name, path in zoo.styles().items()}
+    models = dict(zoo.culture_styles() or zoo.looks())
     if not models:
         if not (domain_a and domain_b):
             raise ConfigError(

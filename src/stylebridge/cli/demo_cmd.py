@@ -36,7 +36,7 @@ def demo(
     domain_a: Path = typer.Option(None, help="Source images for the demo training run."),
     domain_b: Path = typer.Option(None, help="Target-style images for the demo training run."),
 ) -> None:
-    """Stylize sample photos with every bundled style; write a contact sheet and a web page.
+    """Stylize sample photos with every culture style; write a contact sheet and a web page.
 
     The photos ship with scikit-image and scikit-learn, so nothing is downloaded; the command
     prints the paths of the contact sheet PNG and the HTML page. In an install without bundled

@@ -336,7 +336,7 @@ class FeatureEngine:
             max_side: render at most this long a side, then resize to the input size.
             tile: largest side rendered at once (tiles share one fusion map, so no seams).
             finish: ``none``, or ``flat`` (print colour: flat regions in a small palette, at
-                the working size; ``inference.finish``).
+                the output size; ``inference.finish``).
         """
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
@@ -377,12 +377,15 @@ class FeatureEngine:
             raise ImageError(
                 loaded.path, "the model produced NaN/inf values; nothing written"
             ) from None
-        result = Image.fromarray(apply_finish(out, finish), "RGB")
-        if mask is not None and outside is None:  # the photo itself outside the mask
+        result = Image.fromarray(out, "RGB")
+        photo_outside = mask is not None and outside is None
+        if photo_outside:  # the photo itself outside the mask: only the style is finished
             m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
-            result = Image.composite(result, work, m)
+            result = Image.composite(Image.fromarray(apply_finish(out, finish)), work, m)
         if result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
+        if not photo_outside and finish != "none":  # at the output size: crisp flat regions
+            result = Image.fromarray(apply_finish(np.asarray(result), finish))
         if preserve_color:
             result = _preserve_color(loaded.rgb, result)
         if loaded.alpha is not None:

@@ -111,6 +111,10 @@ def pack_detail(fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
     channels."""
     detail = detail.float()
     detail = detail * torch.rsqrt(detail.square().mean(1, keepdim=True) + 1e-6)
+    # sides that are no multiple of 8: the stride-4 grid is one short of twice the stride-8 one
+    pad_h = 2 * fusion.shape[-2] - detail.shape[-2]
+    pad_w = 2 * fusion.shape[-1] - detail.shape[-1]
+    detail = nn.functional.pad(detail, (0, pad_w, 0, pad_h), mode="replicate")
     return torch.cat([fusion.float(), nn.functional.pixel_unshuffle(detail, 2)], 1)
 
 
