@@ -134,7 +134,8 @@ def test_a_culture_style_exports_with_its_settings(tmp_path):
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ornament.onnx")).metadata_props}
     assert meta["stylebridge.fusion"] == "adain" and meta["stylebridge.strength"] == "0.5"
     assert "stylebridge.finish" not in meta
-    stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
+    flat = stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
+    assert any("'flat' finish is not in the graph" in n for n in flat.notes)
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ukiyoe.onnx")).metadata_props}
     assert meta["stylebridge.finish"].startswith("flat (not in the graph")
 

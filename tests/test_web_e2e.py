@@ -91,7 +91,7 @@ def test_upload_stylize_and_get_result_in_chromium(server, tmp_path):
     Image.fromarray(pixels).save(photo)
 
     def western_oil(page):
-        page.locator("#stylize-style").get_by_label("western_oil").check()
+        page.locator("#stylize-style").get_by_label("western_oil", exact=True).check()
 
     out = _stylize_in_chromium(server, photo, western_oil)
     assert out.size == (200, 150)

@@ -180,8 +180,14 @@ def export(
         # torch.export fixes this graph's batch size, so "auto" goes straight to the tracer
         # (the check would catch it, after about 10 s of exporting)
         exporter = "torchscript" if exporter == "auto" else exporter
-        return export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
-                             metadata=metadata, overwrite=overwrite)  # fmt: skip
+        report = export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
+                               metadata=metadata, overwrite=overwrite)  # fmt: skip
+        if renderer.finish != "none":
+            report.notes += (
+                f"the style's {renderer.finish!r} finish is not in the graph (no ONNX form): "
+                "apply stylebridge.inference.finish.apply_finish to its outputs",
+            )
+        return report
     if model is None:
         raise ConfigError("name a model folder or bundled style, or give a style source")
     return export_onnx(

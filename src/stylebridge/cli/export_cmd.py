@@ -74,6 +74,8 @@ def export(
     )
     if report.fallback_reason:
         say(f"note: the dynamo exporter failed ({report.fallback_reason}); used TorchScript")
+    for note in report.notes:
+        say(f"note: {note}")
 
 
 def register(app: typer.Typer) -> None:

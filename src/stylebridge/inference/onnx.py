@@ -54,6 +54,7 @@ class OnnxExport:
     tolerance: float  # the largest max_abs_diff the export accepted
     seconds: float
     fallback_reason: str | None = None  # why the dynamo exporter was not used
+    notes: tuple[str, ...] = ()  # what the graph leaves out (a culture style's finish)
 
 
 def _needs(module: str):
