@@ -84,6 +84,11 @@ def test_cli_style_name_fusion_and_refusals(photo, tmp_path):
     )
     assert refused.exit_code != 0 and "--fusion" in refused.output
     assert not (tmp_path / "x.png").exists()
+    bad = runner.invoke(
+        app, ["stylize", str(source), "--style", "ukiyoe", "--finish", "oil", "-o", "y.png"]
+    )
+    assert bad.exit_code != 0 and "unknown finish 'oil'; one of none, flat" in bad.output
+    assert "stylizing" not in bad.output and not (tmp_path / "y.png").exists()
 
 
 def _preset(folder, **changes) -> None:

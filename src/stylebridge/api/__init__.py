@@ -35,6 +35,7 @@ from .models import (
     styles,
 )
 from .rendering import (
+    FINISHES,
     culture_codes,
     feature_engine,
     fuse,
@@ -55,6 +56,7 @@ from .restoration import (
 from .training import config_to_dict, train, training_config
 
 __all__ = [
+    "FINISHES",
     "DemoResult",
     "ENGINES",
     "analyze",

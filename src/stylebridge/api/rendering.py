@@ -22,9 +22,11 @@ from ..inference.feature_style import (
     resolve_mix,
     resolve_style,
 )
+from ..inference.finish import FINISHES
 from .models import load
 
 __all__ = [
+    "FINISHES",
     "culture_codes",
     "feature_engine",
     "fuse",

@@ -106,6 +106,10 @@ def stylize(
           --mask garment.png --outside chinese_ink -o out.png
       stylebridge stylize portrait.jpg --style-from ukiyoe --portrait -o out.png
     """
+    if finish is not None and finish not in api.FINISHES:  # before any file is read
+        raise typer.BadParameter(
+            f"unknown finish {finish!r}; one of {', '.join(api.FINISHES)}", param_hint="--finish"
+        )
     run_on = engine if engine in api.ENGINES else "local"
     engine = None if engine in api.ENGINES else engine
     stylizer = None
