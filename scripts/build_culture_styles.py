@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from stylebridge import zoo
 from stylebridge.fileio import atomic_write
 from stylebridge.models.files import FORMAT, write_json
 
@@ -93,7 +94,7 @@ def card(name: str, measured: dict | None) -> dict:
         "summary": summary,
         "look": look,
         "notes": [f"- Does: {look}.", f"- Does not: {does_not}."],
-        "method": "engine_style",
+        "method": zoo.CULTURE_STYLE,
         "engine": "feature_engine (bundled)",
         "code": f"feature_engine/codes/{name}.safetensors",
     }
@@ -162,7 +163,7 @@ def main() -> None:
         measured = results.get(name, {}).get("culture_style")
         config = {
             "format": FORMAT,
-            "method": "engine_style",
+            "method": zoo.CULTURE_STYLE,
             "engine": "bundled",
             "code": name,
             "fusion": fusion,

@@ -11,7 +11,7 @@ from .. import zoo
 from ..errors import ConfigError, ModelFileError
 from ..fileio import check_outputs
 from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_module, export_onnx
-from ..inference.feature_style import STYLE_METHOD, StyleCode, StylePreset, StyleRenderer
+from ..inference.feature_style import StyleCode, StylePreset, StyleRenderer
 from ..models import cyclegan_reference as reference
 from ..models.files import read_run_config
 from ..models.pretrained import copy_model_folder, save_generators
@@ -46,7 +46,7 @@ def load(
     """
     folder = model_folder(model)
     config = read_run_config(folder)
-    if config.get("method") == STYLE_METHOD:
+    if config.get("method") == zoo.CULTURE_STYLE:
         from .rendering import feature_engine  # rendering imports this module
 
         preset = StylePreset.read(folder, config)
@@ -103,7 +103,7 @@ def is_culture_style(model: str | os.PathLike) -> bool:
     """Whether a folder or bundled name is a culture style (the engine with a culture's code),
     not a translation model."""
     folder = model_folder(model)
-    return read_run_config(folder).get("method") == STYLE_METHOD
+    return read_run_config(folder).get("method") == zoo.CULTURE_STYLE
 
 
 def style_card(name: str) -> dict:

@@ -47,7 +47,6 @@ from .stylizer import Stylizer, backend_runtime, warn_dropped_frames
 from .tiling import NonFiniteOutputError, TileRunner
 
 CODE_FORMAT = "stylebridge.stylecode/1"
-STYLE_METHOD = "engine_style"  # a model folder: an engine, a style code and its settings
 STYLE_SIDE = 256  # style images are encoded with this shorter side: the training scale
 MIN_STYLE_SIDE = 32
 TONES = ("as-is", "paper")  # paper: yellowed paper made white, colour removed (ink on silk)
@@ -188,6 +187,11 @@ class FeatureEngine:
         if backend == "onnxruntime":
             encoder_graph, decoder_graph = self._graphs(name)
             self.encode, self.decode = OnnxGenerator(encoder_graph), OnnxGenerator(decoder_graph)
+
+    def cultures(self) -> dict[str, Path]:
+        """Culture name -> code file this engine knows: the bundled codes, and its own (a
+        multiculture run's) over them."""
+        return {**zoo.culture_codes(), **self.codes}
 
     def _graphs(self, weights_name: str) -> tuple[Path, Path]:
         """The encoder (to the fusion layer) and the decoder as ONNX graphs, exported once per
@@ -487,7 +491,7 @@ def resolve_style(
         return source
     if isinstance(source, Image.Image):
         return engine.code_from_images([source], tone=tone)
-    cultures = {**zoo.culture_codes(), **engine.codes}
+    cultures = engine.cultures()
     path = Path(source)
     if not path.exists() and str(source) in cultures:
         return StyleCode.load(cultures[str(source)], channels=engine.channels)
@@ -507,17 +511,17 @@ def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[Styl
     """``{"chinese_ink": 0.6, "western_oil": 0.4}`` -> codes with weights; names are bundled
     cultures (or saved codes / folders); bad names or weights list the valid cultures."""
     paths = [name for name in mix if Path(name).exists()]
-    check_mix_names(mix, list({**zoo.culture_codes(), **engine.codes}), other_sources=paths)
+    check_mix_names(mix, list(engine.cultures()), other_sources=paths)
     return [(resolve_style(engine, name), float(w)) for name, w in mix.items()]
 
 
 @dataclass
 class StylePreset:
     """A culture style as a model folder: the engine, a style code and the settings chosen for
-    it by measurement. ``config.json`` holds ``method: engine_style``, ``engine`` (``bundled``
-    or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a ``.safetensors``
-    file in the folder), ``fusion``, ``strength``, ``finish`` (``inference.finish``) and a
-    ``card`` like every model folder."""
+    it by measurement. ``config.json`` holds the method ``zoo.CULTURE_STYLE``, ``engine``
+    (``bundled`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
+    ``.safetensors`` file in the folder), ``fusion``, ``strength``, ``finish``
+    (``inference.finish``) and a ``card`` like every model folder."""
 
     folder: Path
     engine: str
@@ -555,7 +559,7 @@ class StylePreset:
             if Path(self.code).name != self.code:
                 raise ModelFileError(self.folder / CONFIG_NAME, f"code {self.code!r} not allowed")
             return StyleCode.load(self.folder / self.code, channels=engine.channels)
-        cultures = {**zoo.culture_codes(), **engine.codes}
+        cultures = engine.cultures()
         if self.code not in cultures:
             raise ModelFileError(
                 self.folder / CONFIG_NAME,
@@ -652,9 +656,7 @@ class _Renderer:
     moments from the features it has just computed. The encoder and decoder are callables:
     the torch modules or their onnxruntime graphs."""
 
-    def __init__(
-        self, encoder, decoder, styles, fusion: str, strength: float, content=None, channels=None
-    ):
+    def __init__(self, encoder, decoder, styles, fusion: str, strength: float, content, channels):
         self.encoder, self.decoder, self.channels = encoder, decoder, channels
         self.styles, self.fusion, self.strength = styles, fusion, strength
         self.maps = None if content is None else self._maps(content)
@@ -670,8 +672,7 @@ class _Renderer:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         encoded = self.encoder(x)  # fusion features, then packed detail features (if any)
-        channels = self.channels or encoded.shape[1]
-        features, detail = encoded[:, :channels], encoded[:, channels:]
+        features, detail = encoded[:, : self.channels], encoded[:, self.channels :]
         maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
         fused = self._fused(features, maps[0])
         if len(maps) > 1 and self.weight is not None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from torch import nn
 
+from .. import zoo
 from ..errors import ConfigError, ModelFileError
 from .files import (
     CONFIG_NAME,
@@ -85,7 +86,7 @@ def copy_model_folder(
         raise ConfigError(f"{folder} is the folder being saved; choose another one")
     _refuse_existing(folder, overwrite)
     names = {**config.get("directions", {}), **(config.get("exports") or {})}
-    if config.get("method") == "engine_style":  # a culture style: the engine stays where it is
+    if config.get("method") == zoo.CULTURE_STYLE:  # a culture style: the engine stays put
         engine = str(config.get("engine", ""))
         if engine not in ("", "bundled") and not Path(engine).is_absolute():
             config["engine"] = str((source / engine).resolve())
