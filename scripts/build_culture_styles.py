@@ -73,8 +73,8 @@ STYLES = {
         "dark dye colours, outlined, crackle-like grounds",
         "flat fields of dark indigo, brown and cream dye colours, contours outlined, a "
         "crackle-like texture on plain grounds",
-        "draw batik motifs, wax-resist lines or crackle; the six-way classifier rarely names "
-        "its outputs batik",
+        "draw batik motifs (kawung, parang) or wax-resist lines; the six-way classifier "
+        "rarely names its outputs batik",
     ),
 }
 MEASURES = ("overall_movement", "classified_as_target", "six_way_target", "edge_ssim")
