@@ -179,11 +179,17 @@ class FeatureEngine:
                 f"detail block {detail_block!r} does not fit the decoder's detail channels",
             )
         self.encoder = StyleEncoder("lite1", detail_block).to(self.device)
+        # the decoder that renders: its upsampling convolutions folded (the same image, about
+        # half the time), in NHWC for oneDNN on the torch backend (docs/benchmarks.md)
+        self.fast_decoder = self.decoder.for_inference()
+        if backend == "torch":
+            self.encoder.to(memory_format=torch.channels_last)
+            self.fast_decoder.to(memory_format=torch.channels_last)
         self.channels = self.encoder.channels
         self.backend = backend
         # what renders: the torch modules, or the same two networks as onnxruntime graphs
         self.encode: Callable[[torch.Tensor], torch.Tensor] = self.encoder.content
-        self.decode: Callable[[torch.Tensor], torch.Tensor] = self.decoder
+        self.decode: Callable[[torch.Tensor], torch.Tensor] = self.fast_decoder
         if backend == "onnxruntime":
             encoder_graph, decoder_graph = self._graphs(name)
             self.encode, self.decode = OnnxGenerator(encoder_graph), OnnxGenerator(decoder_graph)
@@ -196,12 +202,15 @@ class FeatureEngine:
     def _graphs(self, weights_name: str) -> tuple[Path, Path]:
         """The encoder (to the fusion layer) and the decoder as ONNX graphs, exported once per
         set of weights into the cache and checked against PyTorch there."""
-        digest = hashlib.sha256(b"stylebridge.engine-onnx/1")
+        digest = hashlib.sha256(b"stylebridge.engine-onnx/2")  # 2: folded upsampling
         digest.update(json.dumps(self.decoder.config.to_dict(), sort_keys=True).encode())
         digest.update(f"{self.encoder.variant}:{FUSION_BLOCK}:{self.encoder.detail_block}".encode())
         digest.update((self.model_dir / weights_name).read_bytes())
         key = digest.hexdigest()[:40]
-        parts = {"encoder": _EncoderGraph(self.encoder), "decoder": _DecoderGraph(self.decoder)}
+        parts = {
+            "encoder": _EncoderGraph(self.encoder),
+            "decoder": _DecoderGraph(self.fast_decoder),
+        }
         paths = []
         for part, module in parts.items():
             target = onnx_cache_dir() / f"engine-{key}-{part}.onnx"
@@ -298,7 +307,7 @@ class FeatureEngine:
         """This engine with ``code`` fixed, as one image -> image module (for ONNX export)."""
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
-        return BakedStyle(self.encoder, self.decoder, mixed(code), fusion, strength).eval()
+        return BakedStyle(self.encoder, self.fast_decoder, mixed(code), fusion, strength).eval()
 
     # --- rendering -----------------------------------------------------------------------
     def _autocast(self):
@@ -370,7 +379,9 @@ class FeatureEngine:
         renderer = _Renderer(
             self.encode, self.decode, styles, fusion, strength, content, self.channels
         )
-        runner = TileRunner(renderer, self.device, 8, self.amp_dtype, channels_last=False)
+        runner = TileRunner(
+            renderer, self.device, 8, self.amp_dtype, channels_last=self.backend == "torch"
+        )
         pixels = np.asarray(work)
         try:
             if len(styles) == 1:

@@ -20,6 +20,7 @@ carry the style. Two layouts:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass
 
 import torch
@@ -118,6 +119,62 @@ def pack_detail(fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
     return torch.cat([fusion.float(), nn.functional.pixel_unshuffle(detail, 2)], 1)
 
 
+# A 3x3 convolution after a nearest x2 upsampling, as a stride-2 transposed convolution with a
+# 4x4 kernel: output row 2i reads input rows i-1 (tap -1) and i (taps 0, +1), row 2i+1 reads
+# rows i (taps -1, 0) and i+1 (tap +1). Rows: transposed-kernel index; columns: 3x3 taps.
+_TRANSPOSED_TAPS = torch.tensor([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=torch.float64)
+
+
+class NearestUpConv(nn.Module):
+    """Nearest x2 upsampling, reflection padding of 1 and a 3x3 convolution, computed exactly
+    from the input's resolution as one transposed convolution (stride 2, 4x4 kernel) of the
+    replicate-padded input: after a nearest upsampling, reflecting one pixel repeats the edge.
+    4/9 of the multiply-adds and no upsampled or padded copy at the output's resolution: 2-4x
+    faster on a CPU, the same numbers up to float rounding."""
+
+    def __init__(self, conv: nn.Conv2d):
+        super().__init__()
+        if conv.kernel_size != (3, 3) or conv.stride != (1, 1) or conv.padding != (0, 0):
+            raise ValueError("NearestUpConv folds an unpadded 3x3 stride-1 convolution")
+        taps = _TRANSPOSED_TAPS
+        kernel = torch.einsum("ak,oikl,bl->ioab", taps, conv.weight.detach().double(), taps)
+        self.weight = nn.Parameter(kernel.to(conv.weight.dtype).contiguous(), requires_grad=False)
+        bias = conv.bias.detach() if conv.bias is not None else torch.zeros(kernel.shape[1])
+        self.bias = nn.Parameter(bias.clone(), requires_grad=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        padded = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+        # padding 3: the transposed convolution's own 1, plus the 2 output pixels per side
+        # that the replicated input pixels add
+        return nn.functional.conv_transpose2d(
+            padded, self.weight.to(x.dtype), self.bias.to(x.dtype), stride=2, padding=3
+        )
+
+
+def fold_upsampling(body: nn.Sequential, start: int = 0) -> nn.Sequential:
+    """``body`` with every Upsample(nearest, x2) -> ReflectionPad2d(1) -> Conv2d(3x3) from
+    ``start`` on replaced by a NearestUpConv (for inference; same outputs, fewer operations)."""
+    layers, i = list(body[:start]), start
+    while i < len(body):
+        window = list(body[i : i + 3])
+        if (
+            len(window) == 3
+            and isinstance(window[0], nn.Upsample)
+            and window[0].mode == "nearest"
+            and window[0].scale_factor in (2, 2.0)
+            and isinstance(window[1], nn.ReflectionPad2d)
+            and tuple(window[1].padding) == (1, 1, 1, 1)
+            and isinstance(window[2], nn.Conv2d)
+            and window[2].kernel_size == (3, 3)
+        ):
+            layers.append(NearestUpConv(window[2]))
+            i += 3
+        else:
+            layers.append(body[i])
+            i += 1
+    return nn.Sequential(*layers)
+
+
 class StyleDecoder(nn.Module):
     # layers that fine-tuning may add to a decoder trained without them (they start at zero)
     optional_prefixes = ("detail.",)
@@ -132,6 +189,14 @@ class StyleDecoder(nn.Module):
             nn.init.zeros_(self.detail.weight)
             nn.init.zeros_(self.detail.bias)
             self.split = next(i for i, m in enumerate(self.body) if isinstance(m, nn.Upsample))
+
+    def for_inference(self) -> StyleDecoder:
+        """A copy whose upsampling convolutions run from their input's resolution
+        (``NearestUpConv``): the same image in about half the decoder's time on a CPU. The
+        upsampling where the detail features join stays (they are added after it)."""
+        fast = copy.deepcopy(self).eval()
+        fast.body = fold_upsampling(fast.body, getattr(fast, "split", -1) + 1)
+        return fast.requires_grad_(False)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Features (N, C, H/8, W/8) -> image (N, 3, H, W) in about [-1, 1] (not clamped, so
