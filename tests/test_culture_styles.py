@@ -33,6 +33,7 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
         settings = (style.fusion, style.strength, style.finish)
         assert settings == (config["fusion"], config["strength"], config.get("finish", "none"))
         direct = api.style_renderer(style_from=name)
+        direct.palette = style.palette  # the flat finish's colours come with the style
         got = style.stylize(photo, max_side=64, strength=0.5)
         want = direct.stylize(
             photo,
@@ -105,6 +106,8 @@ def _preset(folder, **changes) -> None:
         ({"code": "klimt"}, "code 'klimt' is not a culture of the engine .*ukiyoe"),
         ({"code": "../x.safetensors"}, "not allowed"),
         ({"engine": ""}, "needs an 'engine' and a 'code'"),
+        ({"palette": [[1, 2]]}, "a palette is 2-256 .r, g, b. colours"),
+        ({"palette": [[0, 0, 0], [300, 0, 0]]}, "palette colours are numbers in 0-255"),
     ],
 )
 def test_a_bad_culture_style_folder_is_one_line_naming_its_config(tmp_path, changes, message):
@@ -206,6 +209,9 @@ def test_flat_finish_makes_flat_regions_in_a_small_palette_and_keeps_borders():
     assert np.array_equal(palette_quantise(noisy, 5), palette_quantise(noisy, 5))  # seeded
     assert len(np.unique(palette_quantise(noisy, 5).reshape(-1, 3), axis=0)) <= 5
     assert np.array_equal(apply_finish(noisy, "none"), noisy)
+    palette = np.array([[0, 0, 0], [255, 255, 255], [210, 50, 30], [30, 80, 200]], np.uint8)
+    printed = apply_finish(noisy, "flat", palette)  # given colours: each side takes its nearest
+    assert (printed[:, :36] == (210, 50, 30)).all() and (printed[:, 44:] == (30, 80, 200)).all()
     with pytest.raises(ConfigError, match="unknown finish 'oil'; one of none, flat"):
         apply_finish(noisy, "oil")
 
@@ -219,4 +225,27 @@ def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
     assert np.abs(_px(plain) - _px(direct)).max() <= 1
     flat = ukiyoe.stylize(photo, finish="flat")
     assert len(np.unique(_px(flat).reshape(-1, 3), axis=0)) <= 24
+    # ukiyo-e's flat regions take its corpus's print colours, not the photo's own
+    colours = {tuple(c) for c in _px(flat).reshape(-1, 3).astype(int).tolist()}
+    assert colours <= {tuple(c) for c in ukiyoe.palette.tolist()}
     assert len(np.unique(_px(plain).reshape(-1, 3), axis=0)) > 24
+
+
+def test_corpus_palette_finds_a_corpus_colours_and_checks_bad_palettes(tmp_path):
+    from stylebridge.inference.finish import check_palette, corpus_palette
+
+    colours = [(200, 30, 30), (20, 40, 160), (240, 230, 200)]
+    for i, colour in enumerate(colours):  # each image mostly one colour, one odd corner
+        pixels = np.full((40, 60, 3), colour, np.uint8)
+        pixels[:4, :4] = colours[(i + 1) % 3]
+        Image.fromarray(pixels).save(tmp_path / f"{i}.png")
+    palette = corpus_palette(sorted(tmp_path.glob("*.png")), colours=3)
+    assert palette.shape == (3, 3) and palette.dtype == np.uint8
+    for colour in colours:
+        assert np.abs(palette.astype(int) - colour).sum(1).min() <= 3
+    with pytest.raises(ValueError, match="no images"):
+        corpus_palette([])
+    with pytest.raises(ValueError, match="2-256"):
+        check_palette([[1, 2, 3]])
+    with pytest.raises(ValueError, match="list of"):
+        check_palette("red")

@@ -40,7 +40,7 @@ from ..nn.feature_fusion import (
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
 from .color import LUMA
 from .color import preserve_color as _preserve_color
-from .finish import FINISHES, apply_finish
+from .finish import FINISHES, apply_finish, check_palette
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
 from .stylizer import Stylizer, backend_runtime, warn_dropped_frames
@@ -337,6 +337,7 @@ class FeatureEngine:
         tile: int = 1024,
         preserve_color: bool = False,
         finish: str = "none",
+        palette: np.ndarray | None = None,
     ) -> Image.Image:
         """Render ``image`` in a style; returns a PIL image of the input's size.
 
@@ -350,6 +351,8 @@ class FeatureEngine:
             tile: largest side rendered at once (tiles share one fusion map, so no seams).
             finish: ``none``, or ``flat`` (print colour: flat regions in a small palette, at
                 the output size; ``inference.finish``).
+            palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
+                the image's own.
         """
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
@@ -396,11 +399,11 @@ class FeatureEngine:
         photo_outside = mask is not None and outside is None
         if photo_outside:  # the photo itself outside the mask: only the style is finished
             m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
-            result = Image.composite(Image.fromarray(apply_finish(out, finish)), work, m)
+            result = Image.composite(Image.fromarray(apply_finish(out, finish, palette)), work, m)
         if result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
         if not photo_outside and finish != "none":  # at the output size: crisp flat regions
-            result = Image.fromarray(apply_finish(np.asarray(result), finish))
+            result = Image.fromarray(apply_finish(np.asarray(result), finish, palette))
         if preserve_color:
             result = _preserve_color(loaded.rgb, result)
         if loaded.alpha is not None:
@@ -457,11 +460,13 @@ class StyleRenderer:
         fusion: str = "wct",
         strength: float = 1.0,
         finish: str = "none",
+        palette: np.ndarray | None = None,
         run_dir: Path | None = None,
         config: dict | None = None,
     ):
         self.engine, self.code, self.outside = engine, code, outside
         self.fusion, self.strength, self.finish = fusion, float(strength), finish
+        self.palette = palette  # the flat finish's colours (a culture style's), else the image's
         self.run_dir, self.config = run_dir, config or {}  # a culture style's folder and record
 
     def stylize(self, image, **options) -> Image.Image:
@@ -482,6 +487,7 @@ class StyleRenderer:
             fusion=fusion,
             strength=self.strength * strength,
             finish=finish,
+            palette=self.palette,
             **options,
         )
 
@@ -532,7 +538,8 @@ class StylePreset:
     it by measurement. ``config.json`` holds the method ``zoo.CULTURE_STYLE``, ``engine``
     (``bundled`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
     ``.safetensors`` file in the folder), ``fusion``, ``strength``, ``finish``
-    (``inference.finish``) and a ``card`` like every model folder."""
+    (``inference.finish``), optionally the finish's ``palette`` (``[[r, g, b], ...]``, taken
+    from the culture's corpus) and a ``card`` like every model folder."""
 
     folder: Path
     engine: str
@@ -541,6 +548,7 @@ class StylePreset:
     strength: float
     finish: str = "none"
     config: dict = field(default_factory=dict)
+    palette: np.ndarray | None = None
 
     @classmethod
     def read(cls, folder: str | os.PathLike, config: dict) -> StylePreset:
@@ -557,7 +565,13 @@ class StylePreset:
         finish = config.get("finish", "none")
         if finish not in FINISHES:
             raise ModelFileError(where, f"finish {finish!r} is not one of {', '.join(FINISHES)}")
-        return cls(folder, engine, code, fusion, float(strength), finish, config)
+        palette = config.get("palette")
+        if palette is not None:
+            try:
+                palette = check_palette(palette)
+            except ValueError as err:
+                raise ModelFileError(where, str(err)) from None
+        return cls(folder, engine, code, fusion, float(strength), finish, config, palette)
 
     def engine_dir(self) -> Path:
         if self.engine == "bundled":
@@ -585,6 +599,7 @@ class StylePreset:
             fusion=self.fusion,
             strength=self.strength,
             finish=self.finish,
+            palette=self.palette,
             run_dir=self.folder,
             config=self.config,
         )

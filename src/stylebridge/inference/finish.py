@@ -6,36 +6,88 @@ region into one colour while keeping its borders, then the image is reduced to a
 of its own colours (k-means), so the result has the flat colour fields of a print rather than
 brushwork. Measured on 25 held-out photos (docs/feature_engine.md): the six-way culture
 classifier names the engine's ukiyo-e renderings ukiyo-e 12% of the time without it and 52%
-with it.
+with it. Given a palette (a culture style's: ``corpus_palette`` of its corpus), the regions take
+the nearest of those colours instead of the image's own: print colours, not the photo's pastel
+shades (ukiyo-e: 52% -> 72%).
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from ..errors import ConfigError
 
 FINISHES = ("none", "flat")
 
 
-def palette_quantise(rgb: np.ndarray, colours: int, seed: int = 0, iterations: int = 8):
-    """``rgb`` (H, W, 3) uint8 reduced to ``colours`` of its own colours: k-means fitted on at
-    most 20,000 sampled pixels (seeded, so the same image always gives the same palette)."""
-    pixels = rgb.reshape(-1, 3).astype(np.float32)
+def kmeans_colours(
+    pixels: np.ndarray, colours: int, seed: int = 0, iterations: int = 8, sample: int = 20_000
+) -> np.ndarray:
+    """(colours, 3) float32 k-means centres of ``pixels`` (N, 3), fitted on at most ``sample``
+    of them (seeded, so the same pixels always give the same palette)."""
+    pixels = pixels.reshape(-1, 3).astype(np.float32)
     rng = np.random.default_rng(seed)
-    sample = pixels[rng.choice(len(pixels), min(len(pixels), 20_000), replace=False)]
-    centres = sample[rng.choice(len(sample), min(colours, len(sample)), replace=False)]
+    picked = pixels[rng.choice(len(pixels), min(len(pixels), sample), replace=False)]
+    centres = _plus_plus_seeds(picked, min(colours, len(picked)), rng)
     for _ in range(iterations):
-        nearest = _nearest(sample, centres)
+        nearest = _nearest(picked, centres)
         for k in range(len(centres)):
-            members = sample[nearest == k]
+            members = picked[nearest == k]
             if len(members):
                 centres[k] = members.mean(0)
+    return centres
+
+
+def _plus_plus_seeds(points: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding (Arthur and Vassilvitskii 2007): each new centre drawn with probability
+    proportional to its squared distance from the nearest chosen one, so rare but distinct
+    colours (a vermilion seal, an indigo sky) get a centre instead of two landing in one."""
+    centres = [points[rng.integers(len(points))]]
+    nearest = ((points - centres[0]) ** 2).sum(1)
+    for _ in range(1, k):
+        total = nearest.sum()
+        pick = (
+            rng.choice(len(points), p=nearest / total) if total > 0 else rng.integers(len(points))
+        )
+        centres.append(points[pick])
+        nearest = np.minimum(nearest, ((points - points[pick]) ** 2).sum(1))
+    return np.array(centres, np.float32)
+
+
+def map_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Every pixel of ``rgb`` (H, W, 3) replaced by its nearest colour of ``palette``."""
+    pixels = rgb.reshape(-1, 3).astype(np.float32)
+    palette = np.asarray(palette, np.float32)
     labels = np.concatenate(
-        [_nearest(pixels[i : i + 65536], centres) for i in range(0, len(pixels), 65536)]
+        [_nearest(pixels[i : i + 65536], palette) for i in range(0, len(pixels), 65536)]
     )
-    return centres[labels].round().clip(0, 255).astype(np.uint8).reshape(rgb.shape)
+    return palette[labels].round().clip(0, 255).astype(np.uint8).reshape(rgb.shape)
+
+
+def palette_quantise(rgb: np.ndarray, colours: int, seed: int = 0, iterations: int = 8):
+    """``rgb`` (H, W, 3) uint8 reduced to ``colours`` of its own colours (k-means)."""
+    return map_to_palette(rgb, kmeans_colours(rgb, colours, seed, iterations))
+
+
+def corpus_palette(files, colours: int = 24, side: int = 128, seed: int = 0) -> np.ndarray:
+    """A culture's palette: k-means colours of pixels sampled evenly from every image (each
+    shrunk to ``side`` px, so large scans do not outweigh small ones), as (colours, 3) uint8."""
+    rng = np.random.default_rng(seed)
+    files = list(files)
+    if not files:
+        raise ValueError("no images to take a palette from")
+    per_image = max(1, 200_000 // len(files))
+    parts = []
+    for path in files:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            im.thumbnail((side, side))
+            pixels = np.asarray(im).reshape(-1, 3)
+        parts.append(pixels[rng.choice(len(pixels), min(len(pixels), per_image), replace=False)])
+    centres = kmeans_colours(np.concatenate(parts), colours, seed, iterations=15, sample=200_000)
+    return centres.round().clip(0, 255).astype(np.uint8)
 
 
 def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
@@ -44,14 +96,34 @@ def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
 
 
 def flat_colour(
-    rgb: np.ndarray, spatial: int = 8, colour: int = 24, colours: int = 24
+    rgb: np.ndarray,
+    spatial: int = 8,
+    colour: int = 24,
+    colours: int = 24,
+    palette: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Flat colour regions with their borders kept, in a palette of ``colours``."""
+    """Flat colour regions with their borders kept, in ``palette`` if given, else in
+    ``colours`` of the image's own colours."""
     flattened = cv2.pyrMeanShiftFiltering(np.ascontiguousarray(rgb), spatial, colour)
+    if palette is not None:
+        return map_to_palette(flattened, palette)
     return palette_quantise(flattened, colours)
 
 
-def apply_finish(rgb: np.ndarray, finish: str) -> np.ndarray:
+def check_palette(palette) -> np.ndarray:
+    """A palette as (N, 3) uint8, N in 2..256; ValueError saying what is wrong otherwise."""
+    try:
+        array = np.asarray(palette, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("a palette is a list of [r, g, b] colours") from None
+    if array.ndim != 2 or array.shape[1] != 3 or not 2 <= len(array) <= 256:
+        raise ValueError(f"a palette is 2-256 [r, g, b] colours, got shape {array.shape}")
+    if not np.isfinite(array).all() or array.min() < 0 or array.max() > 255:
+        raise ValueError("palette colours are numbers in 0-255")
+    return array.round().astype(np.uint8)
+
+
+def apply_finish(rgb: np.ndarray, finish: str, palette: np.ndarray | None = None) -> np.ndarray:
     if finish not in FINISHES:
         raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
-    return flat_colour(rgb) if finish == "flat" else rgb
+    return flat_colour(rgb, palette=palette) if finish == "flat" else rgb
