@@ -16,7 +16,8 @@ Denoising: CBSD68 (colour) with white Gaussian noise of sigma 15, 25, 50 (seeded
 Baselines: OpenCV ``fastNlMeansDenoisingColored`` (h = 0.9 sigma, not tuned),
 scikit-image ``denoise_nl_means`` (sigma-aware) and ``denoise_wavelet`` (BayesShrink), and
 BM3D when the ``bm3d`` package is installed (``pip install 'stylebridge[bench]'``). Ours runs
-blind (noise level estimated) and, for reference, told the true level.
+blind (noise level estimated), blind with the x8 self-ensemble (``--ensemble``) and, for
+reference, told the true level.
 
 Inpainting: held-out images with synthetic damage (``data.degrade.damage_masks``, seeded; the
 same masks for every method); PSNR inside the mask only, and KID (lite0) against the originals
@@ -234,6 +235,9 @@ def bench_denoise(data: Path, model: Restorer | None, limit: int, sheets: Path |
                 candidates["ours (blind)"] = np.asarray(denoise_image(loaded, model)[0])
                 candidates["ours (told sigma)"] = np.asarray(
                     denoise_image(loaded, model, sigma=sigma)[0]
+                )
+                candidates["ours (blind, x8)"] = np.asarray(
+                    denoise_image(loaded, model, ensemble=True)[0]
                 )
                 estimates.append(estimate_noise(noisy))
             candidates["noisy"] = noisy

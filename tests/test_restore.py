@@ -393,3 +393,22 @@ def test_bundled_denoiser_removes_gaussian_noise():
     out = np.asarray(api.denoise(noisy.astype(np.uint8))).astype(float)
     # at least 4 dB better than the noisy input, blind (the level is estimated)
     assert np.square(out - clean).mean() < 0.4 * np.square(noisy - clean).mean()
+
+
+def test_self_ensemble_is_rotation_equivariant_and_no_worse_than_one_pass():
+    from skimage import data as samples
+
+    from stylebridge.restore import Restorer
+
+    clean = samples.astronaut()[:96, 120:200].astype(float)  # not square: turns change the shape
+    noisy = np.clip(clean + np.random.default_rng(1).normal(0, 25, clean.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    model = Restorer("denoising")
+    once = model.run(noisy, sigma=25.0).astype(float)
+    both = model.run(noisy, sigma=25.0, ensemble=True)
+    turned = model.run(np.ascontiguousarray(np.rot90(noisy)), sigma=25.0, ensemble=True)
+    assert both.shape == noisy.shape
+    assert np.abs(np.rot90(both).astype(int) - turned.astype(int)).max() <= 1  # turned back right
+    assert np.square(both - clean).mean() <= np.square(once - clean).mean() * 1.01
+    with pytest.raises(ConfigError, match="upscale and denoise, not inpaint"):
+        list(api.restore_files("inpaint", [], "out", auto_mask="scratches", ensemble=True))

@@ -75,16 +75,21 @@ def restore_files(
     method: str = "model",
     model: ModelArg = None,
     tile: int = 512,
+    ensemble: bool = False,
     overwrite: bool = False,
 ) -> Iterator[StylizeResult]:
     """``task`` (upscale | denoise | inpaint) over files and folders into ``out``; one result
     per input, a bad file reported and skipped. Inpainting takes ``mask`` (one file for a
-    single input) or ``auto_mask="scratches"``."""
+    single input) or ``auto_mask="scratches"``. ``ensemble`` (upscale, denoise): average the
+    network over the input's eight rotations and mirror images, 8x the time for a little more
+    PSNR."""
+    if ensemble and task == "inpaint":
+        raise ConfigError("ensemble applies to upscale and denoise, not inpaint")
     if task == "upscale":
         restorer = restore.Restorer("super-resolution", model, scale=restore.check_scale(scale))
 
         def work(loaded):
-            return restore.upscale_image(loaded, restorer, tile=tile)
+            return restore.upscale_image(loaded, restorer, tile=tile, ensemble=ensemble)
 
         suffix = f"_x{scale}"
     elif task == "denoise":
@@ -92,7 +97,7 @@ def restore_files(
 
         def work(loaded):
             return restore.denoise_image(
-                loaded, restorer, strength=strength, sigma=sigma, tile=tile
+                loaded, restorer, strength=strength, sigma=sigma, tile=tile, ensemble=ensemble
             )[0]
 
         suffix = "_denoised"

@@ -33,15 +33,16 @@ def denoise_image(
     strength: float = 1.0,
     sigma: float | None = None,
     tile: int = 512,
+    ensemble: bool = False,
 ) -> tuple[Image.Image, float]:
-    """The cleaned image and the noise level used."""
+    """The cleaned image and the noise level used (``ensemble``: see ``Restorer.run``)."""
     if not 0 <= strength <= 4:
         raise ConfigError(f"strength must be within [0, 4], got {strength}")
     if sigma is not None and not 0 <= sigma <= 255:
         raise ConfigError(f"sigma must be within [0, 255], got {sigma}")
     pixels = np.asarray(loaded.rgb)
     level = (estimate_noise(pixels) if sigma is None else sigma) * strength
-    out = restorer.run(pixels, tile=tile, path=loaded.path, sigma=level)
+    out = restorer.run(pixels, tile=tile, path=loaded.path, sigma=level, ensemble=ensemble)
     result = Image.fromarray(out, "RGB")
     if loaded.alpha is not None:
         result.putalpha(loaded.alpha)

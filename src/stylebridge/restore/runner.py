@@ -57,10 +57,34 @@ class Restorer:
         if scale is not None and scale != self.scale and (model is not None or scale > self.scale):
             raise ConfigError(f"{folder} upscales x{self.scale}, not x{scale}")
 
-    def run(self, pixels: np.ndarray, *, tile: int = 512, path: str = "<image>", **inputs):
+    def run(
+        self,
+        pixels: np.ndarray,
+        *,
+        tile: int = 512,
+        path: str = "<image>",
+        ensemble: bool = False,
+        **inputs,
+    ):
         """uint8 HxWx3 -> uint8 (H*scale)x(W*scale)x3; ``inputs`` go to the network's forward
         (the denoiser's noise level). The inpainter takes HxWx4: the mask as a fourth channel
-        (255 = missing), so that image and mask travel through the same tiles."""
+        (255 = missing), so that image and mask travel through the same tiles.
+
+        ``ensemble``: the mean over the eight rotations and mirror images of the input, each
+        turned back (geometric self-ensemble, Lim et al. 2017): 8x the time, +0.1-0.2 dB."""
+        if not ensemble:
+            return self._run_once(pixels, tile, path, inputs)
+        total = None
+        for turns in range(4):
+            for mirror in (False, True):
+                view = np.rot90(pixels, turns)
+                view = np.ascontiguousarray(view[:, ::-1] if mirror else view)
+                out = self._run_once(view, tile, path, inputs).astype(np.float32)
+                out = np.rot90(out[:, ::-1] if mirror else out, -turns)
+                total = out if total is None else total + out
+        return np.clip(total / 8 + 0.5, 0, 255).astype(np.uint8)
+
+    def _run_once(self, pixels: np.ndarray, tile: int, path: str, inputs: dict) -> np.ndarray:
         if self.config.get("task") == "inpainting":
             net = _SplitMask(self.net)
         else:

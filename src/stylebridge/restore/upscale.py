@@ -18,7 +18,9 @@ def check_scale(scale: int) -> int:
     return scale
 
 
-def upscale_image(loaded: LoadedImage, restorer: Restorer, *, tile: int = 512) -> Image.Image:
+def upscale_image(
+    loaded: LoadedImage, restorer: Restorer, *, tile: int = 512, ensemble: bool = False
+) -> Image.Image:
     """The image ``restorer.output_scale`` times larger. Alpha is upscaled bicubically beside it; an
     output past the pixel limit (``STYLEBRIDGE_MAX_PIXELS``) is refused before any work."""
     w, h = loaded.rgb.size
@@ -32,7 +34,7 @@ def upscale_image(loaded: LoadedImage, restorer: Restorer, *, tile: int = 512) -
             f"{w * h * work * work / 1e6:.0f} MP, "
             f"over the {limit / 1e6:.0f} MP output limit; crop it or use a smaller scale",
         )
-    out = restorer.run(np.asarray(loaded.rgb), tile=tile, path=loaded.path)
+    out = restorer.run(np.asarray(loaded.rgb), tile=tile, path=loaded.path, ensemble=ensemble)
     result = Image.fromarray(out, "RGB")
     if restorer.scale != s:
         result = result.resize((w * s, h * s), Image.Resampling.LANCZOS)
