@@ -171,7 +171,8 @@ def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detai
     with torch.no_grad():
         a = plain.decoder(plain.encoder.content(x))
         b = detail.decoder(detail.encoder.content(x))
-    assert torch.equal(a, b)
+    # the same function (the plain decoder also folds its first upsampling: float rounding)
+    assert torch.allclose(a, b, atol=1e-5)
     rng = np.random.default_rng(0)
 
     def image() -> torch.Tensor:

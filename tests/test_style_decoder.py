@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from stylebridge.nn.style_decoder import NearestUpConv, StyleDecoder, StyleDecoderConfig
+from stylebridge.nn.style_decoder import StyleDecoder, StyleDecoderConfig, nearest_up_conv
 
 
 def test_shuffle_decoder_starts_as_nearest_upsampling_and_keeps_the_size():
@@ -18,26 +18,40 @@ def test_configs_without_a_kind_load_as_upsample_decoders():
     assert config.kind == "upsample" and config.widths == (128, 96, 48, 24)
 
 
-def test_folded_upsampling_gives_the_same_image_at_odd_sizes():
+def _unfolded(decoder: StyleDecoder, features: torch.Tensor) -> torch.Tensor:
+    """The decoder as its layers read: upsample, pad and convolve at the upsampled size."""
+    if not decoder.config.detail_channels:
+        return decoder.body(features)
+    fusion, packed = features.split(
+        [decoder.config.in_channels, decoder.config.detail_channels], dim=1
+    )
+    x = decoder.body[: decoder.split + 1](fusion)
+    x = x + decoder.detail(torch.nn.functional.pixel_shuffle(packed, 2))
+    return decoder.body[decoder.split + 1 :](x)
+
+
+@pytest.mark.parametrize("detail", [0, 16])
+def test_folded_upsampling_gives_the_same_image_and_gradients(detail):
     torch.manual_seed(0)
-    config = StyleDecoderConfig(16, (16, 12, 8, 8), "upsample", detail_channels=16)
-    decoder = StyleDecoder(config).eval()
-    torch.nn.init.normal_(decoder.detail.weight, std=0.1)  # the detail path does something
-    fast = decoder.for_inference()
-    folded = [m for m in fast.body if isinstance(m, NearestUpConv)]
-    assert len(folded) == 2  # the upsampling where the detail joins stays as it is
+    decoder = StyleDecoder(StyleDecoderConfig(16, (16, 12, 8, 8), "upsample", detail))
+    if detail:
+        torch.nn.init.normal_(decoder.detail.weight, std=0.1)  # the detail path does something
     for h, w in ((5, 7), (8, 8)):
-        features = torch.randn(2, 16 + 16, h, w)
-        expected = decoder(features)
-        got = fast(features)
+        features = torch.randn(2, 16 + detail, h, w)
+        got, expected = decoder(features), _unfolded(decoder, features)
         assert got.shape == expected.shape == (2, 3, 8 * h, 8 * w)
         assert torch.allclose(got, expected, atol=1e-5), (got - expected).abs().max()
-    # the trained decoder is untouched; the copy takes no gradients
-    assert not any(isinstance(m, NearestUpConv) for m in decoder.body)
-    assert not any(p.requires_grad for p in fast.parameters())
+    # training: the same gradients reach the 3x3 weights the checkpoint holds
+    target = torch.randn(2, 3, 40, 56)
+    grads = []
+    for forward in (decoder, lambda f: _unfolded(decoder, f)):
+        decoder.zero_grad()
+        (forward(features[:, :, :5, :7]) - target).square().mean().backward()
+        grads.append(decoder.body[-1].weight.grad.clone())
+    assert torch.allclose(grads[0], grads[1], atol=1e-6)
 
 
-def test_nearest_up_conv_matches_upsample_pad_conv_and_refuses_other_convs():
+def test_nearest_up_conv_matches_upsample_pad_conv():
     torch.manual_seed(1)
     conv = torch.nn.Conv2d(4, 3, 3)
     x = torch.randn(1, 4, 3, 6)
@@ -48,6 +62,4 @@ def test_nearest_up_conv_matches_upsample_pad_conv_and_refuses_other_convs():
             mode="reflect",
         )
     )
-    assert torch.allclose(NearestUpConv(conv)(x), reference, atol=1e-5)
-    with pytest.raises(ValueError, match="3x3"):
-        NearestUpConv(torch.nn.Conv2d(4, 3, 3, padding=1))
+    assert torch.allclose(nearest_up_conv(x, conv), reference, atol=1e-5)

@@ -179,17 +179,14 @@ class FeatureEngine:
                 f"detail block {detail_block!r} does not fit the decoder's detail channels",
             )
         self.encoder = StyleEncoder("lite1", detail_block).to(self.device)
-        # the decoder that renders: its upsampling convolutions folded (the same image, about
-        # half the time), in NHWC for oneDNN on the torch backend (docs/benchmarks.md)
-        self.fast_decoder = self.decoder.for_inference()
-        if backend == "torch":
+        if backend == "torch":  # NHWC for oneDNN: 1.5x on the CPU (docs/feature_engine.md)
             self.encoder.to(memory_format=torch.channels_last)
-            self.fast_decoder.to(memory_format=torch.channels_last)
+            self.decoder.to(memory_format=torch.channels_last)
         self.channels = self.encoder.channels
         self.backend = backend
         # what renders: the torch modules, or the same two networks as onnxruntime graphs
         self.encode: Callable[[torch.Tensor], torch.Tensor] = self.encoder.content
-        self.decode: Callable[[torch.Tensor], torch.Tensor] = self.fast_decoder
+        self.decode: Callable[[torch.Tensor], torch.Tensor] = self.decoder
         if backend == "onnxruntime":
             encoder_graph, decoder_graph = self._graphs(name)
             self.encode, self.decode = OnnxGenerator(encoder_graph), OnnxGenerator(decoder_graph)
@@ -209,7 +206,7 @@ class FeatureEngine:
         key = digest.hexdigest()[:40]
         parts = {
             "encoder": _EncoderGraph(self.encoder),
-            "decoder": _DecoderGraph(self.fast_decoder),
+            "decoder": _DecoderGraph(self.decoder),
         }
         paths = []
         for part, module in parts.items():
@@ -307,7 +304,7 @@ class FeatureEngine:
         """This engine with ``code`` fixed, as one image -> image module (for ONNX export)."""
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
-        return BakedStyle(self.encoder, self.fast_decoder, mixed(code), fusion, strength).eval()
+        return BakedStyle(self.encoder, self.decoder, mixed(code), fusion, strength).eval()
 
     # --- rendering -----------------------------------------------------------------------
     def _autocast(self):

@@ -10,7 +10,9 @@ carry the style. Two layouts:
   pixel and packed into the input behind the fusion features (``pack_detail``), are added at
   stride 4 through a 1x1 convolution that starts at zero. They carry where the content's edges
   are, which the stride-8 fusion features blur; a decoder trained without them loads and
-  fine-tunes with them (it starts as it was).
+  fine-tunes with them (it starts as it was). Every upsampling followed by a padded 3x3
+  convolution runs as one transposed convolution from the lower resolution
+  (``nearest_up_conv``): the same function, computed in about half the time.
 - ``shuffle``: the work stays at low resolution. A 1x1 and a 3x3 convolution at stride 8, then
   pixel shuffles trade channels for resolution (each stage's width / 4 channels enter the next
   one) and the last 3x3 convolution, at stride 2, writes 2x2 RGB sub-pixels. Three widths
@@ -20,7 +22,6 @@ carry the style. Two layouts:
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass
 
 import torch
@@ -125,54 +126,48 @@ def pack_detail(fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
 _TRANSPOSED_TAPS = torch.tensor([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], dtype=torch.float64)
 
 
-class NearestUpConv(nn.Module):
-    """Nearest x2 upsampling, reflection padding of 1 and a 3x3 convolution, computed exactly
-    from the input's resolution as one transposed convolution (stride 2, 4x4 kernel) of the
-    replicate-padded input: after a nearest upsampling, reflecting one pixel repeats the edge.
-    4/9 of the multiply-adds and no upsampled or padded copy at the output's resolution: 2-4x
-    faster on a CPU, the same numbers up to float rounding."""
-
-    def __init__(self, conv: nn.Conv2d):
-        super().__init__()
-        if conv.kernel_size != (3, 3) or conv.stride != (1, 1) or conv.padding != (0, 0):
-            raise ValueError("NearestUpConv folds an unpadded 3x3 stride-1 convolution")
-        taps = _TRANSPOSED_TAPS
-        kernel = torch.einsum("ak,oikl,bl->ioab", taps, conv.weight.detach().double(), taps)
-        self.weight = nn.Parameter(kernel.to(conv.weight.dtype).contiguous(), requires_grad=False)
-        bias = conv.bias.detach() if conv.bias is not None else torch.zeros(kernel.shape[1])
-        self.bias = nn.Parameter(bias.clone(), requires_grad=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        padded = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
-        # padding 3: the transposed convolution's own 1, plus the 2 output pixels per side
-        # that the replicated input pixels add
-        return nn.functional.conv_transpose2d(
-            padded, self.weight.to(x.dtype), self.bias.to(x.dtype), stride=2, padding=3
-        )
+def nearest_up_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
+    """Nearest x2 upsampling, reflection padding of 1 and ``conv`` (3x3, unpadded), computed
+    exactly from ``x``'s resolution as one transposed convolution (stride 2, 4x4 kernel folded
+    from the 3x3 one) of the replicate-padded input: after a nearest upsampling, reflecting one
+    pixel repeats the edge. 4/9 of the multiply-adds and no upsampled or padded copy at the
+    output's resolution: the decoder renders in about half the time on a CPU and trains about
+    1.6x faster; gradients reach the 3x3 weights, so checkpoints keep their layout."""
+    taps = _TRANSPOSED_TAPS.to(conv.weight)
+    kernel = torch.einsum("ak,oikl,bl->ioab", taps, conv.weight, taps)
+    padded = nn.functional.pad(x, (1, 1, 1, 1), mode="replicate")
+    # padding 3: the transposed convolution's own 1, plus the 2 output pixels per side that the
+    # replicated input pixels add
+    return nn.functional.conv_transpose2d(padded, kernel, conv.bias, stride=2, padding=3)
 
 
-def fold_upsampling(body: nn.Sequential, start: int = 0) -> nn.Sequential:
-    """``body`` with every Upsample(nearest, x2) -> ReflectionPad2d(1) -> Conv2d(3x3) from
-    ``start`` on replaced by a NearestUpConv (for inference; same outputs, fewer operations)."""
-    layers, i = list(body[:start]), start
-    while i < len(body):
-        window = list(body[i : i + 3])
-        if (
-            len(window) == 3
-            and isinstance(window[0], nn.Upsample)
-            and window[0].mode == "nearest"
-            and window[0].scale_factor in (2, 2.0)
-            and isinstance(window[1], nn.ReflectionPad2d)
-            and tuple(window[1].padding) == (1, 1, 1, 1)
-            and isinstance(window[2], nn.Conv2d)
-            and window[2].kernel_size == (3, 3)
-        ):
-            layers.append(NearestUpConv(window[2]))
+def _is_up_conv(layers: nn.Sequential, i: int) -> bool:
+    window = list(layers[i : i + 3])
+    return (
+        len(window) == 3
+        and isinstance(window[0], nn.Upsample)
+        and window[0].mode == "nearest"
+        and window[0].scale_factor in (2, 2.0)
+        and isinstance(window[1], nn.ReflectionPad2d)
+        and tuple(window[1].padding) == (1, 1, 1, 1)
+        and isinstance(window[2], nn.Conv2d)
+        and window[2].kernel_size == (3, 3)
+        and window[2].padding == (0, 0)
+        and window[2].stride == (1, 1)
+    )
+
+
+def run_layers(layers: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
+    """``layers`` applied in turn, each upsample -> pad -> 3x3 conv as ``nearest_up_conv``."""
+    i = 0
+    while i < len(layers):
+        if _is_up_conv(layers, i):
+            x = nearest_up_conv(x, layers[i + 2])
             i += 3
         else:
-            layers.append(body[i])
+            x = layers[i](x)
             i += 1
-    return nn.Sequential(*layers)
+    return x
 
 
 class StyleDecoder(nn.Module):
@@ -190,23 +185,16 @@ class StyleDecoder(nn.Module):
             nn.init.zeros_(self.detail.bias)
             self.split = next(i for i, m in enumerate(self.body) if isinstance(m, nn.Upsample))
 
-    def for_inference(self) -> StyleDecoder:
-        """A copy whose upsampling convolutions run from their input's resolution
-        (``NearestUpConv``): the same image in about half the decoder's time on a CPU. The
-        upsampling where the detail features join stays (they are added after it)."""
-        fast = copy.deepcopy(self).eval()
-        fast.body = fold_upsampling(fast.body, getattr(fast, "split", -1) + 1)
-        return fast.requires_grad_(False)
-
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Features (N, C, H/8, W/8) -> image (N, 3, H, W) in about [-1, 1] (not clamped, so
         the losses see gradients at the extremes). With detail, C is the fusion channels plus
         the packed detail channels (``pack_detail``)."""
         if not self.config.detail_channels:
-            return self.body(features)
+            return run_layers(self.body, features)
         fusion, packed = features.split(
             [self.config.in_channels, self.config.detail_channels], dim=1
         )
-        x = self.body[: self.split + 1](fusion)  # up to the first upsampling, to stride 4
+        # up to the first upsampling (unfolded: the detail joins at its output), to stride 4
+        x = run_layers(self.body[: self.split + 1], fusion)
         x = x + self.detail(nn.functional.pixel_shuffle(packed, 2).to(x.dtype))
-        return self.body[self.split + 1 :](x)
+        return run_layers(self.body[self.split + 1 :], x)
