@@ -9,8 +9,9 @@ a multiple of the scale and downscaled bicubically (PIL, antialiased: MATLAB imr
 PSNR and SSIM are on the Y channel (BT.601) with ``scale`` border pixels cropped, the papers'
 convention. Sets: Set5, Set14 (``sr_benchmarks``), and held-out images no model was trained on:
 the second-source culture corpora (``cultures_extra``, 10 per culture) and ``unsplash`` photos.
-Baselines: bicubic and Lanczos resizing. KID (lite0) of the GAN and PSNR models over all SR
-images together (outputs against originals).
+Baselines: bicubic and Lanczos resizing. The PSNR model also runs with the x8 self-ensemble
+(``--ensemble``). KID (lite0) of the GAN and PSNR models over all SR images together (outputs
+against originals).
 
 Denoising: CBSD68 (colour) with white Gaussian noise of sigma 15, 25, 50 (seeded), RGB PSNR.
 Baselines: OpenCV ``fastNlMeansDenoisingColored`` (h = 0.9 sigma, not tuned),
@@ -139,6 +140,10 @@ def bench_sr(data: Path, scale: int, models: dict[str, Restorer], sheets: Path |
                 out = np.asarray(upscale_image(loaded, restorer))
                 candidates[name] = out
                 outputs[name].append(out)
+            if "ours (PSNR)" in models:  # the x8 self-ensemble (--ensemble), PSNR rows only
+                candidates["ours (PSNR, x8)"] = np.asarray(
+                    upscale_image(loaded, models["ours (PSNR)"], ensemble=True)
+                )
             originals.append(hr)
             b = scale
             for name, out in candidates.items():
