@@ -199,7 +199,7 @@ class FeatureEngine:
     def _graphs(self, weights_name: str) -> tuple[Path, Path]:
         """The encoder (to the fusion layer) and the decoder as ONNX graphs, exported once per
         set of weights into the cache and checked against PyTorch there."""
-        digest = hashlib.sha256(b"stylebridge.engine-onnx/2")  # 2: folded upsampling
+        digest = hashlib.sha256(b"stylebridge.engine-onnx/3")  # 3: upsampling folded in forward
         digest.update(json.dumps(self.decoder.config.to_dict(), sort_keys=True).encode())
         digest.update(f"{self.encoder.variant}:{FUSION_BLOCK}:{self.encoder.detail_block}".encode())
         digest.update((self.model_dir / weights_name).read_bytes())
