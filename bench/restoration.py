@@ -215,13 +215,19 @@ def _baselines(noisy: np.ndarray, sigma: float) -> dict[str, np.ndarray]:
     return out
 
 
-def bench_denoise(data: Path, model: Restorer | None, limit: int, sheets: Path | None):
+def bench_denoise(
+    data: Path,
+    model: Restorer | None,
+    limit: int,
+    sheets: Path | None,
+    sigmas: tuple[int, ...] = (15, 25, 50),
+):
     folder = data / "sr_benchmarks" / "CBSD68"
     if not folder.is_dir():
         return []
     files = _files(folder, limit)
     rows = []
-    for sigma in (15, 25, 50):
+    for sigma in sigmas:
         scores: dict[str, list[float]] = {}
         times: dict[str, float] = {}
         estimates: list[float] = []
@@ -444,6 +450,7 @@ def main() -> None:
     parser.add_argument("--denoise-model", type=Path)
     parser.add_argument("--inpaint-model", type=Path)
     parser.add_argument("--denoise-images", type=int, default=24)
+    parser.add_argument("--sigmas", default="15,25,50", help="denoising noise levels")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--sheets", type=Path)
     args = parser.parse_args()
@@ -475,7 +482,8 @@ def main() -> None:
             report["latency"] = bench_latency(psnr_model)
     if "denoise" in tasks:
         model = model_or_bundled("denoising", args.denoise_model)
-        report["rows"] += bench_denoise(args.data, model, args.denoise_images, args.sheets)
+        sigmas = tuple(int(v) for v in args.sigmas.split(","))
+        report["rows"] += bench_denoise(args.data, model, args.denoise_images, args.sheets, sigmas)
     if "inpaint" in tasks:
         model = model_or_bundled("inpainting", args.inpaint_model)
         rows, kids = bench_inpaint(args.data, model, args.sheets)
