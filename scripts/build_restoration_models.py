@@ -51,7 +51,7 @@ def manifest_hashes() -> dict[str, str]:
     return out
 
 
-def build(run: Path, out: Path, data_name: str, results: dict) -> None:
+def build(run: Path, out: Path, data_name: str, results: dict, note: str = "") -> None:
     config = read_run_config(run)
     task = config.get("task")
     if task not in USES:
@@ -97,6 +97,12 @@ def build(run: Path, out: Path, data_name: str, results: dict) -> None:
             "batch_size": train.get("batch_size"),
             "hardware": "2 CPU cores (AMD EPYC), fp32, one thread per run, no GPU",
             "logged_span_minutes": round((max(times) - min(times)) / 60, 1) if times else None,
+            # a fine-tune: the model folder it started from (its own card has its training)
+            **(
+                {"init_from": config["data"]["init_from"]["path"]}
+                if config.get("data", {}).get("init_from")
+                else {}
+            ),
         },
         "metrics": results,
         "intended_uses": intended,
@@ -106,7 +112,7 @@ def build(run: Path, out: Path, data_name: str, results: dict) -> None:
         f"# {out.name}: {task}\n\n"
         f"Trained with `stylebridge train {config.get('method')}`; measured by "
         "`bench/restoration.py` (README, docs/restoration.md). Run it with "
-        "`stylebridge restore`.\n"
+        "`stylebridge restore`.\n" + (f"\n{note}\n" if note else "")
     )
     text = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n" + body
     atomic_write(out / "MODEL_CARD.md", text.encode())
@@ -121,9 +127,10 @@ def main() -> None:
     parser.add_argument("--data-name", default="content photos (minus unsplash) + cultures")
     parser.add_argument("--results", type=Path, help="bench/restoration.py --json output")
     parser.add_argument("--zoo", type=Path, default=ZOO)
+    parser.add_argument("--note", default="", help="a paragraph for the card (e.g. the history)")
     args = parser.parse_args()
     results = json.loads(args.results.read_text()) if args.results else {}
-    build(args.run, args.zoo / args.name, args.data_name, results)
+    build(args.run, args.zoo / args.name, args.data_name, results, args.note)
 
 
 if __name__ == "__main__":
