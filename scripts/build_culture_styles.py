@@ -26,8 +26,8 @@ import yaml
 
 from stylebridge import zoo
 from stylebridge.data.files import list_images
+from stylebridge.design.palette import palette_of
 from stylebridge.fileio import atomic_write
-from stylebridge.inference.finish import corpus_palette
 from stylebridge.models.files import FORMAT, write_json
 
 ZOO = Path(__file__).resolve().parents[1] / "src" / "stylebridge" / "zoo"
@@ -91,7 +91,7 @@ PALETTES = {"ukiyoe": 24}
 MEASURES = ("overall_movement", "classified_as_target", "six_way_target", "edge_ssim")
 
 
-def palette_of(name: str, cultures: Path | None, folder: Path) -> tuple[list | None, str]:
+def style_palette(name: str, cultures: Path | None, folder: Path) -> tuple[list | None, str]:
     """The flat finish's palette for ``name`` and a sentence on where it comes from."""
     if name not in PALETTES:
         return None, ""
@@ -100,11 +100,11 @@ def palette_of(name: str, cultures: Path | None, folder: Path) -> tuple[list | N
         config = json.loads(old.read_text()) if old.is_file() else {}
         return config.get("palette"), config.get("card", {}).get("palette", "")
     files = list_images(cultures / name)
-    palette = corpus_palette(files, PALETTES[name]).tolist()
+    palette = palette_of(files, k=PALETTES[name]).rgb.tolist()
     manifest = cultures / "MANIFEST.csv"
     digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else "-"
     source = (
-        f"{len(palette)} k-means colours of the {name} corpus ({len(files)} images, "
+        f"{len(palette)} colours of the {name} corpus (k-means in CIELAB, {len(files)} images, "
         f"MANIFEST.csv sha256 {digest})"
     )
     return palette, source
@@ -195,7 +195,7 @@ def main() -> None:
     for name, (fusion, strength, finish, *_) in STYLES.items():
         folder = ZOO / name
         measured = results.get(name, {}).get("culture_style")
-        palette, palette_source = palette_of(name, args.cultures, folder)
+        palette, palette_source = style_palette(name, args.cultures, folder)
         config = {
             "format": FORMAT,
             "method": zoo.CULTURE_STYLE,

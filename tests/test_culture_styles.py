@@ -12,7 +12,7 @@ from PIL import Image
 
 import stylebridge
 from stylebridge import api, zoo
-from stylebridge.errors import ConfigError, ModelFileError
+from stylebridge.errors import ConfigError, DataError, ModelFileError
 
 
 @pytest.fixture(scope="module")
@@ -233,19 +233,20 @@ def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
 
 
 def test_corpus_palette_finds_a_corpus_colours_and_checks_bad_palettes(tmp_path):
-    from stylebridge.inference.finish import check_palette, corpus_palette
+    from stylebridge.design.palette import palette_of  # what build_culture_styles.py uses
+    from stylebridge.inference.finish import check_palette
 
     colours = [(200, 30, 30), (20, 40, 160), (240, 230, 200)]
     for i, colour in enumerate(colours):  # each image mostly one colour, one odd corner
         pixels = np.full((40, 60, 3), colour, np.uint8)
         pixels[:4, :4] = colours[(i + 1) % 3]
         Image.fromarray(pixels).save(tmp_path / f"{i}.png")
-    palette = corpus_palette(sorted(tmp_path.glob("*.png")), colours=3)
+    palette = check_palette(palette_of(sorted(tmp_path.glob("*.png")), k=3).rgb)
     assert palette.shape == (3, 3) and palette.dtype == np.uint8
     for colour in colours:
         assert np.abs(palette.astype(int) - colour).sum(1).min() <= 3
-    with pytest.raises(ValueError, match="no images"):
-        corpus_palette([])
+    with pytest.raises(DataError, match="no readable image"):
+        palette_of([])
     with pytest.raises(ValueError, match="2-256"):
         check_palette([[1, 2, 3]])
     with pytest.raises(ValueError, match="list of"):

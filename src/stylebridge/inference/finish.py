@@ -6,16 +6,16 @@ region into one colour while keeping its borders, then the image is reduced to a
 of its own colours (k-means), so the result has the flat colour fields of a print rather than
 brushwork. Measured on 25 held-out photos (docs/feature_engine.md): the six-way culture
 classifier names the engine's ukiyo-e renderings ukiyo-e 12% of the time without it and 52%
-with it. Given a palette (a culture style's: ``corpus_palette`` of its corpus), the regions take
+with it. Given a palette (a culture style's: its corpus's colours, ``design.palette.palette_of``),
+the regions take
 the nearest of those colours instead of the image's own: print colours, not the photo's pastel
-shades (ukiyo-e: 52% -> 76% as shipped).
+shades (ukiyo-e: 52% -> 72% as shipped).
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from PIL import Image
 
 from ..errors import ConfigError
 
@@ -69,25 +69,6 @@ def map_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
 def palette_quantise(rgb: np.ndarray, colours: int, seed: int = 0, iterations: int = 8):
     """``rgb`` (H, W, 3) uint8 reduced to ``colours`` of its own colours (k-means)."""
     return map_to_palette(rgb, kmeans_colours(rgb, colours, seed, iterations))
-
-
-def corpus_palette(files, colours: int = 24, side: int = 128, seed: int = 0) -> np.ndarray:
-    """A culture's palette: k-means colours of pixels sampled evenly from every image (each
-    shrunk to ``side`` px, so large scans do not outweigh small ones), as (colours, 3) uint8."""
-    rng = np.random.default_rng(seed)
-    files = list(files)
-    if not files:
-        raise ValueError("no images to take a palette from")
-    per_image = max(1, 200_000 // len(files))
-    parts = []
-    for path in files:
-        with Image.open(path) as im:
-            im = im.convert("RGB")
-            im.thumbnail((side, side))
-            pixels = np.asarray(im).reshape(-1, 3)
-        parts.append(pixels[rng.choice(len(pixels), min(len(pixels), per_image), replace=False)])
-    centres = kmeans_colours(np.concatenate(parts), colours, seed, iterations=15, sample=200_000)
-    return centres.round().clip(0, 255).astype(np.uint8)
 
 
 def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:

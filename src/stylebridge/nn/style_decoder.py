@@ -142,10 +142,11 @@ def nearest_up_conv(x: torch.Tensor, conv: nn.Conv2d) -> torch.Tensor:
 
 
 def _is_up_conv(layers: nn.Sequential, i: int) -> bool:
-    window = list(layers[i : i + 3])
+    if i + 3 > len(layers):
+        return False
+    window = [layers[i], layers[i + 1], layers[i + 2]]  # indexing: a slice builds a Sequential
     return (
-        len(window) == 3
-        and isinstance(window[0], nn.Upsample)
+        isinstance(window[0], nn.Upsample)
         and window[0].mode == "nearest"
         and window[0].scale_factor in (2, 2.0)
         and isinstance(window[1], nn.ReflectionPad2d)
