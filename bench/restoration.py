@@ -302,10 +302,22 @@ def _cut(image: np.ndarray, corners, size: int) -> list[Image.Image]:
     return [Image.fromarray(image[y : y + size, x : x + size]) for y, x in corners]
 
 
+def _held_out_files(data: Path) -> list[Path]:
+    """The held-out images of the inpainting and scratch benches: second-source paintings,
+    then photos."""
+    sets = sr_sets(data)
+    return sets.get("cultures (2nd source)", []) + sets.get("photos (held out)", [])
+
+
+def _square(image: Image.Image, side: int) -> Image.Image:
+    """The top-left ``side`` px square, or the whole image resized to it when smaller."""
+    if min(image.size) >= side:
+        return image.crop((0, 0, side, side))
+    return image.resize((side, side), Image.BICUBIC)
+
+
 def bench_inpaint(data: Path, model: Restorer | None, sheets: Path | None, crop: int = 64):
-    files = sr_sets(data).get("cultures (2nd source)", []) + sr_sets(data).get(
-        "photos (held out)", []
-    )
+    files = _held_out_files(data)
     if not files:
         return [], {}
     methods = ["telea", "biharmonic"] + (["model"] if model is not None else [])
@@ -319,11 +331,7 @@ def bench_inpaint(data: Path, model: Restorer | None, sheets: Path | None, crop:
     hole_filled: dict[str, list[Image.Image]] = {m: [] for m in methods}
     for path in files:
         loaded = load_image(path)
-        loaded.rgb = (
-            loaded.rgb.crop((0, 0, 256, 256))
-            if min(loaded.rgb.size) >= 256
-            else (loaded.rgb.resize((256, 256), Image.BICUBIC))
-        )
+        loaded.rgb = _square(loaded.rgb, 256)
         loaded.alpha = None
         original = np.asarray(loaded.rgb)
         holes = damage_masks(1, 256, gen)[0, 0].numpy() > 0.5
@@ -377,17 +385,13 @@ def _hat_threshold(pixels: np.ndarray, threshold: float, width: int = 3) -> np.n
 
 
 def bench_scratches(data: Path, side: int = 256) -> list[dict]:
-    files = sr_sets(data).get("cultures (2nd source)", []) + sr_sets(data).get(
-        "photos (held out)", []
-    )
+    files = _held_out_files(data)
     if not files:
         return []
     rng = np.random.default_rng(0)
     images, cracks = [], []
     for path in files:
-        rgb = load_image(path).rgb
-        rgb = rgb.crop((0, 0, side, side)) if min(rgb.size) >= side else rgb.resize((side, side))
-        images.append(np.asarray(rgb))
+        images.append(np.asarray(_square(load_image(path).rgb, side)))
         cracks.append(damage_mask(side, "cracks", rng))
     # the baseline's threshold: the one that marks about as much clean area as ours does
     ours_clean = float(np.mean([detect_scratches(im).mean() for im in images]))
