@@ -28,6 +28,10 @@ FINE_TUNED_FROM = (
     "the previous bundled decoder (same data, 4,400 steps, 82 min on the same 2 cores), with "
     "model.detail_block=4 added"
 )
+DISTILLED_FROM = (
+    "the previous bundled decoder (widths 128,96,48,24 with detail features; 4,400 + 3,000 "
+    "steps), whose renderings of the same photos and paintings it learned (model.teacher)"
+)
 ZOO = Path(__file__).resolve().parents[1] / "src" / "stylebridge" / "zoo" / "feature_engine"
 
 
@@ -36,6 +40,18 @@ def build(run: Path, cultures: Path, out: Path) -> None:
     if config.get("method") not in ENGINE_METHODS:
         raise SystemExit(f"{run}: not a stylenet run")
     out.mkdir(parents=True, exist_ok=True)
+    teacher = config.get("train", {}).get("model", {}).get("teacher")
+    if teacher:  # a distilled decoder: which weights it learned from, before they are replaced
+        teacher_config = read_run_config(Path(teacher))
+        weights = Path(teacher) / teacher_config["exports"]["decoder"]
+        config.setdefault("data", {})["teacher"] = {
+            "decoder": teacher_config.get("decoder"),
+            "steps": teacher_config.get("step"),
+            "decoder_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        }
+        # the teacher's folder may be the one this build replaces: name it by its weights
+        config["train"]["model"]["teacher"] = "previous engine, see data.teacher"
+
     tensors, _ = read_tensors(run / config["exports"]["decoder"])
     atomic_write(
         out / "decoder.safetensors",
@@ -105,12 +121,19 @@ def write_card(run: Path, out: Path, results: Path | None) -> None:
         ],
         "training": {
             "steps": config.get("step"),
-            "hardware": "2 CPU cores (AMD EPYC, AVX512-BF16), bf16 autocast, no GPU",
+            # precision "auto" picks float32 here: this CPU has no bf16 instructions (AVX2)
+            "hardware": "2 CPU cores (AMD EPYC, AVX2), float32, no GPU",
             "logged_span_minutes": round((max(times) - min(times)) / 60, 1) if times else None,
             "crop": config.get("size"),
             # a fine-tune: the decoder it started from (the earlier bundled one)
             "fine_tuned_from": (
                 FINE_TUNED_FROM if config.get("train", {}).get("init_from") else None
+            ),
+            # distilled: the decoder learned the renderings of a larger one (model.teacher)
+            "distilled_from": (
+                f"{DISTILLED_FROM} (sha256 {data['teacher']['decoder_sha256'][:16]}...)"
+                if "teacher" in data
+                else None
             ),
         },
         "metrics": metrics,

@@ -35,7 +35,8 @@ from stylebridge.analysis.translation import analyze_translation, descriptor_mat
 from stylebridge.api import feature_engine, load
 from stylebridge.data import list_images
 from stylebridge.imageio import load_image
-from stylebridge.inference.feature_style import StyleCode, StyleRenderer
+from stylebridge.inference.feature_style import StyleCode, StylePreset, StyleRenderer
+from stylebridge.models.files import read_run_config
 
 
 class OnePaintingPerPhoto:
@@ -189,7 +190,13 @@ def main() -> None:
 
                 run("peer_painting", OnePaintingPerPhoto(theirs, paintings), culture, {})
         if culture in zoo.culture_styles():  # the style `--style NAME` gives, its own settings
-            run("culture_style", load(culture, device="cpu"), culture, {"max_side": args.max_side})
+            folder = zoo.culture_styles()[culture]
+            styled = (  # with --engine: the same settings on that engine's decoder
+                load(culture, device="cpu")
+                if args.engine is None
+                else StylePreset.read(folder, read_run_config(folder)).renderer(engine)
+            )
+            run("culture_style", styled, culture, {"max_side": args.max_side})
         look = f"{culture}{zoo.LOOK_SUFFIX}"
         if look in zoo.looks():
             run("fastcut_look", load(look, device="cpu"), culture, {"max_side": 512})

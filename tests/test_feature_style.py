@@ -220,6 +220,39 @@ def test_not_an_engine_folder(tmp_path):
         FeatureEngine(tmp_path)
 
 
+def test_damaged_engine_folders_are_one_line_errors(engine_dir, tmp_path):
+    """NaN weights, weights of another width, another encoder: each names the file."""
+    import shutil
+
+    from stylebridge.models.files import read_tensors, tensor_bytes
+
+    def copy(name: str):
+        folder = tmp_path / name
+        shutil.copytree(engine_dir[0], folder)
+        return folder
+
+    nan = copy("nan")
+    tensors = read_tensors(nan / "decoder.safetensors")[0]
+    first = sorted(tensors)[0]
+    tensors[first] = torch.full_like(tensors[first], float("nan"))
+    (nan / "decoder.safetensors").write_bytes(tensor_bytes(tensors))
+    with pytest.raises(ModelFileError, match=f"decoder.safetensors.*{first} holds NaN/inf"):
+        FeatureEngine(nan, device="cpu")
+
+    for name, change, message in (
+        ("wider", {"decoder": {"widths": "16,8,8,8"}}, "weights do not fit the decoder"),
+        ("encoder", {"encoder": {"variant": "lite2", "fusion_block": 7}}, "unsupported encoder"),
+    ):
+        folder = copy(name)
+        config = json.loads((folder / "config.json").read_text())
+        for section, values in change.items():
+            config[section] = {**config[section], **values}
+        (folder / "config.json").write_text(json.dumps(config))
+        with pytest.raises(ModelFileError, match=message) as err:
+            FeatureEngine(folder, device="cpu")
+        assert name in str(err.value) and "\n" not in str(err.value)
+
+
 def test_decoder_learns_to_render_its_inputs(one_thread):
     """The reconstruction half of each step must teach the decoder: its pixel loss halves."""
     from stylebridge.models.stylenet import StyleNet, StyleNetConfig

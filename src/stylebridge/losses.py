@@ -135,6 +135,16 @@ def relative_mse(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (o - t).square().mean() / t.square().mean().detach().add(1e-8)
 
 
+def distillation_loss(student: torch.Tensor, teacher: torch.Tensor) -> torch.Tensor:
+    """L1 in pixels plus L1 of the horizontal and vertical differences: a student decoder that
+    matched only the colours would smooth away the teacher's strokes and grain."""
+    student, teacher = student.float(), teacher.float()
+    pixels = (student - teacher).abs().mean()
+    dx = (student.diff(dim=-1) - teacher.diff(dim=-1)).abs().mean()
+    dy = (student.diff(dim=-2) - teacher.diff(dim=-2)).abs().mean()
+    return pixels + dx + dy
+
+
 def total_variation(images: torch.Tensor) -> torch.Tensor:
     x = images.float()
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (

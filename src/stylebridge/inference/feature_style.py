@@ -27,8 +27,8 @@ from ..data import list_images, set_digest
 from ..errors import ConfigError, ImageError, ModelFileError
 from ..fileio import atomic_write
 from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tensor
-from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
-from ..models.stylenet import DETAIL_BLOCKS, ENGINE_METHODS, FUSION_BLOCK, StyleEncoder
+from ..models.files import CONFIG_NAME, read_tensors, tensor_bytes
+from ..models.stylenet import FUSION_BLOCK, StyleEncoder, load_engine
 from ..nn import choose_precision, pick_device, prepare_runtime
 from ..nn.feature_fusion import (
     EPS,
@@ -37,7 +37,7 @@ from ..nn.feature_fusion import (
     newton_schulz_inverse_sqrt,
     sym_power,
 )
-from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig
+from ..nn.style_decoder import StyleDecoder
 from .color import LUMA
 from .color import preserve_color as _preserve_color
 from .finish import FINISHES, apply_finish, check_palette
@@ -133,51 +133,13 @@ class FeatureEngine:
     ):
         device, precision = backend_runtime(backend, device, precision)
         self.model_dir = Path(model_dir)
-        self.config = read_run_config(self.model_dir)
-        if self.config.get("method") not in ENGINE_METHODS:
-            raise ConfigError(
-                f"{self.model_dir} holds a {self.config.get('method')} model, not the "
-                "feature-fusion engine (train one with `stylebridge train stylenet`)"
-            )
+        self.decoder, detail_block, self.config = load_engine(self.model_dir)
         self.codes = zoo.culture_codes(self.model_dir)  # a multiculture run's own cultures
-        encoder = self.config.get("encoder") or {}
-        if encoder.get("variant") != "lite1" or encoder.get("fusion_block") != FUSION_BLOCK:
-            raise ModelFileError(self.model_dir / CONFIG_NAME, f"unsupported encoder {encoder}")
         self.device = pick_device(device)
         prepare_runtime(self.device)
         self.amp_dtype = choose_precision(precision, self.device)
-        try:
-            decoder_config = StyleDecoderConfig.from_dict(self.config.get("decoder") or {})
-            self.decoder = StyleDecoder(decoder_config)
-        except (TypeError, ValueError) as err:
-            raise ModelFileError(
-                self.model_dir / CONFIG_NAME, f"bad decoder section ({err})"
-            ) from None
+        self.decoder = self.decoder.to(self.device)
         name = (self.config.get("exports") or {}).get("decoder", "decoder.safetensors")
-        if not isinstance(name, str) or Path(name).name != name:
-            raise ModelFileError(
-                self.model_dir / CONFIG_NAME, f"weights file name {name!r} is not allowed"
-            )
-        tensors, _ = read_tensors(self.model_dir / name)
-        bad = [k for k, v in tensors.items() if not bool(torch.isfinite(v).all())]
-        if bad:
-            raise ModelFileError(self.model_dir / name, f"non-finite weights in {bad[0]}")
-        try:
-            self.decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
-        except RuntimeError as err:
-            raise ModelFileError(
-                self.model_dir / name,
-                f"weights do not fit the decoder ({str(err).splitlines()[0]})",
-            ) from None
-        self.decoder = self.decoder.eval().to(self.device)
-        detail_block = encoder.get("detail_block", 0)
-        if detail_block not in DETAIL_BLOCKS or (
-            StyleEncoder.packed_channels(detail_block) != decoder_config.detail_channels
-        ):
-            raise ModelFileError(
-                self.model_dir / CONFIG_NAME,
-                f"detail block {detail_block!r} does not fit the decoder's detail channels",
-            )
         self.encoder = StyleEncoder("lite1", detail_block).to(self.device)
         if backend == "torch":  # NHWC for oneDNN: 1.5x on the CPU (docs/feature_engine.md)
             self.encoder.to(memory_format=torch.channels_last)

@@ -24,13 +24,15 @@ Data: ``domain_a`` holds content photos, ``domain_b`` style images (folders of a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
-from ..errors import ConfigError
+from ..errors import ConfigError, ModelFileError
 from ..losses import (
     check_gan_loss,
     discriminator_adv_loss,
+    distillation_loss,
     generator_adv_loss,
     moment_style_loss,
     relative_mse,
@@ -43,6 +45,7 @@ from ..nn.efficientnet_lite import VARIANTS, fuse_batchnorm, load_efficientnet_l
 from ..nn.feature_fusion import FUSIONS, StyleMoments, adain, fuse
 from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig, pack_detail
 from .base import MODELS, TranslationModel
+from .files import CONFIG_NAME, check_weight_values, read_run_config, read_tensors, weights_path
 
 FUSION_BLOCK = 7  # Lite1: the 240-channel expansion entering stage 3, at stride 8
 DETAIL_BLOCKS = (0, 3, 4)  # 0: none; Lite1's 144-channel expansions at stride 4
@@ -79,6 +82,12 @@ class StyleNetConfig:
     priors: str = ""
     lambda_prior: float = 0.5
     lambda_empty: float = 2.0
+    # distillation (off when empty): a trained engine folder whose decoder renders the same
+    # fused features; the decoder learns its images (``distillation_loss``, ``lambda_teacher``),
+    # so a smaller, faster decoder takes over a larger one's look. With the content and style
+    # weights at 0 the step skips the encoder pass over the output (about 3x faster).
+    teacher: str = ""
+    lambda_teacher: float = 10.0
     lr: float = 1e-4
     beta1: float = 0.9
     beta2: float = 0.999
@@ -96,10 +105,15 @@ class StyleNetConfig:
         check_gan_loss(self.gan_loss)
         if not 1 <= self.gan_heads <= 64 or not 1 <= self.d_layers <= 5 or self.d_ndf < 1:
             raise ConfigError("model.gan_heads must be 1..64, d_layers 1..5, d_ndf >= 1")
-        lambdas = ("content", "style", "tv", "pixel", "gan", "prior", "empty")
+        lambdas = ("content", "style", "tv", "pixel", "gan", "prior", "empty", "teacher")
         for name in (f"lambda_{k}" for k in lambdas):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
+        if self.lambda_content == 0 and self.lambda_style == 0 and not self.teacher:
+            raise ConfigError(
+                "model.lambda_content and model.lambda_style are both 0 and there is no "
+                "model.teacher: the decoder would learn no style"
+            )
         if not self.lr > 0 or not self.smoothing_temperature > 0:
             raise ConfigError("model.lr and model.smoothing_temperature must be > 0")
         self.fusions()
@@ -210,6 +224,45 @@ class StyleEncoder(torch.nn.Module):
         return super().train(False)
 
 
+def load_engine(folder: Path) -> tuple[StyleDecoder, int, dict]:
+    """A trained engine's decoder (eval, float32), its encoder's detail block and its config,
+    from a run or model folder; every problem is one ``ModelFileError`` line naming the file."""
+    folder = Path(folder)
+    config = read_run_config(folder)
+    if config.get("method") not in ENGINE_METHODS:
+        raise ModelFileError(
+            folder,
+            f"holds a {config.get('method')} model, not the feature-fusion engine "
+            "(train one with `stylebridge train stylenet`)",
+        )
+    encoder = config.get("encoder") or {}
+    if encoder.get("variant") != "lite1" or encoder.get("fusion_block") != FUSION_BLOCK:
+        raise ModelFileError(folder / CONFIG_NAME, f"unsupported encoder {encoder}")
+    try:
+        decoder_config = StyleDecoderConfig.from_dict(config.get("decoder") or {})
+        decoder = StyleDecoder(decoder_config)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(folder / CONFIG_NAME, f"bad decoder section ({err})") from None
+    detail_block = encoder.get("detail_block", 0)
+    if detail_block not in DETAIL_BLOCKS or (
+        StyleEncoder.packed_channels(detail_block) != decoder_config.detail_channels
+    ):
+        raise ModelFileError(
+            folder / CONFIG_NAME,
+            f"detail block {detail_block!r} does not fit the decoder's detail channels",
+        )
+    path = weights_path(folder, (config.get("exports") or {}).get("decoder", "decoder.safetensors"))
+    tensors, _ = read_tensors(path)
+    check_weight_values(path, tensors, magnitudes=False)
+    try:
+        decoder.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except RuntimeError as err:
+        raise ModelFileError(
+            path, f"weights do not fit the decoder ({str(err).splitlines()[0]})"
+        ) from None
+    return decoder.eval(), detail_block, config
+
+
 @MODELS.register("stylenet")
 class StyleNet(TranslationModel):
     config_cls = StyleNetConfig
@@ -232,6 +285,9 @@ class StyleNet(TranslationModel):
             ),
         )
         self.optimizers = {"decoder": self.adam(self.decoder)}
+        self.teacher: StyleDecoder | None = None
+        if config.teacher and config.lambda_teacher > 0:
+            self.teacher = self._load_teacher(Path(config.teacher))
         if config.lambda_gan > 0:
             d_config = PatchDiscriminatorConfig(config.d_ndf, config.d_layers, "none")
             self.culture_d = self.add_network(
@@ -268,6 +324,31 @@ class StyleNet(TranslationModel):
             for j, view in enumerate(columns):
                 table[g, j] = view in wanted
         self.prior_rows = table
+
+    def _load_teacher(self, folder: Path) -> StyleDecoder:
+        teacher, detail_block, _ = load_engine(folder)
+        if detail_block != self.config.detail_block:
+            raise ConfigError(
+                f"model.teacher {folder} reads detail block {detail_block}, this run "
+                f"model.detail_block={self.config.detail_block}: they must see the same features"
+            )
+        teacher.requires_grad_(False)
+        teacher = teacher.to(self.device)
+        return teacher.to(memory_format=torch.channels_last) if self.channels_last else teacher
+
+    def _distill(self, output: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad(), self.autocast():
+            wanted = self.teacher(features)
+        return distillation_loss(output, wanted) * self.config.lambda_teacher
+
+    def _partial_strength(self, content: torch.Tensor, fused: torch.Tensor) -> torch.Tensor:
+        """Half the batch at full strength, the other half between the content's own features
+        (strength 0) and the fused ones, as ``--strength`` and fusion sweeps render them."""
+        n = content.shape[0]
+        strength = torch.rand(n, generator=self.rng)
+        strength[: (n + 1) // 2] = 1.0
+        strength = strength.to(self.device).view(-1, 1, 1, 1)
+        return content + strength * (fused - content)
 
     def architecture(self) -> dict:
         encoder = {"variant": self.config.encoder, "fusion_block": FUSION_BLOCK}
@@ -326,6 +407,10 @@ class StyleNet(TranslationModel):
             with self.autocast():
                 rebuilt = self.decoder(own)
             loss_pixel = (rebuilt.float() - originals.float()).abs().mean() * c.lambda_pixel
+            if self.teacher is not None:
+                loss_teacher = self._distill(rebuilt, own)
+                losses["loss/teacher_own"] = loss_teacher.detach()
+                loss_pixel = loss_pixel + loss_teacher
             loss_pixel.backward()
             losses["loss/pixel"] = loss_pixel.detach()
             content_images, style_images = content_images[half:], style_images[half:]
@@ -335,17 +420,27 @@ class StyleNet(TranslationModel):
             content, detail = self.encoder.split(self.encoder.content(content_images).float())
             style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
             target = self._targets(content, style_taps[-1])
+            if self.teacher is not None:  # the student must render every --strength alike
+                target = self._partial_strength(content, target)
             style_views = [self._style_view(t) for t in style_taps[:-1]]
+        fused = torch.cat([target, detail], 1)
         with self.autocast():
-            output = self.decoder(torch.cat([target, detail], 1))
-            output_taps = self.encoder.taps(output, blocks)
-        loss_content = relative_mse(output_taps[-1], target) * c.lambda_content
-        loss_style = sum(
-            moment_style_loss(self._style_view(o), s)
-            for o, s in zip(output_taps[:-1], style_views, strict=True)
-        ) * (c.lambda_style / len(style_views))
-        total = loss_content + loss_style
-        losses |= {"loss/content": loss_content.detach(), "loss/style": loss_style.detach()}
+            output = self.decoder(fused)
+        total = torch.zeros((), device=self.device)
+        if c.lambda_content > 0 or c.lambda_style > 0:  # the encoder's pass over the output
+            with self.autocast():
+                output_taps = self.encoder.taps(output, blocks)
+            loss_content = relative_mse(output_taps[-1], target) * c.lambda_content
+            loss_style = sum(
+                moment_style_loss(self._style_view(o), s)
+                for o, s in zip(output_taps[:-1], style_views, strict=True)
+            ) * (c.lambda_style / len(style_views))
+            total = loss_content + loss_style
+            losses |= {"loss/content": loss_content.detach(), "loss/style": loss_style.detach()}
+        if self.teacher is not None:
+            loss_teacher = self._distill(output, fused)
+            total = total + loss_teacher
+            losses["loss/teacher"] = loss_teacher.detach()
         if c.lambda_tv > 0:
             loss_tv = total_variation(output) * c.lambda_tv
             total = total + loss_tv
