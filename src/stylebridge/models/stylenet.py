@@ -109,10 +109,12 @@ class StyleNetConfig:
         for name in (f"lambda_{k}" for k in lambdas):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
-        if self.lambda_content == 0 and self.lambda_style == 0 and not self.teacher:
+        feature_losses = self.lambda_content > 0 or self.lambda_style > 0
+        other_teachers = self.teacher or self.lambda_gan > 0 or str(self.priors).strip()
+        if not feature_losses and not other_teachers:
             raise ConfigError(
                 "model.lambda_content and model.lambda_style are both 0 and there is no "
-                "model.teacher: the decoder would learn no style"
+                "model.teacher, culture discriminator or prior: the decoder would learn no style"
             )
         if not self.lr > 0 or not self.smoothing_temperature > 0:
             raise ConfigError("model.lr and model.smoothing_temperature must be > 0")
@@ -457,7 +459,8 @@ class StyleNet(TranslationModel):
             loss_prior = self._prior_generator_loss(output, style_images, labels, prior_rows)
             total = total + loss_prior
             losses["loss/prior"] = loss_prior.detach()
-        total.backward()
+        if total.requires_grad:  # no loss applies when only priors are on and none is this batch's
+            total.backward()
         self.update("decoder")
         if c.lambda_gan > 0:
             self.requires_grad([self.culture_d], True)
