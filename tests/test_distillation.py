@@ -76,7 +76,7 @@ def test_a_smaller_decoder_learns_the_teachers_renderings(teacher_run):
     for _ in range(60):
         losses = student.train_step(batch)
     assert set(losses) == {"loss/teacher"}  # no content or style loss, no encoder pass
-    assert gap() < 0.35 * before
+    assert gap() < 0.2 * before
 
 
 def test_teacher_settings_are_checked_and_recorded(teacher_run, tmp_path):
