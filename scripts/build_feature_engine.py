@@ -121,8 +121,7 @@ def write_card(run: Path, out: Path, results: Path | None) -> None:
         ],
         "training": {
             "steps": config.get("step"),
-            # precision "auto" picks float32 here: this CPU has no bf16 instructions (AVX2)
-            "hardware": "2 CPU cores (AMD EPYC, AVX2), float32, no GPU",
+            "hardware": "2 CPU cores (AMD EPYC, AVX512-BF16), bf16 autocast, no GPU",
             "logged_span_minutes": round((max(times) - min(times)) / 60, 1) if times else None,
             "crop": config.get("size"),
             # a fine-tune: the decoder it started from (the earlier bundled one)

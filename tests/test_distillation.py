@@ -115,3 +115,23 @@ def test_teacher_settings_are_checked_and_recorded(teacher_run, tmp_path):
             overrides=[*SMALL, f"model.teacher={tmp_path}"],
             **common,
         )
+
+
+def test_half_the_batch_is_fused_at_full_strength_the_rest_in_between(teacher_run):
+    """Full-strength rows (the style loss's targets) first; the others lie on the line from the
+    content's own features to the fused ones."""
+    from stylebridge.models.stylenet import StyleNet, StyleNetConfig
+
+    teacher_dir, _ = teacher_run
+    config = StyleNetConfig(
+        decoder_widths="4,4,4", decoder_kind="shuffle", teacher=str(teacher_dir)
+    )
+    config.resolve(32)
+    model = StyleNet(config, torch.device("cpu"))
+    content, fused = torch.zeros(5, 2, 3, 3), torch.ones(5, 2, 3, 3)
+    mixed = model._partial_strength(content, fused)
+    rows = model._full_strength_rows(5)
+    assert rows == 3 and torch.equal(mixed[:rows], fused[:rows])
+    partial = mixed[rows:].flatten(1)
+    assert bool((partial == partial[:, :1]).all())  # one strength per row
+    assert bool(((partial >= 0) & (partial < 1)).all())

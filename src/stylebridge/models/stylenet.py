@@ -110,8 +110,8 @@ class StyleNetConfig:
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
         feature_losses = self.lambda_content > 0 or self.lambda_style > 0
-        other_teachers = self.teacher or self.lambda_gan > 0 or str(self.priors).strip()
-        if not feature_losses and not other_teachers:
+        other_signals = bool(self.teacher or self.lambda_gan > 0 or str(self.priors).strip())
+        if not feature_losses and not other_signals:
             raise ConfigError(
                 "model.lambda_content and model.lambda_style are both 0 and there is no "
                 "model.teacher, culture discriminator or prior: the decoder would learn no style"
@@ -343,12 +343,18 @@ class StyleNet(TranslationModel):
             wanted = self.teacher(features)
         return distillation_loss(output, wanted) * self.config.lambda_teacher
 
+    @staticmethod
+    def _full_strength_rows(n: int) -> int:
+        """With a teacher, the first rows of a batch are fused at full strength."""
+        return (n + 1) // 2
+
     def _partial_strength(self, content: torch.Tensor, fused: torch.Tensor) -> torch.Tensor:
-        """Half the batch at full strength, the other half between the content's own features
-        (strength 0) and the fused ones, as ``--strength`` and fusion sweeps render them."""
+        """The first half of the batch at full strength, the other half between the content's
+        own features (strength 0) and the fused ones, as ``--strength`` and fusion sweeps
+        render them."""
         n = content.shape[0]
         strength = torch.rand(n, generator=self.rng)
-        strength[: (n + 1) // 2] = 1.0
+        strength[: self._full_strength_rows(n)] = 1.0
         strength = strength.to(self.device).view(-1, 1, 1, 1)
         return content + strength * (fused - content)
 
@@ -433,8 +439,10 @@ class StyleNet(TranslationModel):
             with self.autocast():
                 output_taps = self.encoder.taps(output, blocks)
             loss_content = relative_mse(output_taps[-1], target) * c.lambda_content
+            # the style's statistics are the target of full-strength renderings only
+            rows = len(output) if self.teacher is None else self._full_strength_rows(len(output))
             loss_style = sum(
-                moment_style_loss(self._style_view(o), s)
+                moment_style_loss(self._style_view(o[:rows]), s[:rows])
                 for o, s in zip(output_taps[:-1], style_views, strict=True)
             ) * (c.lambda_style / len(style_views))
             total = loss_content + loss_style
