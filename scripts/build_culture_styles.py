@@ -9,7 +9,10 @@ The settings below were picked from a sweep over fusion (WCT, AdaIN), strength (
 --fusion F --strength S --finish X`): the setting that keeps content edge SSIM nearest 0.3 or
 above while the culture classifiers name the culture most often, and that looks like the
 culture (the flat finish measured well for oil's movement too, and was not taken: oil is not
-flat). With ``--results`` (the same script's run over the finished styles, label
+flat). Ukiyo-e then took the finish with detail (``flat_detail``): on those photos and on 68
+more (CBSD68, resized like the content photos) the classifiers named ukiyo-e more often with
+it and edges were kept better (docs/feature_engine.md); batik did not gain from it. With
+``--results`` (the same script's run over the finished styles, label
 ``culture_style``) the measured numbers go into each config.json card and MODEL_CARD.md.
 With ``--cultures`` the styles listed in ``PALETTES`` get their flat finish's palette from their
 corpus (k-means colours); without it, a palette already in the folder is kept.
@@ -47,12 +50,13 @@ STYLES = {
     "ukiyoe": (
         "wct",
         1.0,
-        "flat",
-        "flat fields of the prints' own colours, thin dark contours",
+        "flat_detail",
+        "flat fields of the prints' own colours, dark contours and inner lines",
         "flat colour fields in 24 colours of the ukiyo-e corpus (cream and beige grounds, "
-        "grey-blue and indigo, vermilion and yellow accents), thin dark contours along the main "
-        "edges",
-        "cut the bold, even key-block outlines of a woodblock print or its bokashi gradients",
+        "grey-blue and indigo, vermilion and yellow accents), dark contours along the main "
+        "edges, the rendering's inner lines and a fine grain over the fields",
+        "cut the bold, even key-block outlines of a woodblock print or its bokashi gradients, or "
+        "leave large areas empty as prints do (fine texture stays in busy parts of the photo)",
     ),
     "western_oil": (
         "wct",
@@ -114,7 +118,9 @@ def card(name: str, measured: dict | None, palette_source: str = "") -> dict:
     fusion, strength, finish, short, look, does_not = STYLES[name]
     label = name.replace("_", " ")
     fusion_name = {"adain": "AdaIN", "wct": "WCT"}[fusion]
-    finished = ", flat finish" if finish == "flat" else ""
+    finished = {"none": "", "flat": ", flat finish", "flat_detail": ", flat finish with detail"}[
+        finish
+    ]
     summary = (
         f"photo -> {label}: {short} (feature-fusion engine, {fusion_name} at {strength:g}"
         f"{finished})"
@@ -167,7 +173,8 @@ def card_markdown(name: str, config: dict) -> str:
         *c["notes"],
         "",
         "Settings chosen by measurement on 25 held-out photos (a sweep over WCT and AdaIN at "
-        "strength 0.7, 0.85 and 1.0, with and without the flat finish). `stylebridge stylize "
+        "strength 0.7, 0.85 and 1.0, with and without the flat finish; the finish with detail "
+        "checked on 68 more). `stylebridge stylize "
         "--strength` scales the strength; `--fusion` and `--finish` replace the style's own; "
         f"`--style-from {name}` uses the same code at full-strength WCT without a finish.",
         "",

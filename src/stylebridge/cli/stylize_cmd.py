@@ -71,8 +71,9 @@ def stylize(
     ),
     finish: str = typer.Option(
         None,
-        help="Feature-fusion engine: none | flat (print colour: flat regions, small palette) "
-        "[default: none; a culture style's own].",
+        help="Feature-fusion engine: none | flat (print colour: flat regions, small palette) | "
+        "flat_detail (flat, with the rendering's lines and grain) [default: none; a culture "
+        "style's own].",
     ),
     engine: str = typer.Option(
         None,

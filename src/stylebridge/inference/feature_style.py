@@ -308,8 +308,9 @@ class FeatureEngine:
                 outside, else the original photo outside.
             max_side: render at most this long a side, then resize to the input size.
             tile: largest side rendered at once (tiles share one fusion map, so no seams).
-            finish: ``none``, or ``flat`` (print colour: flat regions in a small palette, at
-                the output size; ``inference.finish``).
+            finish: ``none``, ``flat`` (print colour: flat regions in a small palette, at
+                the output size; ``inference.finish``) or ``flat_detail`` (those regions with
+                the rendering's lines and grain).
             palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
                 the image's own.
         """
