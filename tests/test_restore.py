@@ -171,6 +171,18 @@ def test_srgan_starts_from_a_srresnet_run(tmp_path, sr_run, photos):
         precision="fp32", overrides=[*SMALL_SR, f"model.init_from={sr_run}"],
     )  # fmt: skip
     assert json.loads((run / "config.json").read_text())["task"] == "super-resolution"
+    jittered = api.train(
+        "srgan", data=str(photos), out=str(tmp_path / "jitter"), size=32, steps=2, batch_size=2,
+        precision="fp32", log_every=1, overrides=[*SMALL_SR, "model.perceptual_jitter=8"],
+    )  # fmt: skip
+    logged = [json.loads(line) for line in (jittered / "log.jsonl").read_text().splitlines()]
+    perceptual = [row["loss/perceptual"] for row in logged if "loss/perceptual" in row]
+    assert len(perceptual) == 2 and np.isfinite(perceptual).all() and min(perceptual) > 0
+    with pytest.raises(ConfigError, match="perceptual_jitter must be 0..16 px"):
+        api.train(
+            "srgan", data=str(photos), out=str(tmp_path / "far"), size=32, steps=1,
+            overrides=[*SMALL_SR, "model.perceptual_jitter=17"],
+        )  # fmt: skip
     with pytest.raises(ConfigError, match="same scale, channels and blocks"):
         api.train(
             "srgan", data=str(photos), out=str(tmp_path / "bad"), size=32, steps=1,
@@ -332,7 +344,8 @@ def test_old_photo_writes_every_stage(tmp_path, sr_run, denoise_run, inpaint_run
     Image.fromarray(damaged).save(tmp_path / "old.png")
     folders = {"super-resolution": sr_run, "denoising": denoise_run, "inpainting": inpaint_run}
     monkeypatch.setattr(
-        "stylebridge.restore.runner.restoration_dir", lambda task, scale=None: folders[task]
+        "stylebridge.restore.runner.restoration_dir",
+        lambda task, scale=None, gan=False: folders[task],
     )
     out = tmp_path / "out"
     result = runner.invoke(
@@ -383,6 +396,29 @@ def test_bundled_x4_model_also_upscales_x2():
     bicubic = np.asarray(small.resize((192, 192), Image.BICUBIC)).astype(float)
     assert out.shape == photo.shape
     assert np.square(out - photo).mean() < np.square(bicubic - photo).mean()
+
+
+def test_bundled_gan_upscaler_draws_sharper_detail_than_the_psnr_model():
+    """``gan=True``: the srgan model, sharper (more Laplacian energy, nearer the photo's) than
+    the PSNR model while still nearer the photo than bicubic."""
+    from skimage import data as samples
+
+    photo = samples.astronaut()[100:292, 140:332]
+    small = Image.fromarray(photo).resize((48, 48), Image.BICUBIC)
+    psnr_out = np.asarray(api.upscale(small, scale=4)).astype(float)
+    gan_out = np.asarray(api.upscale(small, scale=4, gan=True)).astype(float)
+    bicubic = np.asarray(small.resize((192, 192), Image.BICUBIC)).astype(float)
+    assert gan_out.shape == photo.shape
+
+    def detail(x):
+        return cv2.Laplacian(x.mean(2), cv2.CV_64F).var()
+
+    assert detail(psnr_out) * 1.5 < detail(gan_out) < detail(photo.astype(float))
+    assert np.square(gan_out - photo).mean() < 0.85 * np.square(bicubic - photo).mean()
+    with pytest.raises(ConfigError, match="a model folder or the bundled GAN model"):
+        restore.Restorer("super-resolution", "some_run", gan=True)
+    with pytest.raises(ConfigError, match="gan applies to upscale, not denoise"):
+        list(api.restore_files("denoise", [], "out", gan=True))
 
 
 def test_bundled_denoiser_removes_gaussian_noise():

@@ -117,6 +117,10 @@ class SRGANConfig(SRConfig):
     lambda_pixel: float = 1.0
     lambda_perceptual: float = 1.0
     lambda_adv: float = 0.01
+    # the perceptual term sees both images shifted by the same random 0..N-1 px each step, so
+    # the generator cannot lower it with a pattern locked to the features' stride phase (16:
+    # the deepest tap's stride; without it a 4 px grid was drawn over every texture)
+    perceptual_jitter: int = 16
     gan_loss: str = "relativistic"  # relativistic | lsgan | vanilla | hinge
     ndf: int = 32
     d_layers: int = 3
@@ -130,6 +134,8 @@ class SRGANConfig(SRConfig):
         for name in ("lambda_pixel", "lambda_perceptual", "lambda_adv"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
+        if not 0 <= self.perceptual_jitter <= size // 2:
+            raise ConfigError(f"model.perceptual_jitter must be 0..{size // 2} px")
         if self.init_from and not Path(self.init_from).is_dir():
             raise ConfigError(f"model.init_from: {self.init_from} is not a folder")
 
@@ -198,9 +204,13 @@ class SRGAN(SuperResolution):
             losses = {"loss/adv_g": loss_adv, "loss/pixel": loss_pixel, "loss/d": loss_d}
             total = loss_adv + loss_pixel
             if c.lambda_perceptual > 0:
+                seen_hr, seen_sr = hr, sr
+                if c.perceptual_jitter:
+                    dy, dx = (int(v) for v in torch.randint(c.perceptual_jitter, (2,)))
+                    seen_hr, seen_sr = hr[..., dy:, dx:], sr[..., dy:, dx:]
                 with torch.no_grad():
-                    target = self.features.taps(hr, PERCEPTUAL_BLOCKS)
-                output = self.features.taps(sr, PERCEPTUAL_BLOCKS)
+                    target = self.features.taps(seen_hr, PERCEPTUAL_BLOCKS)
+                output = self.features.taps(seen_sr, PERCEPTUAL_BLOCKS)
                 loss_perceptual = sum(
                     relative_mse(o.float(), t.float()) for o, t in zip(output, target, strict=True)
                 ) * (c.lambda_perceptual / len(PERCEPTUAL_BLOCKS))

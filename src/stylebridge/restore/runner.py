@@ -26,7 +26,7 @@ class Restorer:
     """One restoration network, loaded once, applied to uint8 HxWx3 arrays through the tiler.
 
     ``model`` is a run or model folder, or None for the bundled model of ``task`` (for
-    super-resolution, the one of ``scale``).
+    super-resolution, the one of ``scale``; with ``gan`` the bundled GAN upscaler).
     """
 
     def __init__(
@@ -36,10 +36,15 @@ class Restorer:
         *,
         scale: int | None = None,
         device: str = "auto",
+        gan: bool = False,
     ):
         if task not in TASKS:
             raise ConfigError(f"unknown restoration task {task!r}; use one of {', '.join(TASKS)}")
-        folder = Path(model) if model is not None else _bundled(task, scale)
+        if gan and model is not None:
+            raise ConfigError(
+                "give a model folder or the bundled GAN model (--gan, gan=True), not both"
+            )
+        folder = Path(model) if model is not None else _bundled(task, scale, gan)
         config = read_run_config(folder)
         found = config.get("task")
         if found != task:
@@ -96,13 +101,13 @@ class Restorer:
             raise ImageError(path, "the model produced NaN/inf values; nothing written") from None
 
 
-def _bundled(task: str, scale: int | None) -> Path:
+def _bundled(task: str, scale: int | None, gan: bool = False) -> Path:
     """The bundled model of a task; x2 falls back to the x4 model when no x2 model ships."""
     try:
-        return restoration_dir(task, scale)
+        return restoration_dir(task, scale, gan=gan)
     except ConfigError:
         if task == "super-resolution" and scale == 2:
-            return restoration_dir(task, 4)
+            return restoration_dir(task, 4, gan=gan)
         raise
 
 

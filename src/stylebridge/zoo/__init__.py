@@ -69,9 +69,12 @@ _RESTORE_FOLDERS = {
 }
 
 
-def restoration_dir(task: str, scale: int | None = None) -> Path:
-    """The bundled model folder of a restoration task (super-resolution: of that scale)."""
-    name = _RESTORE_FOLDERS[task].format(scale=scale or 4)
+def restoration_dir(task: str, scale: int | None = None, *, gan: bool = False) -> Path:
+    """The bundled model folder of a restoration task (super-resolution: of that scale, and
+    with ``gan`` the GAN model: sharper, invented texture)."""
+    if gan and task != "super-resolution":
+        raise ConfigError(f"the GAN model is for upscaling, not {task}")
+    name = _RESTORE_FOLDERS[task].format(scale=scale or 4) + ("_gan" if gan else "")
     folder = RESTORE_DIR / name
     if not (folder / "config.json").is_file():
         shipped = sorted(p.name for p in RESTORE_DIR.glob("*") if (p / "config.json").is_file())
