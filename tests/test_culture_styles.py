@@ -30,8 +30,13 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
     for name in zoo.culture_styles():
         config = json.loads((zoo.style_path(name) / "config.json").read_text())
         style = stylebridge.load(name, device="cpu")
-        settings = (style.fusion, style.strength, style.finish)
-        assert settings == (config["fusion"], config["strength"], config.get("finish", "none"))
+        settings = (style.fusion, style.strength, style.finish, style.white_level)
+        assert settings == (
+            config["fusion"],
+            config["strength"],
+            config.get("finish", "none"),
+            config.get("white_level", 1.0),
+        )
         direct = api.style_renderer(style_from=name)
         direct.palette = style.palette  # the flat finish's colours come with the style
         got = style.stylize(photo, max_side=64, strength=0.5)
@@ -41,6 +46,7 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
             fusion=config["fusion"],
             strength=0.5 * config["strength"],
             finish=style.finish,
+            white_level=style.white_level,
         )
         assert np.abs(_px(got) - _px(want)).max() <= 1, name  # the call's strength scales it
     ukiyoe, ornament = stylebridge.load("ukiyoe"), stylebridge.load("islamic_ornament")
@@ -109,6 +115,8 @@ def _preset(folder, **changes) -> None:
         ({"engine": ""}, "needs an 'engine' and a 'code'"),
         ({"palette": [[1, 2]]}, "a palette is 2-256 .r, g, b. colours"),
         ({"palette": [[0, 0, 0], [300, 0, 0]]}, "palette colours are numbers in 0-255"),
+        ({"white_level": 1.5}, r"white level must be within \(0, 1\], got 1.5"),
+        ({"white_level": "grey"}, "white level must be within"),
     ],
 )
 def test_a_bad_culture_style_folder_is_one_line_naming_its_config(tmp_path, changes, message):
@@ -251,6 +259,48 @@ def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
     colours = {tuple(c) for c in _px(flat).reshape(-1, 3).astype(int).tolist()}
     assert colours <= {tuple(c) for c in ukiyoe.palette.tolist()}
     assert len(np.unique(_px(plain).reshape(-1, 3), axis=0)) > 24
+
+
+def test_ink_paints_on_grey_paper_and_a_call_or_the_cli_can_ask_for_white(photo, tmp_path):
+    from typer.testing import CliRunner
+
+    from stylebridge.cli import app
+
+    ink = stylebridge.load("chinese_ink")
+    assert ink.white_level == 0.85  # the ink collections' paper, measured (build_culture_styles)
+    grey, white = ink.stylize(photo), ink.stylize(photo, white_level=1.0)
+    assert _px(white).max() > 240 and _px(grey).max() <= round(0.85 * 255) + 1
+    assert np.abs(_px(grey) - np.round(_px(white) * 0.85)).max() <= 1  # a scale: tones kept
+    assert np.abs(_px(grey) - _px(grey).mean(2, keepdims=True)).mean() < 3  # neutral, not yellow
+    with pytest.raises(ConfigError, match="white level must be within"):
+        ink.stylize(photo, white_level=0.0)
+    source, out = tmp_path / "photo.png", tmp_path / "white.png"
+    photo.save(source)
+    runner = CliRunner()
+    args = ["stylize", str(source), "--style", "chinese_ink", "--white-level", "1", "-o", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert np.abs(_px(Image.open(out)) - _px(white)).max() <= 1
+    refused = runner.invoke(
+        app,
+        ["stylize", str(source), "--style", "ukiyoe_look", "--white-level", "0.9", "-o", "x.png"],
+    )
+    assert refused.exit_code != 0 and "--white-level is an option" in refused.output
+
+
+def test_the_white_level_is_baked_into_an_exported_graph(tmp_path):
+    import onnx
+    import onnxruntime
+
+    target = tmp_path / "ink.onnx"
+    report = stylebridge.export("chinese_ink", onnx=target, exporter="torchscript")
+    assert report.max_abs_diff <= report.tolerance
+    meta = {p.key: p.value for p in onnx.load(str(target)).metadata_props}
+    assert meta["stylebridge.white_level"] == "0.85"
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    assert got.max() <= 2 * 0.85 - 1 + 0.02  # white ([-1, 1]'s 1) is 0.85 grey in the graph
 
 
 def test_corpus_palette_finds_a_corpus_colours_and_checks_bad_palettes(tmp_path):

@@ -176,7 +176,9 @@ def export(
             metadata["stylebridge.finish"] = (
                 f"{renderer.finish} (not in the graph: stylebridge.inference.finish)"
             )
-        baked = renderer.engine.baked(renderer.code, fusion, strength)
+        if renderer.white_level < 1.0:  # a scale of the tones: baked into the graph
+            metadata["stylebridge.white_level"] = f"{renderer.white_level:g}"
+        baked = renderer.engine.baked(renderer.code, fusion, strength, renderer.white_level)
         # torch.export fixes this graph's batch size, so "auto" goes straight to the tracer
         # (the check would catch it, after about 10 s of exporting)
         exporter = "torchscript" if exporter == "auto" else exporter

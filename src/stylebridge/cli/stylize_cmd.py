@@ -75,6 +75,13 @@ def stylize(
         "flat_detail (flat, with the rendering's lines and grain) [default: none; a culture "
         "style's own].",
     ),
+    white_level: float = typer.Option(
+        None,
+        min=0.01,
+        max=1.0,
+        help="Feature-fusion engine: the grey that white becomes, e.g. 1 for white paper "
+        "[default: 1; chinese_ink's 0.85, its paper as ink collections photograph it].",
+    ),
     engine: str = typer.Option(
         None,
         help="ray: translate on a Ray cluster (a model, big folders; pip install "
@@ -140,6 +147,7 @@ def stylize(
             preserve_color=preserve_color,
             fusion=fusion,
             finish=finish,
+            white_level=white_level,
             mask=mask,
         )
     else:
@@ -154,12 +162,13 @@ def stylize(
             tile=tile,
             preserve_color=preserve_color,
         )
-        engine_options = {"fusion": fusion, "finish": finish}
+        engine_options = {"fusion": fusion, "finish": finish, "white_level": white_level}
         given = {k: v for k, v in engine_options.items() if v is not None}
         if given and not api.is_culture_style(model):
+            flag = next(iter(given)).replace("_", "-")
             raise typer.BadParameter(
-                f"--{next(iter(given))} is an option of the feature-fusion engine and the "
-                "culture styles, not of a translation model"
+                f"--{flag} is an option of the feature-fusion engine and the culture styles, not "
+                "of a translation model"
             )
         options |= given
     if portrait:

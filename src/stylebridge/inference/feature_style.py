@@ -40,7 +40,7 @@ from ..nn.feature_fusion import (
 from ..nn.style_decoder import StyleDecoder
 from .color import LUMA
 from .color import preserve_color as _preserve_color
-from .finish import FINISHES, apply_finish, check_palette
+from .finish import FINISHES, apply_finish, check_palette, check_white_level, lower_white
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
 from .stylizer import Stylizer, backend_runtime, warn_dropped_frames
@@ -262,11 +262,15 @@ class FeatureEngine:
         code: StyleCode | list[tuple[StyleCode, float]],
         fusion: str = "wct",
         strength: float = 1.0,
+        white_level: float = 1.0,
     ) -> BakedStyle:
         """This engine with ``code`` fixed, as one image -> image module (for ONNX export)."""
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
-        return BakedStyle(self.encoder, self.decoder, mixed(code), fusion, strength).eval()
+        white_level = check_white_level(white_level)
+        return BakedStyle(
+            self.encoder, self.decoder, mixed(code), fusion, strength, white_level
+        ).eval()
 
     # --- rendering -----------------------------------------------------------------------
     def _autocast(self):
@@ -297,6 +301,7 @@ class FeatureEngine:
         preserve_color: bool = False,
         finish: str = "none",
         palette: np.ndarray | None = None,
+        white_level: float = 1.0,
     ) -> Image.Image:
         """Render ``image`` in a style; returns a PIL image of the input's size.
 
@@ -313,6 +318,8 @@ class FeatureEngine:
                 the rendering's lines and grain).
             palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
                 the image's own.
+            white_level: the grey that white becomes (``inference.finish.lower_white``; the
+                ink style's paper), after the finish.
         """
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
@@ -320,6 +327,7 @@ class FeatureEngine:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         if finish not in FINISHES:
             raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
+        white_level = check_white_level(white_level)
         loaded = as_loaded(image)
         warn_dropped_frames(loaded)  # an animated file: its first frame, said as a Stylizer does
         work = loaded.rgb
@@ -359,11 +367,13 @@ class FeatureEngine:
         photo_outside = mask is not None and outside is None
         if photo_outside:  # the photo itself outside the mask: only the style is finished
             m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
-            result = Image.composite(Image.fromarray(apply_finish(out, finish, palette)), work, m)
+            styled = lower_white(apply_finish(out, finish, palette), white_level)
+            result = Image.composite(Image.fromarray(styled), work, m)
         if result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
-        if not photo_outside and finish != "none":  # at the output size: crisp flat regions
-            result = Image.fromarray(apply_finish(np.asarray(result), finish, palette))
+        if not photo_outside and (finish != "none" or white_level < 1.0):  # at the output size
+            finished = apply_finish(np.asarray(result), finish, palette)  # crisp flat regions
+            result = Image.fromarray(lower_white(finished, white_level))
         if preserve_color:
             result = _preserve_color(loaded.rgb, result)
         if loaded.alpha is not None:
@@ -379,12 +389,21 @@ class BakedStyle(nn.Module):
 
     multiple = 8
 
-    def __init__(self, encoder, decoder, style: StyleMoments, fusion: str, strength: float):
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        style: StyleMoments,
+        fusion: str,
+        strength: float,
+        white_level: float = 1.0,
+    ):
         super().__init__()
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
         self.encoder, self.decoder = encoder, decoder
         self.fusion, self.strength = fusion, float(strength)
+        self.white_level = float(white_level)  # a scale of [0, 1] tones: in the graph
         colour = torch.diag(style.std) if fusion == "adain" else sym_power(style.covariance, 0.5)
         self.register_buffer("style_mean", style.mean.float()[:, None])
         self.register_buffer("colour", colour.float())
@@ -400,16 +419,20 @@ class BakedStyle(nn.Module):
             whitened = newton_schulz_inverse_sqrt(covariance) @ centred
         fused = self.colour @ whitened + self.style_mean
         fused = flat + self.strength * (fused - flat)
-        return self.decoder(torch.cat([fused.reshape_as(features), detail], 1))
+        out = self.decoder(torch.cat([fused.reshape_as(features), detail], 1))
+        if self.white_level < 1.0:  # clipped as pixels are, then tones x level, in [-1, 1]
+            out = (out.clamp(-1.0, 1.0) + 1.0) * self.white_level - 1.0
+        return out
 
 
 class StyleRenderer:
     """The engine bound to one style (and maybe a second one outside a mask), with the same
     ``stylize`` and ``stylize_files`` calls as a translation model's ``Stylizer``.
 
-    ``fusion``, ``strength`` and ``finish`` are this style's settings (a culture style's
-    measured ones): a call's ``fusion`` or ``finish`` replaces the setting, a call's
-    ``strength`` scales it, so 1.0 is always the style at its full setting."""
+    ``fusion``, ``strength``, ``finish`` and ``white_level`` are this style's settings (a
+    culture style's measured ones): a call's ``fusion``, ``finish`` or ``white_level`` replaces
+    the setting, a call's ``strength`` scales it, so 1.0 is always the style at its full
+    setting."""
 
     def __init__(
         self,
@@ -421,11 +444,13 @@ class StyleRenderer:
         strength: float = 1.0,
         finish: str = "none",
         palette: np.ndarray | None = None,
+        white_level: float = 1.0,
         run_dir: Path | None = None,
         config: dict | None = None,
     ):
         self.engine, self.code, self.outside = engine, code, outside
         self.fusion, self.strength, self.finish = fusion, float(strength), finish
+        self.white_level = check_white_level(white_level)
         self.palette = palette  # the flat finish's colours (a culture style's), else the image's
         self.run_dir, self.config = run_dir, config or {}  # a culture style's folder and record
 
@@ -438,6 +463,8 @@ class StyleRenderer:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         fusion = options.pop("fusion", None) or self.fusion
         finish = options.pop("finish", None) or self.finish
+        white_level = options.pop("white_level", None)
+        white_level = self.white_level if white_level is None else white_level
         if options.get("max_side", 1) is None:  # a translation model's "as is": the engine's
             options.pop("max_side")  # own default scale (max_side=0 renders at full size)
         return self.engine.render(
@@ -448,6 +475,7 @@ class StyleRenderer:
             strength=self.strength * strength,
             finish=finish,
             palette=self.palette,
+            white_level=white_level,
             **options,
         )
 
@@ -499,7 +527,8 @@ class StylePreset:
     (``bundled`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
     ``.safetensors`` file in the folder), ``fusion``, ``strength``, ``finish``
     (``inference.finish``), optionally the finish's ``palette`` (``[[r, g, b], ...]``, taken
-    from the culture's corpus) and a ``card`` like every model folder."""
+    from the culture's corpus) and ``white_level`` (the grey white becomes, default 1), and a
+    ``card`` like every model folder."""
 
     folder: Path
     engine: str
@@ -509,6 +538,7 @@ class StylePreset:
     finish: str = "none"
     config: dict = field(default_factory=dict)
     palette: np.ndarray | None = None
+    white_level: float = 1.0
 
     @classmethod
     def read(cls, folder: str | os.PathLike, config: dict) -> StylePreset:
@@ -531,7 +561,13 @@ class StylePreset:
                 palette = check_palette(palette)
             except ValueError as err:
                 raise ModelFileError(where, str(err)) from None
-        return cls(folder, engine, code, fusion, float(strength), finish, config, palette)
+        try:
+            white_level = check_white_level(config.get("white_level", 1.0))
+        except ConfigError as err:
+            raise ModelFileError(where, str(err)) from None
+        return cls(
+            folder, engine, code, fusion, float(strength), finish, config, palette, white_level
+        )
 
     def engine_dir(self) -> Path:
         if self.engine == "bundled":
@@ -560,6 +596,7 @@ class StylePreset:
             strength=self.strength,
             finish=self.finish,
             palette=self.palette,
+            white_level=self.white_level,
             run_dir=self.folder,
             config=self.config,
         )
