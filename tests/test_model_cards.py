@@ -42,6 +42,7 @@ def test_culture_style_card_states_its_settings_look_and_measures(name):
     config = json.loads((folder / "config.json").read_text())
     assert config["method"] == "engine_style" and config["engine"] == "bundled"
     settings = {k: config[k] for k in ("fusion", "strength", "finish")}
+    settings["white_level"] = config.get("white_level", 1.0)
     assert meta["settings"] == settings
     assert meta["license"] == "apache-2.0" and "owners' terms" in meta["license_note"]
     assert body.lstrip().startswith(f"# {name}:")
