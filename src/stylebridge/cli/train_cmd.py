@@ -30,8 +30,9 @@ def _info(losses: dict[str, float], images_per_s: float) -> str:
 def train(
     method: str = typer.Argument(
         None,
-        help="cyclegan | cut | fastcut | pix2pix | stylenet | dcgan | lsgan | wgan | wgan-gp | "
-        "sngan | stylegan2 | texture | srresnet | srgan | denoise | inpaint (omit with --resume).",
+        help="cyclegan | cut | fastcut | pix2pix | stylenet | multiculture | dcgan | lsgan | "
+        "wgan | wgan-gp | sngan | stylegan2 | texture | srresnet | srgan | denoise | inpaint "
+        "(omit with --resume).",
     ),
     overrides: list[str] = typer.Argument(None, help="key=value options, e.g. model.lambda_a=5"),
     domain_a: Path = typer.Option(None, "--domain-a", help="Folder of source-domain images."),
