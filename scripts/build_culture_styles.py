@@ -14,7 +14,9 @@ more (CBSD68, resized like the content photos) the classifiers named ukiyo-e mor
 it and edges were kept better (docs/feature_engine.md); batik did not gain from it. Ink took
 a grey paper (``WHITE_LEVELS``) after the 93-photo check. With
 ``--results`` (the same script's run over the finished styles, label
-``culture_style``) the measured numbers go into each config.json card and MODEL_CARD.md.
+``culture_style``) the measured numbers go into each config.json card and MODEL_CARD.md; with
+``--wider`` (the same script's run with ``--kid`` over a wider set of held-out photos) those
+numbers and the KID (lite0) of photos and renderings to each collection go in as well.
 With ``--cultures`` the styles listed in ``PALETTES`` get their flat finish's palette from their
 corpus (k-means colours); without it, a palette already in the folder is kept.
 """
@@ -121,7 +123,32 @@ def style_palette(name: str, cultures: Path | None, folder: Path) -> tuple[list 
     return palette, source
 
 
-def card(name: str, measured: dict | None, palette_source: str = "") -> dict:
+def wider_check(results: dict, name: str) -> dict | None:
+    """The wider held-out run's numbers for ``name``: the four measures, and per collection the
+    KID (lite0) of the photos and of the renderings with their std and the drop in stds."""
+    found = results.get(name, {})
+    measured, photos = found.get("culture_style"), found.get("photos", {}).get("kid", {})
+    if not measured:
+        return None
+    check = {k: round(measured[k], 4) for k in MEASURES if k in measured}
+    check["photos"] = (measured.get("images") or {}).get("translated")
+    kid = {}
+    for collection, (style_kid, style_std) in measured.get("kid", {}).items():
+        if collection in photos:
+            photo_kid, photo_std = photos[collection]
+            kid[collection] = {
+                "photos": [photo_kid, photo_std],
+                "style": [style_kid, style_std],
+                "drop_in_stds": round((photo_kid - style_kid) / photo_std, 1),
+            }
+    if kid:
+        check["kid"] = kid
+    return check
+
+
+def card(
+    name: str, measured: dict | None, palette_source: str = "", wider: dict | None = None
+) -> dict:
     fusion, strength, finish, short, look, does_not = STYLES[name]
     label = name.replace("_", " ")
     fusion_name = {"adain": "AdaIN", "wct": "WCT"}[fusion]
@@ -153,6 +180,8 @@ def card(name: str, measured: dict | None, palette_source: str = "") -> dict:
         result["notes"].append(f"- The flat finish's colours: {palette_source}.")
     if measured:
         result["metrics"] = {k: measured[k] for k in MEASURES if k in measured}
+    if wider:
+        result["wider_check"] = wider
     return result
 
 
@@ -174,6 +203,8 @@ def card_markdown(name: str, config: dict) -> str:
         },
         "metrics": c.get("metrics", {}),
     }
+    if c.get("wider_check"):
+        meta["wider_check"] = c["wider_check"]
     lines = [
         "---",
         yaml.safe_dump(meta, sort_keys=False, width=100).strip(),
@@ -206,6 +237,30 @@ def card_markdown(name: str, config: dict) -> str:
             f"{m.get('edge_ssim', 0):.3f} |",
             "",
         ]
+    if c.get("wider_check"):
+        w = c["wider_check"]
+        lines += [
+            f"A wider check on {w.get('photos') or 'more'} held-out photos (the 25 and CBSD68's "
+            "68, which no model and no setting saw; `evaluate_feature_engine.py --kid`): "
+            f"movement {w.get('overall_movement', 0):.2f}, photo-vs-culture "
+            f"{w.get('classified_as_target', 0):.2f}, six-way {w.get('six_way_target', 0):.2f}, "
+            f"edge SSIM {w.get('edge_ssim', 0):.3f}.",
+            "",
+        ]
+        if w.get("kid"):
+            lines += [
+                "| KID (lite0) to | photos | renderings | drop, in the photos' stds |",
+                "|---|---|---|---|",
+            ]
+            for collection, k in w["kid"].items():
+                where = {"dev": "the dev corpus", "extra": "the second collection"}.get(
+                    collection, collection
+                )
+                lines.append(
+                    f"| {where} | {k['photos'][0]:.3f} +- {k['photos'][1]:.3f} | "
+                    f"{k['style'][0]:.3f} +- {k['style'][1]:.3f} | {k['drop_in_stds']:.1f} |"
+                )
+            lines.append("")
     return "\n".join(lines)
 
 
@@ -213,8 +268,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, help="evaluate_feature_engine results.json")
     parser.add_argument("--cultures", type=Path, help="culture corpora, for the palettes")
+    parser.add_argument("--wider", type=Path, help="a wider run's results.json (with --kid)")
     args = parser.parse_args()
     results = json.loads(args.results.read_text()) if args.results else {}
+    wider = json.loads(args.wider.read_text()) if args.wider else {}
     for name, (fusion, strength, finish, *_) in STYLES.items():
         folder = ZOO / name
         measured = results.get(name, {}).get("culture_style")
@@ -229,7 +286,7 @@ def main() -> None:
             "finish": finish,
             "directions": {},
             "exports": {},
-            "card": card(name, measured, palette_source),
+            "card": card(name, measured, palette_source, wider_check(wider, name)),
         }
         if palette:
             config["palette"] = palette

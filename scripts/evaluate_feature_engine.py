@@ -183,6 +183,7 @@ def main() -> None:
                 "structure_wrong_way",
                 "classified_as_target",
                 "edge_ssim",
+                "images",
             )
         }
         numbers["six_way"] = six_way(classifier, out / "translated")

@@ -51,6 +51,14 @@ def test_culture_style_card_states_its_settings_look_and_measures(name):
     measured = config["card"]["metrics"]  # the held-out numbers, the same in both files
     assert meta["metrics"] == measured
     assert {"overall_movement", "classified_as_target", "edge_ssim"} <= set(measured)
+    # the wider held-out check: the same numbers in both files, KID drops that add up
+    wider = config["card"]["wider_check"]
+    assert meta["wider_check"] == wider and wider["photos"] > 25
+    for kid in wider["kid"].values():
+        (photos, photos_std), (style, _) = kid["photos"], kid["style"]
+        assert kid["drop_in_stds"] == pytest.approx((photos - style) / photos_std, abs=0.051)
+        assert f"{style:.3f}" in body
+    assert "dev" in wider["kid"]
 
 
 @pytest.mark.parametrize("name", STYLES)
