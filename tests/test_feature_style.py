@@ -189,6 +189,12 @@ def test_mask_fusion_inside_and_outside(engine, engine_dir):
     assert np.abs(inside - a).max() <= 1 and np.abs(outside - b).max() <= 1
     kept = np.asarray(engine.render(photo, code, mask=none))
     assert np.array_equal(kept, np.asarray(photo))  # no outside style: the photo itself
+    # the white level greys the styled part only; the photo outside the mask stays as it was
+    half = np.zeros((40, 48), np.float32)
+    half[:, :24] = 1.0
+    grey = np.asarray(engine.render(photo, code, mask=half, white_level=0.5), np.int16)
+    assert np.array_equal(grey[:, 30:], np.asarray(photo, np.int16)[:, 30:])
+    assert grey[:, :20].max() <= 128
 
 
 def test_bad_style_inputs_are_one_line_errors(engine, tmp_path):
