@@ -157,18 +157,20 @@ def test_a_culture_style_exports_with_its_settings(tmp_path):
     assert meta["stylebridge.finish"].startswith("flat_detail (not in the graph")
 
 
-def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detail(one_thread):
+@pytest.mark.parametrize(("kind", "widths"), [("upsample", "16,16,16,16"), ("shuffle", "16,16,16")])
+def test_detail_decoder_starts_as_the_decoder_it_extends_and_learns_to_use_detail(
+    one_thread, kind, widths
+):
     """model.detail_block: the stride-4 detail joins through a zero-initialised layer, so a
     decoder fine-tuned from one trained without it starts identical; training then uses it
-    (the reconstruction loss falls below the same decoder's without detail)."""
+    (the reconstruction loss falls below the same decoder's without detail). Both layouts."""
     from stylebridge.models.stylenet import StyleNet, StyleNetConfig
     from stylebridge.nn.style_decoder import StyleDecoder
 
     torch.manual_seed(0)
-    plain_config = StyleNetConfig(decoder_widths="16,16,16,16", lr=0.002, lambda_style=0.0)
-    detail_config = StyleNetConfig(
-        decoder_widths="16,16,16,16", lr=0.002, lambda_style=0.0, detail_block=4
-    )
+    common = dict(decoder_kind=kind, decoder_widths=widths, lr=0.002, lambda_style=0.0)
+    plain_config = StyleNetConfig(**common)
+    detail_config = StyleNetConfig(**common, detail_block=4)
     for config in (plain_config, detail_config):
         config.resolve(32)
     plain = StyleNet(plain_config, torch.device("cpu"))

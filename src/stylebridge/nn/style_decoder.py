@@ -6,7 +6,7 @@ carry the style. Two layouts:
 - ``upsample``: nearest-neighbour upsampling and reflection-padded 3x3 convolutions at every
   resolution, four widths (stride 8, 4, 2, 1). The first bundled decoder; about 11 GMAC at
   512 px with widths 128,96,48,24.
-- ``detail_channels`` > 0 (upsample only): the encoder's stride-4 features, normalised per
+- ``detail_channels`` > 0: the encoder's stride-4 features, normalised per
   pixel and packed into the input behind the fusion features (``pack_detail``), are added at
   stride 4 through a 1x1 convolution that starts at zero. They carry where the content's edges
   are, which the stride-8 fusion features blur; a decoder trained without them loads and
@@ -18,6 +18,7 @@ carry the style. Two layouts:
   one) and the last 3x3 convolution, at stride 2, writes 2x2 RGB sub-pixels. Three widths
   (stride 8, 4, 2); about 2.2 GMAC at 512 px with 128,64,32. Sub-pixel convolutions start as
   ICNR (Aitken et al. 2017), a nearest-neighbour upsampling, so they begin without checkerboards.
+  Detail features join after the first pixel shuffle (stride 4), as in ``upsample``.
 """
 
 from __future__ import annotations
@@ -47,8 +48,6 @@ class StyleDecoderConfig:
             raise ValueError("a shuffle decoder's stride-8 and stride-4 widths must divide by 4")
         if self.detail_channels < 0 or self.detail_channels % 4:
             raise ValueError("detail_channels must be a multiple of 4 (packed 2x2), or 0")
-        if self.detail_channels and self.kind != "upsample":
-            raise ValueError("detail features need the upsample decoder")
 
     def to_dict(self) -> dict:
         return {**asdict(self), "widths": ",".join(str(w) for w in self.widths)}
@@ -181,10 +180,14 @@ class StyleDecoder(nn.Module):
         body = _shuffle_body(config) if config.kind == "shuffle" else _upsample_body(config)
         self.body = nn.Sequential(*body)
         if config.detail_channels:
-            self.detail = nn.Conv2d(config.detail_channels // 4, config.widths[0], 1)
+            # the detail joins where the layout first reaches stride 4: the output of the first
+            # upsampling (w8 channels) or of the first pixel shuffle (w8 / 4 channels)
+            grows = nn.PixelShuffle if config.kind == "shuffle" else nn.Upsample
+            self.split = next(i for i, m in enumerate(self.body) if isinstance(m, grows))
+            width = config.widths[0] // (4 if config.kind == "shuffle" else 1)
+            self.detail = nn.Conv2d(config.detail_channels // 4, width, 1)
             nn.init.zeros_(self.detail.weight)
             nn.init.zeros_(self.detail.bias)
-            self.split = next(i for i, m in enumerate(self.body) if isinstance(m, nn.Upsample))
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Features (N, C, H/8, W/8) -> image (N, 3, H, W) in about [-1, 1] (not clamped, so
