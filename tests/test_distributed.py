@@ -78,12 +78,16 @@ def _distance(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], net: str) 
 
 
 def _assert_same_training(a, b, initial, nets) -> None:
-    """Measured: the two runs' weights differ by 0.0000002-0.0001 while training moved them by
-    0.03-0.07. Adam's first steps are nearly sign(gradient) * lr, so float rounding in a
-    gradient near zero can move a single weight by ~lr: compare with how far training moved."""
+    """Adam's first steps are nearly sign(gradient) * lr, so float rounding in a gradient near
+    zero can move a single weight by ~lr: compare with how far training moved. Measured: on
+    AVX-512 builds the two runs' weights differed by 0.0000002-0.0001 while training moved them
+    by 0.03-0.07; on AVX2 (ATen's other kernels) the first step's losses still agree to 1e-7 but
+    after three steps the weights are up to 19% of the movement apart (every differing weight
+    by at most 2 x lr: signs of near-zero gradients). Ranks that trained on their own halves
+    without sharing gradients would end roughly as far apart as training moved them."""
     for net in nets:
         apart, moved = _distance(a, b, net), _distance(a, initial, net)
-        assert apart < 0.01 * moved, (
+        assert apart < 0.3 * moved, (
             f"{net}: runs differ by {apart:.2e}, training moved {moved:.2e}"
         )
 
@@ -128,8 +132,11 @@ def test_two_gloo_processes_equal_one_process_and_resume_with_one(tmp_path, meth
     records = [json.loads(line) for line in (two / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records] == [1, 2, 3]  # one writer, not one per rank
     reference = [json.loads(line) for line in (one / "log.jsonl").read_text().splitlines()]
+    # the first step sees the same weights: its loss agrees to float rounding; later steps
+    # inherit the sign noise of Adam's first updates (above)
     for mine, theirs in zip(records, reference, strict=True):
-        assert mine[loss_key] == pytest.approx(theirs[loss_key], rel=1e-5)
+        rel = 1e-5 if mine["step"] == 1 else 1e-3
+        assert mine[loss_key] == pytest.approx(theirs[loss_key], rel=rel)
 
     # the 2-process checkpoint holds plain state: one process continues it like its own
     for run in (two, one):
