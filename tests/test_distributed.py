@@ -87,9 +87,7 @@ def _assert_same_training(a, b, initial, nets) -> None:
     without sharing gradients would end roughly as far apart as training moved them."""
     for net in nets:
         apart, moved = _distance(a, b, net), _distance(a, initial, net)
-        assert apart < 0.3 * moved, (
-            f"{net}: runs differ by {apart:.2e}, training moved {moved:.2e}"
-        )
+        assert apart < 0.3 * moved, f"{net}: runs differ by {apart:.2e}, training moved {moved:.2e}"
 
 
 @pytest.mark.slow
