@@ -135,3 +135,36 @@ def test_half_the_batch_is_fused_at_full_strength_the_rest_in_between(teacher_ru
     partial = mixed[rows:].flatten(1)
     assert bool((partial == partial[:, :1]).all())  # one strength per row
     assert bool(((partial >= 0) & (partial < 1)).all())
+
+
+def test_culture_code_batches_fuse_with_the_teachers_codes(teacher_run, tmp_path):
+    """``model.teacher_code_share``: that share of batches is styled by one of the teacher's
+    ``codes/`` (here all of them, and one code), whatever the batch's style images are."""
+    import shutil
+
+    from stylebridge.inference.feature_style import StyleCode
+    from stylebridge.models.stylenet import StyleNet, StyleNetConfig
+    from stylebridge.nn.feature_fusion import StyleMoments, fuse
+
+    teacher_dir, _ = teacher_run
+    config = StyleNetConfig(
+        decoder_widths="4,4,4", decoder_kind="shuffle", teacher=str(tmp_path / "teacher")
+    )
+    config.teacher_code_share = 1.0
+    shutil.copytree(teacher_dir, tmp_path / "teacher")
+    config.resolve(32)
+    with pytest.raises(ConfigError, match="holds no style codes"):
+        StyleNet(config, torch.device("cpu"))
+    rng = torch.Generator().manual_seed(0)
+    code = StyleMoments.of(torch.rand(240, 6, 6, generator=rng) * 3)
+    StyleCode(code).save(tmp_path / "teacher" / "codes" / "ink.safetensors")
+    model = StyleNet(config, torch.device("cpu"))
+    content = torch.rand(2, 240, 4, 4, generator=rng)
+    for style in (torch.rand(2, 240, 4, 4, generator=rng), torch.zeros(2, 240, 4, 4)):
+        target, from_code = model._targets(content, style)
+        assert from_code
+        wanted = [fuse(content, code, f) for f in ("adain", "wct")]
+        assert any(torch.allclose(target, w, atol=1e-4) for w in wanted)
+    config.teacher, config.teacher_code_share = "", 0.5
+    with pytest.raises(ConfigError, match="needs a model.teacher"):
+        config.resolve(32)

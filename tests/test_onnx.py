@@ -205,3 +205,37 @@ def test_stylize_preserve_color_keeps_input_chroma(tiny_run):
     wanted = _ycbcr(photo)[..., 1:]
     assert np.abs(plain - wanted).mean() > 5  # the model does change colours
     assert np.abs(kept - wanted).max() <= 2
+
+
+def test_zero_pads_fold_into_convolutions_with_the_same_outputs(tmp_path):
+    """A constant zero pad before a convolution (TensorFlow's SAME at stride 2 is asymmetric)
+    becomes the convolution's own padding; a reflection pad, and a zero pad that something
+    else also reads, stay as they are. The graph still computes what PyTorch does."""
+    import onnx
+
+    from stylebridge.inference.onnx import export_module
+
+    class Padded(torch.nn.Module):
+        multiple = 4
+
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Conv2d(3, 4, 3, stride=2)
+            self.b = torch.nn.Conv2d(4, 4, 3)
+            self.c = torch.nn.Conv2d(4, 3, 3)
+
+        def forward(self, x):
+            h = self.a(F.pad(x, [0, 1, 0, 1]))  # folds
+            h = self.b(F.pad(h, [1, 1, 1, 1], mode="reflect"))  # reflection: stays
+            shared = F.pad(h, [1, 1, 1, 1])  # read twice: stays
+            return F.interpolate(self.c(shared) + shared[:, :3, 1:-1, 1:-1], scale_factor=2)
+
+    torch.manual_seed(0)
+    out = tmp_path / "padded.onnx"
+    result = export_module(Padded(), out, exporter="torchscript")
+    assert result.max_abs_diff <= TOLERANCE
+    graph = onnx.load(str(out)).graph
+    pads = [n for n in graph.node if n.op_type == "Pad"]
+    assert len(pads) == 2
+    first = next(n for n in graph.node if n.op_type == "Conv")
+    assert list(next(a.ints for a in first.attribute if a.name == "pads")) == [0, 0, 1, 1]

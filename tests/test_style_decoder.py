@@ -63,3 +63,43 @@ def test_nearest_up_conv_matches_upsample_pad_conv():
         )
     )
     assert torch.allclose(nearest_up_conv(x, conv), reference, atol=1e-5)
+
+
+def test_detail_packer_is_the_normalised_pixel_unshuffle():
+    """The fixed convolutions compute the per-pixel RMS normalisation and ``pixel_unshuffle``'s
+    channel order; a side that is no multiple of 8 is still padded by replication."""
+    from stylebridge.nn.style_decoder import DetailPacker
+
+    torch.manual_seed(0)
+    packer = DetailPacker(6)
+    fusion = torch.randn(2, 5, 4, 6)
+    detail = torch.randn(2, 6, 8, 12)
+    wanted = detail * torch.rsqrt(detail.square().mean(1, keepdim=True) + 1e-6)
+    wanted = torch.cat([fusion, torch.nn.functional.pixel_unshuffle(wanted, 2)], 1)
+    assert torch.allclose(packer(fusion, detail), wanted, atol=1e-6)
+    short = packer(fusion, detail[..., :7, :11])  # one short of twice the fusion grid
+    assert short.shape == wanted.shape
+    assert torch.equal(short[:, 7::4, 3], short[:, 5::4, 3])  # pixel row 7 repeats row 6
+    assert torch.allclose(short[:, :, :3, :5], wanted[:, :, :3, :5], atol=1e-6)
+
+
+@pytest.mark.parametrize("side", [31, 32, 45, 64])
+def test_same_padding_matches_tensorflow_and_fixes_for_even_sides(side):
+    """SAME: ``k - s + (-n) % s`` in total, the smaller half first; the stride-1 kernels pad
+    inside the convolution, and ``fix_same_padding`` gives the same image on even sides."""
+    import torch.nn.functional as F
+
+    from stylebridge.nn.efficientnet_lite import SameConv2d, fix_same_padding
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 4, side, side + 6)
+    for kernel, stride in [(3, 1), (5, 1), (3, 2), (5, 2)]:
+        conv = SameConv2d(4, 4, kernel, stride, groups=4, bias=False)
+        pads = []
+        for n in x.shape[:1:-1]:
+            total = max((-(-n // stride) - 1) * stride + kernel - n, 0)
+            pads += [total // 2, total - total // 2]
+        wanted = F.conv2d(F.pad(x, pads), conv.weight, None, stride, groups=4)
+        assert torch.allclose(conv(x), wanted, atol=1e-5)
+        if side % 2 == 0:
+            assert torch.allclose(fix_same_padding(conv)(x), wanted, atol=1e-5)

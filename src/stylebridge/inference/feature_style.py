@@ -10,6 +10,7 @@ through the tiler without seams.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tenso
 from ..models.files import CONFIG_NAME, read_tensors, tensor_bytes
 from ..models.stylenet import FUSION_BLOCK, StyleEncoder, load_engine
 from ..nn import choose_precision, pick_device, prepare_runtime
+from ..nn.efficientnet_lite import fix_same_padding
 from ..nn.feature_fusion import (
     EPS,
     FUSIONS,
@@ -108,6 +110,12 @@ def paper_tone(image: Image.Image) -> Image.Image:
     return Image.fromarray(np.repeat(grey[..., None], 3, 2).round().astype(np.uint8), "RGB")
 
 
+def _encoder_grid(size: tuple[int, int], scale: float) -> tuple[int, int]:
+    """``size`` scaled, each side rounded to a multiple of 8: the sides the encoder graph takes
+    (its padding is fixed for them), so both backends read an image on the same grid."""
+    return tuple(max(8, 8 * round(side * scale / 8)) for side in size)
+
+
 def _check_style_image(image: Image.Image, source: str) -> None:
     if min(image.size) < MIN_STYLE_SIDE:
         raise ImageError(
@@ -161,7 +169,7 @@ class FeatureEngine:
     def _graphs(self, weights_name: str) -> tuple[Path, Path]:
         """The encoder (to the fusion layer) and the decoder as ONNX graphs, exported once per
         set of weights into the cache and checked against PyTorch there."""
-        digest = hashlib.sha256(b"stylebridge.engine-onnx/3")  # 3: upsampling folded in forward
+        digest = hashlib.sha256(b"stylebridge.engine-onnx/4")  # 4: constant SAME padding
         digest.update(json.dumps(self.decoder.config.to_dict(), sort_keys=True).encode())
         digest.update(f"{self.encoder.variant}:{FUSION_BLOCK}:{self.encoder.detail_block}".encode())
         digest.update((self.model_dir / weights_name).read_bytes())
@@ -188,8 +196,7 @@ class FeatureEngine:
 
     def moments_of(self, image: Image.Image) -> StyleMoments:
         """A style image's moments, encoded with its shorter side at the training scale."""
-        scale = STYLE_SIDE / min(image.size)
-        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+        size = _encoder_grid(image.size, STYLE_SIDE / min(image.size))
         return self._moments(image.convert("RGB").resize(size, Image.Resampling.LANCZOS))
 
     def code_from_images(
@@ -283,8 +290,7 @@ class FeatureEngine:
     def content_moments(self, image: Image.Image, side: int = 768) -> StyleMoments:
         """The content's own moments from the whole image shrunk to ``side`` px: for tiled
         rendering, where every tile must be fused with the same map."""
-        scale = min(1.0, side / max(image.size))
-        size = (max(8, round(image.width * scale)), max(8, round(image.height * scale)))
+        size = _encoder_grid(image.size, min(1.0, side / max(image.size)))
         return self._moments(image.resize(size, Image.Resampling.BILINEAR))
 
     def render(
@@ -401,10 +407,11 @@ class BakedStyle(nn.Module):
         super().__init__()
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
-        self.encoder, self.decoder = encoder, decoder
+        self.encoder = fix_same_padding(copy.deepcopy(encoder))  # sides: multiples of 8
+        self.decoder = decoder
         self.fusion, self.strength = fusion, float(strength)
         self.white_level = float(white_level)  # a scale of [0, 1] tones: in the graph
-        colour = torch.diag(style.std) if fusion == "adain" else sym_power(style.covariance, 0.5)
+        colour = torch.diag(style.std) if fusion == "adain" else style.colouring
         self.register_buffer("style_mean", style.mean.float()[:, None])
         self.register_buffer("colour", colour.float())
 
@@ -620,7 +627,7 @@ def _fusion_map(
     if fusion == "adain":
         a = torch.diag(style.std / content.std)
     else:
-        a = sym_power(style.covariance, 0.5) @ sym_power(content.covariance, -0.5)
+        a = style.colouring @ sym_power(content.covariance, -0.5)
     b = style.mean - a @ content.mean
     eye = torch.eye(c, dtype=a.dtype)
     a = eye + strength * (a - eye)
@@ -653,7 +660,7 @@ class _EncoderGraph(nn.Module):
 
     def __init__(self, encoder: StyleEncoder):
         super().__init__()
-        self.encoder = encoder
+        self.encoder = fix_same_padding(copy.deepcopy(encoder))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder.content(x)

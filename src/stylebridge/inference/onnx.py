@@ -33,6 +33,7 @@ from ..fileio import OutputError, atomic_write, check_outputs
 from ..models.files import generator_from_config, read_run_config
 from ..nn import GlobalStatsInstanceNorm
 from ..nn.efficientnet_lite import default_cache_dir
+from .onnx_passes import fold_zero_pads
 from .tiling import set_norm_mode
 
 ONNX_TOLERANCE = 1e-3  # max abs difference to PyTorch on [-1, 1] accepted at export
@@ -139,7 +140,7 @@ def _export_bytes(net: nn.Module, multiple: int, exporter: str) -> bytes:
             program = torch.onnx.export(
                 net, (example,), dynamo=True, dynamic_shapes=shapes, verbose=False, **names
             )
-            return program.model_proto.SerializeToString()
+            return fold_zero_pads(program.model_proto.SerializeToString())
         axes = {0: "batch", 2: "height", 3: "width"}
         buffer = io.BytesIO()
         torch.onnx.export(
@@ -151,7 +152,7 @@ def _export_bytes(net: nn.Module, multiple: int, exporter: str) -> bytes:
             dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
             **names,
         )
-        return buffer.getvalue()
+        return fold_zero_pads(buffer.getvalue())
 
 
 def _export_with_fallback(

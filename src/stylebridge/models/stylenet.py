@@ -43,7 +43,7 @@ from ..nn.culture_views import VIEWS, empty_space_loss
 from ..nn.discriminators import PatchDiscriminator, PatchDiscriminatorConfig
 from ..nn.efficientnet_lite import VARIANTS, fuse_batchnorm, load_efficientnet_lite
 from ..nn.feature_fusion import FUSIONS, StyleMoments, adain, fuse
-from ..nn.style_decoder import StyleDecoder, StyleDecoderConfig, pack_detail
+from ..nn.style_decoder import DetailPacker, StyleDecoder, StyleDecoderConfig
 from .base import MODELS, TranslationModel
 from .files import CONFIG_NAME, check_weight_values, read_run_config, read_tensors, weights_path
 
@@ -88,6 +88,10 @@ class StyleNetConfig:
     # weights at 0 the step skips the encoder pass over the output (about 3x faster).
     teacher: str = ""
     lambda_teacher: float = 10.0
+    # the share of distillation batches styled by one of the teacher folder's culture codes
+    # (``codes/*.safetensors``, pooled over a corpus) instead of the batch's style images, each
+    # fused by one of train_fusions: the styles a bundled decoder renders most
+    teacher_code_share: float = 0.0
     lr: float = 1e-4
     beta1: float = 0.9
     beta2: float = 0.999
@@ -116,6 +120,10 @@ class StyleNetConfig:
                 "model.lambda_content and model.lambda_style are both 0 and there is no "
                 "model.teacher, culture discriminator or prior: the decoder would learn no style"
             )
+        if not 0.0 <= self.teacher_code_share <= 1.0:
+            raise ConfigError("model.teacher_code_share must be within [0, 1]")
+        if self.teacher_code_share > 0 and not self.teacher:
+            raise ConfigError("model.teacher_code_share needs a model.teacher with codes/")
         if not self.lr > 0 or not self.smoothing_temperature > 0:
             raise ConfigError("model.lr and model.smoothing_temperature must be > 0")
         self.fusions()
@@ -185,12 +193,14 @@ class StyleEncoder(torch.nn.Module):
     """The frozen encoder: [-1, 1] images -> fusion features, or the style layers' features.
 
     With a ``detail_block``, ``content`` returns the fusion features with the stride-4 detail
-    features packed behind them (``pack_detail``); the fusion uses the first ``channels``."""
+    features packed behind them (``DetailPacker``); the fusion uses the first ``channels``."""
 
     def __init__(self, variant: str = "lite1", detail_block: int = 0):
         super().__init__()
         self.net = fuse_batchnorm(load_efficientnet_lite(variant)).requires_grad_(False).eval()
         self.variant, self.detail_block = variant, detail_block
+        if detail_block:
+            self.pack = DetailPacker(self.net.tap_channels(detail_block))
 
     @property
     def channels(self) -> int:
@@ -216,7 +226,7 @@ class StyleEncoder(torch.nn.Module):
         if not self.detail_block:
             return self.taps(images, [FUSION_BLOCK])[0]
         detail, fusion = self.taps(images, [self.detail_block, FUSION_BLOCK])
-        return pack_detail(fusion, detail)
+        return self.pack(fusion, detail)
 
     def split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``content``'s output -> (fusion features, packed detail: maybe 0 channels)."""
@@ -224,6 +234,21 @@ class StyleEncoder(torch.nn.Module):
 
     def train(self, mode: bool = True):  # always eval: BatchNorm is folded, nothing learns
         return super().train(False)
+
+
+def _read_codes(folder: Path, device: torch.device) -> list[StyleMoments]:
+    """The style codes in ``folder`` (a trained engine's ``codes/``) as moments on ``device``."""
+    paths = sorted(folder.glob("*.safetensors"))
+    if not paths:
+        raise ConfigError(f"model.teacher_code_share: {folder} holds no style codes")
+    codes = []
+    for path in paths:
+        tensors, _ = read_tensors(path)
+        if set(tensors) != {"mean", "second"}:
+            raise ModelFileError(path, "not a style code (it needs mean and second)")
+        mean, second = (tensors[k].double().to(device) for k in ("mean", "second"))
+        codes.append(StyleMoments(mean, second))
+    return codes
 
 
 def load_engine(folder: Path) -> tuple[StyleDecoder, int, dict]:
@@ -288,8 +313,11 @@ class StyleNet(TranslationModel):
         )
         self.optimizers = {"decoder": self.adam(self.decoder)}
         self.teacher: StyleDecoder | None = None
+        self.teacher_codes: list[StyleMoments] = []
         if config.teacher and config.lambda_teacher > 0:
             self.teacher = self._load_teacher(Path(config.teacher))
+            if config.teacher_code_share > 0:
+                self.teacher_codes = _read_codes(Path(config.teacher) / "codes", self.device)
         if config.lambda_gan > 0:
             d_config = PatchDiscriminatorConfig(config.d_ndf, config.d_layers, "none")
             self.culture_d = self.add_network(
@@ -369,17 +397,23 @@ class StyleNet(TranslationModel):
             return softmax_smooth(features, self.config.smoothing_temperature)
         return features
 
-    def _targets(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def _targets(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, bool]:
+        """The fused features the decoder renders, and whether a teacher's culture code (not
+        the batch's style images) styled them."""
         pick = int(torch.randint(len(self.fusion_names), (1,), generator=self.rng))
+        if self.teacher_codes and float(torch.rand(1, generator=self.rng)) < (
+            self.config.teacher_code_share
+        ):
+            code = int(torch.randint(len(self.teacher_codes), (1,), generator=self.rng))
+            return fuse(content, self.teacher_codes[code], self.fusion_names[pick]), True
         if self.fusion_names[pick] == "adain":
             mean, var = style.mean((2, 3)), style.var((2, 3), unbiased=False)
-            return adain(content, mean, var.add(1e-5).sqrt())
-        return torch.cat(
-            [
-                fuse(c[None], StyleMoments.of(s.float()), "wct")
-                for c, s in zip(content, style, strict=True)
-            ]
-        )
+            return adain(content, mean, var.add(1e-5).sqrt()), False
+        fused = [
+            fuse(c[None], StyleMoments.of(s.float()), "wct")
+            for c, s in zip(content, style, strict=True)
+        ]
+        return torch.cat(fused), False
 
     def _culture_logits(
         self, images: torch.Tensor, labels: torch.Tensor, net: torch.nn.Module | None = None
@@ -427,7 +461,7 @@ class StyleNet(TranslationModel):
         with torch.no_grad(), self.autocast():
             content, detail = self.encoder.split(self.encoder.content(content_images).float())
             style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
-            target = self._targets(content, style_taps[-1])
+            target, from_code = self._targets(content, style_taps[-1])
             if self.teacher is not None:  # the student must render every --strength alike
                 target = self._partial_strength(content, target)
             style_views = [self._style_view(t) for t in style_taps[:-1]]
@@ -441,10 +475,12 @@ class StyleNet(TranslationModel):
             loss_content = relative_mse(output_taps[-1], target) * c.lambda_content
             # the style's statistics are the target of full-strength renderings only
             rows = len(output) if self.teacher is None else self._full_strength_rows(len(output))
-            loss_style = sum(
-                moment_style_loss(self._style_view(o[:rows]), s[:rows])
-                for o, s in zip(output_taps[:-1], style_views, strict=True)
-            ) * (c.lambda_style / len(style_views))
+            loss_style = torch.zeros((), device=self.device)
+            if not from_code:  # a culture code's style is not the batch's images'
+                loss_style = sum(
+                    moment_style_loss(self._style_view(o[:rows]), s[:rows])
+                    for o, s in zip(output_taps[:-1], style_views, strict=True)
+                ) * (c.lambda_style / len(style_views))
             total = loss_content + loss_style
             losses |= {"loss/content": loss_content.detach(), "loss/style": loss_style.detach()}
         if self.teacher is not None:

@@ -88,27 +88,46 @@ def default_cache_dir() -> Path:
 
 
 class SameConv2d(nn.Conv2d):
-    """Conv2d with TensorFlow "SAME" padding, computed from the input size at run time.
+    """Conv2d with TensorFlow "SAME" padding.
 
     SAME pads ``max((ceil(n / s) - 1) * s + k - n, 0)`` in total, which for ``k >= s`` (every
-    EfficientNet convolution) is ``k - s + (-n) % s``: integer arithmetic without ``ceil``, so
-    an ONNX trace keeps it as a function of the input size instead of freezing it."""
+    EfficientNet convolution) is ``k - s + (-n) % s``. At stride 1 that is ``k - 1`` for any
+    size, split evenly for odd kernels: the convolution's own padding, no padded copy. At stride
+    2 it depends on the size's parity, so it is computed at run time with integer arithmetic
+    (an ONNX trace keeps it a function of the input size) unless ``fix_same_padding`` has
+    promised sides divisible by the stride: then it is a constant that the export folds into
+    the convolution (``inference.onnx``), which onnxruntime runs without a padded copy."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if any(k < s for k, s in zip(self.kernel_size, self.stride, strict=True)):
             raise ValueError("SameConv2d needs kernel >= stride")
+        self.divisible_sides = False  # set by fix_same_padding
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == (1, 1) and all(k % 2 for k in self.kernel_size):
+            padding = tuple(k // 2 for k in self.kernel_size)
+            return F.conv2d(x, self.weight, self.bias, 1, padding, self.dilation, self.groups)
         pads = []
         for size, k, s in zip(
             x.shape[:1:-1], self.kernel_size[::-1], self.stride[::-1], strict=True
         ):
-            total = k - s + (-size) % s
+            total = k - s if self.divisible_sides else k - s + (-size) % s
             pads += [total // 2, total - total // 2]
         if any(pads):
             x = F.pad(x, pads)
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+
+
+def fix_same_padding(net: nn.Module) -> nn.Module:
+    """Promise ``net``'s size-dependent padding (SAME convolutions, and any module with a
+    ``divisible_sides`` flag) sides divisible by its strides, as in an exported graph whose
+    inputs are multiples of the network's total stride: the padding becomes constant. Changes
+    ``net`` in place and returns it; a side that breaks the promise would be misaligned."""
+    for module in net.modules():
+        if hasattr(module, "divisible_sides"):
+            module.divisible_sides = True
+    return net
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:

@@ -7,7 +7,7 @@ carry the style. Two layouts:
   resolution, four widths (stride 8, 4, 2, 1). The first bundled decoder; about 11 GMAC at
   512 px with widths 128,96,48,24.
 - ``detail_channels`` > 0: the encoder's stride-4 features, normalised per
-  pixel and packed into the input behind the fusion features (``pack_detail``), are added at
+  pixel and packed into the input behind the fusion features (``DetailPacker``), are added at
   stride 4 through a 1x1 convolution that starts at zero. They carry where the content's edges
   are, which the stride-8 fusion features blur; a decoder trained without them loads and
   fine-tunes with them (it starts as it was). Every upsampling followed by a padded 3x3
@@ -105,18 +105,41 @@ def _shuffle_body(config: StyleDecoderConfig) -> list[nn.Module]:
     return [*s8, *s4, *s2, nn.PixelShuffle(2)]
 
 
-def pack_detail(fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
+class DetailPacker(nn.Module):
     """Stride-4 detail features, normalised per pixel (their direction, not their strength,
     which would carry the content's own style), packed 2x2 into channels behind the stride-8
     fusion features: the decoder takes one tensor, and the fusion reads only its first
-    channels."""
-    detail = detail.float()
-    detail = detail * torch.rsqrt(detail.square().mean(1, keepdim=True) + 1e-6)
-    # sides that are no multiple of 8: the stride-4 grid is one short of twice the stride-8 one
-    pad_h = 2 * fusion.shape[-2] - detail.shape[-2]
-    pad_w = 2 * fusion.shape[-1] - detail.shape[-1]
-    detail = nn.functional.pad(detail, (0, pad_w, 0, pad_h), mode="replicate")
-    return torch.cat([fusion.float(), nn.functional.pixel_unshuffle(detail, 2)], 1)
+    channels.
+
+    Both steps are fixed 1x1 and 2x2 convolutions (the channel mean of squares; a one-hot
+    space-to-depth in ``pixel_unshuffle``'s channel order, exact): onnxruntime runs a
+    convolution in its blocked layout, where a channel reduction and a 6-d transpose cost it a
+    third of the encoder's time at 512 px."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.channels = channels
+        self.register_buffer("mean_kernel", torch.full((1, channels, 1, 1), 1.0 / channels), False)
+        unshuffle = torch.zeros(4 * channels, 1, 2, 2)
+        for k in range(4):  # output channel 4c + 2i + j reads pixel (i, j) of channel c
+            unshuffle[k::4, 0, k // 2, k % 2] = 1.0
+        self.register_buffer("unshuffle_kernel", unshuffle, False)
+        self.divisible_sides = False  # efficientnet_lite.fix_same_padding: sides multiples of 8
+
+    def forward(self, fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
+        with torch.autocast(detail.device.type, enabled=False):  # a normalisation: in float32
+            detail = detail.float()
+            mean_square = nn.functional.conv2d(detail.square(), self.mean_kernel.float())
+            detail = detail * torch.rsqrt(mean_square + 1e-6)
+            # sides that are no multiple of 8: the stride-4 grid is one short of twice stride 8
+            pad_h = 2 * fusion.shape[-2] - detail.shape[-2]
+            pad_w = 2 * fusion.shape[-1] - detail.shape[-1]
+            if not self.divisible_sides:
+                detail = nn.functional.pad(detail, (0, pad_w, 0, pad_h), mode="replicate")
+            packed = nn.functional.conv2d(
+                detail, self.unshuffle_kernel.float(), stride=2, groups=self.channels
+            )
+        return torch.cat([fusion.float(), packed], 1)
 
 
 # A 3x3 convolution after a nearest x2 upsampling, as a stride-2 transposed convolution with a
@@ -192,7 +215,7 @@ class StyleDecoder(nn.Module):
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """Features (N, C, H/8, W/8) -> image (N, 3, H, W) in about [-1, 1] (not clamped, so
         the losses see gradients at the extremes). With detail, C is the fusion channels plus
-        the packed detail channels (``pack_detail``)."""
+        the packed detail channels (``DetailPacker``)."""
         if not self.config.detail_channels:
             return run_layers(self.body, features)
         fusion, packed = features.split(
