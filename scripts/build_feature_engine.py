@@ -24,18 +24,32 @@ from stylebridge.models import ENGINE_METHODS
 from stylebridge.models.files import read_run_config, read_tensors, tensor_bytes, write_json
 
 PAPER_TONE = {"chinese_ink"}
-FINE_TUNED_FROM = (
-    "the previous bundled decoder (same data, 4,400 steps, 82 min on the same 2 cores), with "
-    "model.detail_block=4 added"
-)
+# what each bundled decoder was fine-tuned from (a run's init_from) and distilled from (its
+# model.teacher), as its card names them; keyed by the output folder's name
+FINE_TUNED_FROM = {
+    "feature_engine": (
+        "the previous bundled decoder (same data, 4,400 steps, 82 min on the same 2 cores), "
+        "with model.detail_block=4 added"
+    ),
+    "fast": (
+        "a shuffle decoder of the same widths, distilled from the same teacher for 8,000 steps "
+        "of batch 12 on the style images only (52 min on the same 2 cores); this run went on "
+        "with half of its batches styled by the teacher's culture codes "
+        "(model.teacher_code_share=0.5)"
+    ),
+}
+HARDWARE = {  # where each bundled decoder's runs trained
+    "feature_engine": "2 CPU cores (AMD EPYC, AVX512-BF16), bf16 autocast, no GPU",
+    "fast": "2 CPU cores (AMD EPYC, AVX2 kernels), float32, no GPU",
+}
 DISTILLED_FROM = (
-    "the previous bundled decoder (widths 128,96,48,24 with detail features; 4,400 + 3,000 "
-    "steps), whose renderings of the same photos and paintings it learned (model.teacher)"
+    "the bundled decoder (upsample layout, widths 128,96,48,24 with detail features; 4,400 + "
+    "3,000 steps), whose renderings of the same photos and paintings it learned (model.teacher)"
 )
 ZOO = Path(__file__).resolve().parents[1] / "src" / "stylebridge" / "zoo" / "feature_engine"
 
 
-def build(run: Path, cultures: Path, out: Path) -> None:
+def build(run: Path, cultures: Path, out: Path, with_codes: bool = True) -> None:
     config = read_run_config(run)
     if config.get("method") not in ENGINE_METHODS:
         raise SystemExit(f"{run}: not a stylenet run")
@@ -65,11 +79,16 @@ def build(run: Path, cultures: Path, out: Path) -> None:
             config["data"][key]["path"] = name
     train = config.get("train", {})
     train.update(domain_a=names["a"], domain_b=names["b"], out="feature_engine")
+    if train.get("init_from"):  # a fine-tune: the card's fine_tuned_from names what it was
+        train["init_from"] = "previous run, see MODEL_CARD.md training.fine_tuned_from"
+        config["data"]["init_from"]["path"] = train["init_from"]
     write_json(out / "config.json", config)
     engine = FeatureEngine(out, device="cpu")
     codes = out / "codes"
     if codes.exists():
         shutil.rmtree(codes)
+    if not with_codes:  # the same encoder as the bundled engine: its codes serve this decoder
+        return
     manifest = cultures / "MANIFEST.csv"
     manifest_hash = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else ""
     for folder in sorted(p for p in cultures.iterdir() if p.is_dir()):
@@ -94,6 +113,7 @@ def write_card(run: Path, out: Path, results: Path | None) -> None:
     import yaml
 
     config = read_run_config(out)
+    codes = out / "codes" if (out / "codes").is_dir() else ZOO / "codes"
     log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line]
     times = [row["time"] for row in log if "time" in row]
     data = config.get("data", {})
@@ -113,7 +133,7 @@ def write_card(run: Path, out: Path, results: Path | None) -> None:
                 "ukiyoe, western_oil",
                 "images": data.get("b", {}).get("count"),
                 "files_hash": data.get("b", {}).get("hash"),
-                "manifest_sha256": json.loads(next((out / "codes").glob("*.json")).read_text()).get(
+                "manifest_sha256": json.loads(next(codes.glob("*.json")).read_text()).get(
                     "manifest_sha256"
                 ),
                 "terms": "each image keeps its owner's terms; see the corpus MANIFEST.csv",
@@ -121,12 +141,12 @@ def write_card(run: Path, out: Path, results: Path | None) -> None:
         ],
         "training": {
             "steps": config.get("step"),
-            "hardware": "2 CPU cores (AMD EPYC, AVX512-BF16), bf16 autocast, no GPU",
+            "hardware": HARDWARE.get(out.name),
             "logged_span_minutes": round((max(times) - min(times)) / 60, 1) if times else None,
             "crop": config.get("size"),
             # a fine-tune: the decoder it started from (the earlier bundled one)
             "fine_tuned_from": (
-                FINE_TUNED_FROM if config.get("train", {}).get("init_from") else None
+                FINE_TUNED_FROM.get(out.name) if config.get("train", {}).get("init_from") else None
             ),
             # distilled: the decoder learned the renderings of a larger one (model.teacher)
             "distilled_from": (
@@ -145,10 +165,11 @@ def write_card(run: Path, out: Path, results: Path | None) -> None:
             "claims about a culture's style without the measurements of `analyze`",
         ],
     }
+    where = "codes/" if codes.parent == out else "the bundled engine's codes/ (same encoder)"
     body = (
         "# Feature-fusion engine (EfficientNet-Lite1 encoder, AdaIN/WCT, trained decoder)\n\n"
         "See docs/feature_engine.md for the method, the measurements and what each culture "
-        "code looks like. Style codes for six culture groups are in codes/.\n"
+        f"code looks like. Style codes for six culture groups: {where}.\n"
     )
     text = "---\n" + yaml.safe_dump(front, sort_keys=False) + "---\n\n" + body
     atomic_write(out / "MODEL_CARD.md", text.encode())
@@ -161,9 +182,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ZOO)
     parser.add_argument("--results", type=Path, help="evaluation results.json for the card")
     parser.add_argument("--card-only", action="store_true")
+    parser.add_argument(
+        "--without-codes", action="store_true", help="a second decoder that reads ZOO's codes"
+    )
     args = parser.parse_args()
     if not args.card_only:
-        build(args.run, args.cultures, args.out)
+        build(args.run, args.cultures, args.out, with_codes=not args.without_codes)
     write_card(args.run, args.out, args.results)
 
 

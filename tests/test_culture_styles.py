@@ -37,7 +37,8 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
             config.get("finish", "none"),
             config.get("white_level", 1.0),
         )
-        direct = api.style_renderer(style_from=name)
+        engine = config["engine"]  # "bundled" or "fast"
+        direct = api.style_renderer(style_from=name, engine=None if engine == "bundled" else engine)
         direct.palette = style.palette  # the flat finish's colours come with the style
         got = style.stylize(photo, max_side=64, strength=0.5)
         want = direct.stylize(
@@ -51,6 +52,7 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
         assert np.abs(_px(got) - _px(want)).max() <= 1, name  # the call's strength scales it
     ukiyoe, ornament = stylebridge.load("ukiyoe"), stylebridge.load("islamic_ornament")
     assert ukiyoe.finish == "flat_detail" and ornament.fusion == "adain"  # the measured choices
+    assert ornament.finish == "grey"
     grey = _px(stylebridge.stylize(photo, "chinese_ink"))
     assert np.abs(grey - grey.mean(2, keepdims=True)).mean() < 3  # ink: colour dropped
 
@@ -150,7 +152,7 @@ def test_a_culture_style_exports_with_its_settings(tmp_path):
     assert report.max_abs_diff <= report.tolerance
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ornament.onnx")).metadata_props}
     assert meta["stylebridge.fusion"] == "adain" and meta["stylebridge.strength"] == "0.5"
-    assert "stylebridge.finish" not in meta
+    assert meta["stylebridge.finish"] == "grey" and not report.notes  # in the graph
     flat = stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
     assert any("'flat_detail' finish is not in the graph" in n for n in flat.notes)
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ukiyoe.onnx")).metadata_props}
@@ -305,6 +307,32 @@ def test_the_white_level_is_baked_into_an_exported_graph(tmp_path):
     assert got.max() <= 2 * 0.85 - 1 + 0.02  # white ([-1, 1]'s 1) is 0.85 grey in the graph
 
 
+def test_grey_finish_keeps_the_luminance_and_is_baked_into_an_exported_graph(photo, tmp_path):
+    """``finish="grey"``: every channel the rendering's luminance; in an exported graph too
+    (a linear map, so no note that the finish is missing)."""
+    import onnx
+    import onnxruntime
+
+    from stylebridge.inference.color import LUMA
+    from stylebridge.inference.finish import apply_finish
+
+    rgb = np.random.default_rng(0).integers(0, 256, (8, 9, 3), dtype=np.uint8)
+    grey = apply_finish(rgb, "grey")
+    assert grey.shape == rgb.shape and (grey == grey[..., :1]).all()
+    assert np.abs(grey[..., 0] - rgb.astype(np.float32) @ LUMA).max() <= 0.5
+    rendered = np.asarray(api.style_renderer(style_from="ukiyoe").stylize(photo, finish="grey"))
+    assert (rendered == rendered[..., :1]).all() and rendered.std() > 5
+    target = tmp_path / "grey.onnx"  # islamic_ornament's own finish
+    report = stylebridge.export("islamic_ornament", onnx=target, exporter="torchscript")
+    assert report.max_abs_diff <= report.tolerance and not report.notes
+    meta = {p.key: p.value for p in onnx.load(str(target)).metadata_props}
+    assert meta["stylebridge.finish"] == "grey"
+    session = onnxruntime.InferenceSession(str(target), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0]
+    assert np.abs(got - got[:, :1]).max() < 1e-6 and got.std() > 0.02
+
+
 def test_corpus_palette_finds_a_corpus_colours_and_checks_bad_palettes(tmp_path):
     from stylebridge.design.palette import palette_of  # what build_culture_styles.py uses
     from stylebridge.inference.finish import check_palette
@@ -324,3 +352,23 @@ def test_corpus_palette_finds_a_corpus_colours_and_checks_bad_palettes(tmp_path)
         check_palette([[1, 2, 3]])
     with pytest.raises(ValueError, match="list of"):
         check_palette("red")
+
+
+def test_the_fast_engine_is_a_bundled_name_with_the_same_codes_and_a_smaller_decoder(photo):
+    """``--engine fast`` / ``feature_engine("fast")``: the distilled decoder, reading the
+    bundled engine's culture codes; a culture style may name it (ornament does)."""
+    from stylebridge.inference.feature_style import StylePreset
+
+    fast, bundled = api.feature_engine("fast", device="cpu"), api.feature_engine(device="cpu")
+    assert fast.model_dir == zoo.ENGINES["fast"] and bundled.model_dir == zoo.ENGINE_DIR
+    assert fast.cultures() == bundled.cultures()
+    size = lambda e: sum(p.numel() for p in e.decoder.parameters())  # noqa: E731
+    assert size(fast) * 3 < size(bundled)
+    out = api.style_renderer(style_from="ukiyoe", engine="fast").stylize(photo)
+    assert out.size == photo.size
+    folder = zoo.style_path("islamic_ornament")
+    preset = StylePreset.read(folder, json.loads((folder / "config.json").read_text()))
+    assert preset.engine_dir() == zoo.ENGINES["fast"] and preset.finish == "grey"
+    assert "fast" not in zoo.styles() and "feature_engine" not in zoo.styles()
+    with pytest.raises(ConfigError, match="no feature-fusion engine 'slow'"):
+        zoo.engine_dir("slow")

@@ -40,7 +40,10 @@ def test_culture_style_card_states_its_settings_look_and_measures(name):
     assert match, f"{name}: MODEL_CARD.md has no front matter"
     meta, body = yaml.safe_load(match.group(1)), text[match.end() :]
     config = json.loads((folder / "config.json").read_text())
-    assert config["method"] == "engine_style" and config["engine"] == "bundled"
+    assert config["method"] == "engine_style" and config["engine"] in zoo.ENGINES
+    assert meta["base_model"].startswith(
+        zoo.ENGINES[config["engine"]].relative_to(zoo.ZOO_DIR).as_posix()
+    )
     settings = {k: config[k] for k in ("fusion", "strength", "finish")}
     settings["white_level"] = config.get("white_level", 1.0)
     assert meta["settings"] == settings

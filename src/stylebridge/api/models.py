@@ -172,19 +172,22 @@ def export(
             "stylebridge.fusion": fusion,
             "stylebridge.strength": f"{strength:g}",
         }
+        grey = renderer.finish == "grey"  # a linear map of the pixels: baked into the graph
         if renderer.finish != "none":  # classical filtering has no ONNX form: said, not baked
             metadata["stylebridge.finish"] = (
-                f"{renderer.finish} (not in the graph: stylebridge.inference.finish)"
+                renderer.finish
+                if grey
+                else (f"{renderer.finish} (not in the graph: stylebridge.inference.finish)")
             )
         if renderer.white_level < 1.0:  # a scale of the tones: baked into the graph
             metadata["stylebridge.white_level"] = f"{renderer.white_level:g}"
-        baked = renderer.engine.baked(renderer.code, fusion, strength, renderer.white_level)
+        baked = renderer.engine.baked(renderer.code, fusion, strength, renderer.white_level, grey)
         # torch.export fixes this graph's batch size, so "auto" goes straight to the tracer
         # (the check would catch it, after about 10 s of exporting)
         exporter = "torchscript" if exporter == "auto" else exporter
         report = export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
                                metadata=metadata, overwrite=overwrite)  # fmt: skip
-        if renderer.finish != "none":
+        if renderer.finish not in ("none", "grey"):
             report.notes += (
                 f"the style's {renderer.finish!r} finish is not in the graph (no ONNX form): "
                 "apply stylebridge.inference.finish.apply_finish to its outputs",

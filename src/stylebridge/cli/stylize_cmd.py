@@ -72,8 +72,8 @@ def stylize(
     finish: str = typer.Option(
         None,
         help="Feature-fusion engine: none | flat (print colour: flat regions, small palette) | "
-        "flat_detail (flat, with the rendering's lines and grain) [default: none; a culture "
-        "style's own].",
+        "flat_detail (flat, with the rendering's lines and grain) | grey (colour dropped) "
+        "[default: none; a culture style's own].",
     ),
     white_level: float = typer.Option(
         None,
@@ -85,8 +85,9 @@ def stylize(
     engine: str = typer.Option(
         None,
         help="ray: translate on a Ray cluster (a model, big folders; pip install "
-        "'stylebridge[cluster]'); local: this machine (default); else a `train stylenet` run "
-        "to use instead of the bundled feature-fusion engine.",
+        "'stylebridge[cluster]'); local: this machine (default); fast: the bundled "
+        "feature-fusion engine's distilled decoder (about 2.5x faster, measured lower); else a "
+        "`train stylenet` run to use instead of the bundled feature-fusion engine.",
     ),
     portrait: bool = typer.Option(
         False,

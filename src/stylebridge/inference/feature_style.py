@@ -270,13 +270,15 @@ class FeatureEngine:
         fusion: str = "wct",
         strength: float = 1.0,
         white_level: float = 1.0,
+        grey: bool = False,
     ) -> BakedStyle:
-        """This engine with ``code`` fixed, as one image -> image module (for ONNX export)."""
+        """This engine with ``code`` fixed, as one image -> image module (for ONNX export);
+        ``grey``: the ``grey`` finish in the graph."""
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         white_level = check_white_level(white_level)
         return BakedStyle(
-            self.encoder, self.decoder, mixed(code), fusion, strength, white_level
+            self.encoder, self.decoder, mixed(code), fusion, strength, white_level, grey
         ).eval()
 
     # --- rendering -----------------------------------------------------------------------
@@ -403,6 +405,7 @@ class BakedStyle(nn.Module):
         fusion: str,
         strength: float,
         white_level: float = 1.0,
+        grey: bool = False,
     ):
         super().__init__()
         if fusion not in FUSIONS:
@@ -411,6 +414,7 @@ class BakedStyle(nn.Module):
         self.decoder = decoder
         self.fusion, self.strength = fusion, float(strength)
         self.white_level = float(white_level)  # a scale of [0, 1] tones: in the graph
+        self.grey = bool(grey)  # the grey finish: luminance in all three channels
         colour = torch.diag(style.std) if fusion == "adain" else style.colouring
         self.register_buffer("style_mean", style.mean.float()[:, None])
         self.register_buffer("colour", colour.float())
@@ -427,6 +431,9 @@ class BakedStyle(nn.Module):
         fused = self.colour @ whitened + self.style_mean
         fused = flat + self.strength * (fused - flat)
         out = self.decoder(torch.cat([fused.reshape_as(features), detail], 1))
+        if self.grey:  # LUMA is a weighted mean: [-1, 1] maps onto itself
+            luma = torch.as_tensor(LUMA, dtype=out.dtype, device=out.device).view(1, 3, 1, 1)
+            out = (out.clamp(-1.0, 1.0) * luma).sum(1, keepdim=True).expand_as(out)
         if self.white_level < 1.0:  # clipped as pixels are, then tones x level, in [-1, 1]
             out = (out.clamp(-1.0, 1.0) + 1.0) * self.white_level - 1.0
         return out
@@ -531,7 +538,7 @@ def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[Styl
 class StylePreset:
     """A culture style as a model folder: the engine, a style code and the settings chosen for
     it by measurement. ``config.json`` holds the method ``zoo.CULTURE_STYLE``, ``engine``
-    (``bundled`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
+    (``bundled``, ``fast`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
     ``.safetensors`` file in the folder), ``fusion``, ``strength``, ``finish``
     (``inference.finish``), optionally the finish's ``palette`` (``[[r, g, b], ...]``, taken
     from the culture's corpus) and ``white_level`` (the grey white becomes, default 1), and a
@@ -577,8 +584,8 @@ class StylePreset:
         )
 
     def engine_dir(self) -> Path:
-        if self.engine == "bundled":
-            return zoo.engine_dir()
+        if self.engine in zoo.ENGINES:
+            return zoo.engine_dir(self.engine)
         path = Path(self.engine)
         return path if path.is_absolute() else self.folder / path
 
@@ -702,7 +709,7 @@ class _Renderer:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         encoded = self.encoder(x)  # fusion features, then packed detail features (if any)
-        features, detail = encoded[:, : self.channels], encoded[:, self.channels :]
+        features = encoded[:, : self.channels]
         maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
         fused = self._fused(features, maps[0])
         if len(maps) > 1 and self.weight is not None:
@@ -710,7 +717,9 @@ class _Renderer:
                 self.weight, size=fused.shape[-2:], mode="bilinear", align_corners=False
             )
             fused = w * fused + (1 - w) * self._fused(features, maps[1])
-        return self.decoder(torch.cat([fused, detail.float()], 1).to(encoded.dtype))
+        packed = encoded.float()  # this call's own tensor (or a float copy): fused in place,
+        packed[:, : self.channels] = fused  # the detail behind it without a concatenated copy
+        return self.decoder(packed.to(encoded.dtype))
 
 
 def _render_masked(runner: TileRunner, renderer: _Renderer, pixels, weight, tile) -> np.ndarray:

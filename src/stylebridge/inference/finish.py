@@ -17,6 +17,13 @@ alone also erases the key-block lines inside regions and the paper's grain; with
 six-way classifier's ukiyo-e share rose from 72% to 96% on the 25 photos the styles were chosen
 on, and docs/feature_engine.md has the check on 68 further photos and across collections.
 
+``grey``: the rendering's luminance (``inference.color.LUMA``), colour dropped. For line
+drawings: the ornament corpus is pattern drawings photographed in black and white (mean
+saturation 0.000 over its images), and a decoder trained on feature statistics leaves faint
+tints in the white ground and along the lines, which is what a six-way classifier read as ink
+wash rather than drawing in a distilled decoder's renderings (docs/feature_engine.md). Unlike
+the flat finishes it is a linear map of the pixels, so an exported graph carries it.
+
 ``white_level`` (any finish): the rendering's tones scaled so that white becomes this grey. The
 engine paints on pure white, where the paper of ink paintings, as both ink collections
 photograph it, sits at a luminance of about 0.80 (90th percentile; the renderings 0.95), and a
@@ -30,8 +37,9 @@ import cv2
 import numpy as np
 
 from ..errors import ConfigError
+from .color import LUMA
 
-FINISHES = ("none", "flat", "flat_detail")
+FINISHES = ("none", "flat", "flat_detail", "grey")
 DETAIL_SIGMA = 2.0  # px: finer than this comes from the rendering, coarser from the flat fields
 
 
@@ -143,5 +151,8 @@ def apply_finish(rgb: np.ndarray, finish: str, palette: np.ndarray | None = None
         raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
     if finish == "none":
         return rgb
+    if finish == "grey":
+        grey = (rgb.astype(np.float32) @ LUMA).round().clip(0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
     flat = flat_colour(rgb, palette=palette)
     return with_detail(flat, rgb) if finish == "flat_detail" else flat
