@@ -86,7 +86,7 @@ def stylize(
         None,
         help="ray: translate on a Ray cluster (a model, big folders; pip install "
         "'stylebridge[cluster]'); local: this machine (default); fast: the bundled "
-        "feature-fusion engine's distilled decoder (about 2.5x faster, measured lower); else a "
+        "feature-fusion engine's distilled decoder (2-3x faster, measured lower); else a "
         "`train stylenet` run to use instead of the bundled feature-fusion engine.",
     ),
     portrait: bool = typer.Option(

@@ -127,10 +127,19 @@ class DetailPacker(nn.Module):
         self.divisible_sides = False  # efficientnet_lite.fix_same_padding: sides multiples of 8
 
     def forward(self, fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(detail.device.type, enabled=False):  # a normalisation: in float32
+        return self.pack(fusion, self.normalise(detail))
+
+    def normalise(self, detail: torch.Tensor) -> torch.Tensor:
+        """Each pixel's detail vector divided by its RMS over the channels, in float32."""
+        with torch.autocast(detail.device.type, enabled=False):
             detail = detail.float()
             mean_square = nn.functional.conv2d(detail.square(), self.mean_kernel.float())
-            detail = detail * torch.rsqrt(mean_square + 1e-6)
+            return detail * torch.rsqrt(mean_square + 1e-6)
+
+    def pack(self, fusion: torch.Tensor, detail: torch.Tensor) -> torch.Tensor:
+        """``detail`` (stride 4, ``channels``) packed 2x2 behind ``fusion`` (stride 8)."""
+        with torch.autocast(detail.device.type, enabled=False):
+            detail = detail.float()
             # sides that are no multiple of 8: the stride-4 grid is one short of twice stride 8
             pad_h = 2 * fusion.shape[-2] - detail.shape[-2]
             pad_w = 2 * fusion.shape[-1] - detail.shape[-1]
@@ -221,7 +230,13 @@ class StyleDecoder(nn.Module):
         fusion, packed = features.split(
             [self.config.in_channels, self.config.detail_channels], dim=1
         )
-        # up to the first upsampling (unfolded: the detail joins at its output), to stride 4
+        return self.render(fusion, self.detail(nn.functional.pixel_shuffle(packed, 2)))
+
+    def render(self, fusion: torch.Tensor, detail_term: torch.Tensor) -> torch.Tensor:
+        """The image from the fusion features and the detail layer's output (stride 4,
+        ``detail.out_channels``), which joins where the layout first reaches stride 4. Split
+        out so that an exported engine can compute the detail term in its encoder graph, where
+        the detail features are still at stride 4 (docs/feature_engine.md)."""
         x = run_layers(self.body[: self.split + 1], fusion)
-        x = x + self.detail(nn.functional.pixel_shuffle(packed, 2).to(x.dtype))
+        x = x + detail_term.to(x.dtype)
         return run_layers(self.body[self.split + 1 :], x)

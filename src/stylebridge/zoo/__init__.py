@@ -11,7 +11,7 @@ ZOO_DIR = Path(__file__).resolve().parent
 
 
 ENGINE_DIR = ZOO_DIR / "feature_engine"  # the feature-fusion decoder and its culture codes
-# a distilled decoder about 2.5x faster on the same encoder, reading the same codes; a name
+# a distilled decoder 2-3x faster on the same encoder, reading the same codes; a name
 # (``--engine fast``) like "bundled" for the one above
 ENGINES = {"bundled": ENGINE_DIR, "fast": ENGINE_DIR / "fast"}
 
