@@ -33,9 +33,10 @@ FINE_TUNED_FROM = {
     ),
     "fast": (
         "a shuffle decoder of the same widths, distilled from the same teacher for 8,000 steps "
-        "of batch 12 on the style images only (52 min on the same 2 cores); this run went on "
+        "of batch 12 on the style images only (52 min on the same 2 cores), then 3,000 steps "
         "with half of its batches styled by the teacher's culture codes "
-        "(model.teacher_code_share=0.5)"
+        "(model.teacher_code_share=0.5, 22 min); this run went on with the content, style and "
+        "reconstruction losses at their defaults and the teacher at model.lambda_teacher=5"
     ),
 }
 HARDWARE = {  # where each bundled decoder's runs trained

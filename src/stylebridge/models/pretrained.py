@@ -88,7 +88,7 @@ def copy_model_folder(
     names = {**config.get("directions", {}), **(config.get("exports") or {})}
     if config.get("method") == zoo.CULTURE_STYLE:  # a culture style: the engine stays put
         engine = str(config.get("engine", ""))
-        if engine not in ("", "bundled") and not Path(engine).is_absolute():
+        if engine not in ("", *zoo.ENGINES) and not Path(engine).is_absolute():
             config["engine"] = str((source / engine).resolve())
         if str(config.get("code", "")).endswith(".safetensors"):
             names["code"] = config["code"]
