@@ -372,3 +372,26 @@ def test_the_fast_engine_is_a_bundled_name_with_the_same_codes_and_a_smaller_dec
     assert "fast" not in zoo.styles() and "feature_engine" not in zoo.styles()
     with pytest.raises(ConfigError, match="no feature-fusion engine 'slow'"):
         zoo.engine_dir("slow")
+
+
+def test_a_culture_style_renders_on_another_engine_when_asked(photo, tmp_path):
+    """``load(name, engine=...)`` / ``--style NAME --engine fast``: the style's code and
+    settings on that engine's decoder; a translation model refuses an engine in one line."""
+    own, fast = stylebridge.load("ukiyoe"), stylebridge.load("ukiyoe", engine="fast")
+    assert fast.engine.model_dir == zoo.ENGINES["fast"] != own.engine.model_dir
+    assert (fast.fusion, fast.finish) == (own.fusion, own.finish)
+    a, b = _px(own.stylize(photo, max_side=64)), _px(fast.stylize(photo, max_side=64))
+    assert a.shape == b.shape and np.abs(a - b).mean() > 1
+    with pytest.raises(ConfigError, match="is a translation model: an engine"):
+        stylebridge.load("ukiyoe_look", engine="fast")
+    src = tmp_path / "photo.png"
+    photo.save(src)
+    from .test_cli import _run
+
+    out = tmp_path / "out.png"
+    done = _run("stylize", str(src), "--style", "ukiyoe", "--engine", "fast", "-o", str(out))
+    assert done.exit_code == 0 and out.is_file()
+    no = tmp_path / "no.png"
+    bad = _run("stylize", str(src), "--style", "ukiyoe_look", "--engine", "fast", "-o", str(no))
+    assert isinstance(bad, ConfigError) and "translation model" in str(bad)
+    assert not no.exists()

@@ -35,6 +35,7 @@ def load(
     device: str = "auto",
     precision: str = "auto",
     backend: str = "torch",
+    engine: str | os.PathLike | None = None,
 ) -> Stylizer | StyleRenderer:
     """Open a run or model folder, or a bundled style by name, for inference:
     ``load("ukiyoe").stylize(image) -> PIL.Image``; ``save`` writes what ``load`` reads.
@@ -43,6 +44,8 @@ def load(
     code at its measured settings, and loads as a ``StyleRenderer``; a translation model (a
     ``train`` run, the ``*_look`` styles) as a ``Stylizer``. Both have ``stylize`` and
     ``stylize_files``. ``backend`` is ``torch`` or ``onnxruntime`` (CPU; the ``[onnx]`` extra).
+    ``engine`` renders a culture style with another feature-fusion engine than its own
+    (``"bundled"``, ``"fast"`` or a ``train stylenet`` run), at the style's settings.
     """
     folder = model_folder(model)
     config = read_run_config(folder)
@@ -50,10 +53,18 @@ def load(
         from .rendering import feature_engine  # rendering imports this module
 
         preset = StylePreset.read(folder, config)
-        engine = feature_engine(
-            preset.engine_dir(), device=device, precision=precision, backend=backend
+        renderer_engine = feature_engine(
+            preset.engine_dir() if engine is None else engine,
+            device=device,
+            precision=precision,
+            backend=backend,
         )
-        return preset.renderer(engine)
+        return preset.renderer(renderer_engine)
+    if engine is not None:
+        raise ConfigError(
+            f"{model} is a translation model: an engine ({engine}) renders culture styles and "
+            "style images, not a translation model"
+        )
     return Stylizer(folder, device=device, precision=precision, backend=backend)
 
 

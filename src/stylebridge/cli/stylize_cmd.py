@@ -85,9 +85,10 @@ def stylize(
     engine: str = typer.Option(
         None,
         help="ray: translate on a Ray cluster (a model, big folders; pip install "
-        "'stylebridge[cluster]'); local: this machine (default); fast: the bundled "
-        "feature-fusion engine's distilled decoder (2-3x faster, measured lower); else a "
-        "`train stylenet` run to use instead of the bundled feature-fusion engine.",
+        "'stylebridge[cluster]'); local: this machine (default); bundled or fast (the "
+        "feature-fusion engine's distilled decoder, 2-3x faster), or a `train stylenet` run: "
+        "the feature-fusion engine for --style-image/--style-from/--mix, or for a culture "
+        "--style instead of its own.",
     ),
     portrait: bool = typer.Option(
         False,
@@ -156,6 +157,8 @@ def stylize(
             raise typer.BadParameter("--mask/--outside need --style-image, --style-from or --mix")
         model, inputs = _model_and_inputs(args, style)
         api.model_folder(model)  # a missing model is named before the inputs are listed
+        if engine is not None:  # a culture style on another feature-fusion engine
+            stylizer = api.load(model, device=device, backend=backend, engine=engine)
         options = dict(
             direction=direction,
             strength=strength,
