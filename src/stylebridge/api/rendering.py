@@ -172,7 +172,8 @@ def fuse(
     )
 
 
-@functools.lru_cache(maxsize=2)
+# two bundled engines (culture styles use both) on two backends; each holds the ~5 MB encoder
+@functools.lru_cache(maxsize=4)
 def _engine(folder: str, device: str, precision: str, backend: str) -> FeatureEngine:
     return FeatureEngine(folder, device=device, precision=precision, backend=backend)
 
