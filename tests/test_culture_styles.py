@@ -395,3 +395,14 @@ def test_a_culture_style_renders_on_another_engine_when_asked(photo, tmp_path):
     bad = _run("stylize", str(src), "--style", "ukiyoe_look", "--engine", "fast", "-o", str(no))
     assert isinstance(bad, ConfigError) and "translation model" in str(bad)
     assert not no.exists()
+
+
+def test_both_bundled_engines_on_both_backends_stay_loaded(tmp_path, monkeypatch):
+    """Culture styles use two engines; with the onnxruntime backend too that is four loaded
+    engines, and none may be reloaded per call (a two-entry cache doubled WCT's bench time)."""
+    pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("STYLEBRIDGE_CACHE_DIR", str(tmp_path / "cache"))
+    combos = [(e, b) for e in ("bundled", "fast") for b in ("torch", "onnxruntime")]
+    first = {c: api.feature_engine(c[0], device="cpu", backend=c[1]) for c in combos}
+    for c in combos:
+        assert api.feature_engine(c[0], device="cpu", backend=c[1]) is first[c]
