@@ -160,11 +160,13 @@ def test_culture_code_batches_fuse_with_the_teachers_codes(teacher_run, tmp_path
     StyleCode(code).save(tmp_path / "teacher" / "codes" / "ink.safetensors")
     model = StyleNet(config, torch.device("cpu"))
     content = torch.rand(2, 240, 4, 4, generator=rng)
-    for style in (torch.rand(2, 240, 4, 4, generator=rng), torch.zeros(2, 240, 4, 4)):
-        target, from_code = model._targets(content, style)
-        assert from_code
+    for _ in range(2):  # the batch's style images play no part
+        target = model._code_target(content)
+        assert target is not None
         wanted = [fuse(content, code, f) for f in ("adain", "wct")]
         assert any(torch.allclose(target, w, atol=1e-4) for w in wanted)
+    model.config.teacher_code_share = 0.0
+    assert model._code_target(content) is None  # the images style every batch
     config.teacher, config.teacher_code_share = "", 0.5
     with pytest.raises(ConfigError, match="needs a model.teacher"):
         config.resolve(32)

@@ -421,7 +421,8 @@ class BakedStyle(nn.Module):
         self.register_buffer("colour", colour.float())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features, detail = self.encoder.split(self.encoder.content(x).float())
+        features, detail = self.encoder.fusion_and_detail(x)  # detail unpacked: see forward
+        features = features.float()
         flat = features.flatten(2)  # no Python shape arithmetic: the graph keeps any size
         centred = flat - flat.mean(2, keepdim=True)
         if self.fusion == "adain":  # the style's std over the content's, per channel
@@ -431,7 +432,11 @@ class BakedStyle(nn.Module):
             whitened = newton_schulz_inverse_sqrt(covariance) @ centred
         fused = self.colour @ whitened + self.style_mean
         fused = flat + self.strength * (fused - flat)
-        out = self.decoder(torch.cat([fused.reshape_as(features), detail], 1))
+        fused = fused.reshape_as(features)
+        if detail is None:
+            out = self.decoder(fused)
+        else:  # the decoder's detail layer on the stride-4 features: no pack and unpack
+            out = self.decoder.render(fused, self.decoder.detail(detail))
         if self.grey:  # LUMA is a weighted mean: [-1, 1] maps onto itself
             luma = torch.as_tensor(LUMA, dtype=out.dtype, device=out.device).view(1, 3, 1, 1)
             out = (out.clamp(-1.0, 1.0) * luma).sum(1, keepdim=True).expand_as(out)
@@ -679,12 +684,10 @@ class _EncoderGraph(nn.Module):
             self.term_packer = fix_same_padding(DetailPacker(decoder.detail.out_channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.detail is None:
-            return self.encoder.content(x)
-        blocks = [self.encoder.detail_block, FUSION_BLOCK]
-        detail, fusion = self.encoder.taps(x, blocks)
-        term = self.detail(self.encoder.pack.normalise(detail))
-        return self.term_packer.pack(fusion, term)
+        fusion, detail = self.encoder.fusion_and_detail(x)
+        if detail is None:
+            return fusion
+        return self.term_packer.pack(fusion, self.detail(detail))
 
 
 class _DecoderGraph(nn.Module):

@@ -222,11 +222,17 @@ class StyleEncoder(torch.nn.Module):
     def taps(self, images: torch.Tensor, blocks: list[int]) -> list[torch.Tensor]:
         return self.net.expanded_taps(self.normalise(images), blocks)
 
-    def content(self, images: torch.Tensor) -> torch.Tensor:
+    def fusion_and_detail(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The fusion features and the normalised stride-4 detail features (None without a
+        detail block), unpacked: for graphs that feed the detail to the decoder themselves."""
         if not self.detail_block:
-            return self.taps(images, [FUSION_BLOCK])[0]
+            return self.taps(images, [FUSION_BLOCK])[0], None
         detail, fusion = self.taps(images, [self.detail_block, FUSION_BLOCK])
-        return self.pack(fusion, detail)
+        return fusion, self.pack.normalise(detail)
+
+    def content(self, images: torch.Tensor) -> torch.Tensor:
+        fusion, detail = self.fusion_and_detail(images)
+        return fusion if detail is None else self.pack.pack(fusion, detail)
 
     def split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``content``'s output -> (fusion features, packed detail: maybe 0 channels)."""
@@ -397,23 +403,28 @@ class StyleNet(TranslationModel):
             return softmax_smooth(features, self.config.smoothing_temperature)
         return features
 
-    def _targets(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, bool]:
-        """The fused features the decoder renders, and whether a teacher's culture code (not
-        the batch's style images) styled them."""
-        pick = int(torch.randint(len(self.fusion_names), (1,), generator=self.rng))
-        if self.teacher_codes and float(torch.rand(1, generator=self.rng)) < (
+    def _code_target(self, content: torch.Tensor) -> torch.Tensor | None:
+        """With ``teacher_code_share``, that share of batches fused with one of the teacher's
+        culture codes (by one of the train fusions); None for a batch styled by its images."""
+        if not self.teacher_codes or float(torch.rand(1, generator=self.rng)) >= (
             self.config.teacher_code_share
         ):
-            code = int(torch.randint(len(self.teacher_codes), (1,), generator=self.rng))
-            return fuse(content, self.teacher_codes[code], self.fusion_names[pick]), True
+            return None
+        code = int(torch.randint(len(self.teacher_codes), (1,), generator=self.rng))
+        pick = int(torch.randint(len(self.fusion_names), (1,), generator=self.rng))
+        return fuse(content, self.teacher_codes[code], self.fusion_names[pick])
+
+    def _targets(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        pick = int(torch.randint(len(self.fusion_names), (1,), generator=self.rng))
         if self.fusion_names[pick] == "adain":
             mean, var = style.mean((2, 3)), style.var((2, 3), unbiased=False)
-            return adain(content, mean, var.add(1e-5).sqrt()), False
-        fused = [
-            fuse(c[None], StyleMoments.of(s.float()), "wct")
-            for c, s in zip(content, style, strict=True)
-        ]
-        return torch.cat(fused), False
+            return adain(content, mean, var.add(1e-5).sqrt())
+        return torch.cat(
+            [
+                fuse(c[None], StyleMoments.of(s.float()), "wct")
+                for c, s in zip(content, style, strict=True)
+            ]
+        )
 
     def _culture_logits(
         self, images: torch.Tensor, labels: torch.Tensor, net: torch.nn.Module | None = None
@@ -460,11 +471,15 @@ class StyleNet(TranslationModel):
         blocks = [*self.style_blocks, FUSION_BLOCK]
         with torch.no_grad(), self.autocast():
             content, detail = self.encoder.split(self.encoder.content(content_images).float())
-            style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
-            target, from_code = self._targets(content, style_taps[-1])
+            target = self._code_target(content)
+            from_code = target is not None  # then the style images are not encoded at all
+            style_views: list[torch.Tensor] = []
+            if not from_code:
+                style_taps = [t.float() for t in self.encoder.taps(style_images, blocks)]
+                target = self._targets(content, style_taps[-1])
+                style_views = [self._style_view(t) for t in style_taps[:-1]]
             if self.teacher is not None:  # the student must render every --strength alike
                 target = self._partial_strength(content, target)
-            style_views = [self._style_view(t) for t in style_taps[:-1]]
         fused = torch.cat([target, detail], 1)
         with self.autocast():
             output = self.decoder(fused)
