@@ -77,7 +77,9 @@ def _stylize_in_chromium(server: str, photo: Path, choose) -> Image.Image:
         choose(page)
         page.locator("#stylize-button").click()
         result = page.locator("#result img")
-        result.wait_for(timeout=90_000)
+        result.wait_for(state="attached", timeout=90_000)
+        result.scroll_into_view_if_needed()  # as a user scrolls up: the image loads lazily
+        result.wait_for(timeout=30_000)
         body = page.request.get(result.get_attribute("src")).body()
         browser.close()
     return Image.open(io.BytesIO(body))
@@ -100,7 +102,8 @@ def test_upload_stylize_and_get_result_in_chromium(server, tmp_path):
 
 
 def test_engine_renders_an_uploaded_painting_in_chromium(server, tmp_path):
-    """The default style is the feature engine; an uploaded painting gives the style."""
+    """The default style is the feature engine; an uploaded painting gives the style, rendered
+    by the engine picked in the radio (here the fast one, as the Python API renders it)."""
     rng = np.random.default_rng(1)
     pixels = rng.integers(60, 200, (120, 160, 3), dtype=np.uint8)
     photo, painting = tmp_path / "photo.png", tmp_path / "painting.png"
@@ -112,7 +115,12 @@ def test_engine_renders_an_uploaded_painting_in_chromium(server, tmp_path):
     def upload_painting(page):
         page.locator("#stylize-painting input[type=file]").set_input_files(str(painting))
         page.locator("#stylize-painting-preview img").wait_for(timeout=30_000)
+        page.locator("#stylize-engine").get_by_label("fast", exact=True).check()
 
     out = np.asarray(_stylize_in_chromium(server, photo, upload_painting).convert("RGB"), np.int16)
     assert out.shape == (120, 160, 3)
     assert np.abs(out - pixels.astype(np.int16)).mean() > 5
+    from stylebridge import api
+
+    fast = api.stylize(photo, style_image=painting, engine="fast", max_side=256)
+    assert np.abs(out - np.asarray(fast, np.int16)).max() <= 1

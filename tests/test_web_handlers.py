@@ -13,6 +13,7 @@ from stylebridge.web.handlers import (
     RUN_FOLDER,
     Handlers,
     WebSettings,
+    engine_choices,
     mix_cultures,
     style_choices,
 )
@@ -85,6 +86,31 @@ def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(p
         h.stylize(str(photo), ENGINE, painting=str(grey))
     with pytest.raises(ConfigError, match="unknown fusion"):
         h.stylize(str(photo), ENGINE, mix={"ukiyoe": 1.0}, fusion="blur")
+
+
+def test_engine_choice_renders_paintings_and_mixes_and_names_no_server_path(photo, tmp_path):
+    """The engine radio: ``fast`` renders the mix as ``stylize(..., engine="fast")`` does, not
+    as the bundled decoder; anything but a bundled engine's name is refused, paths included."""
+    h = Handlers(WebSettings(work_side=256))
+    assert engine_choices() == ["bundled", "fast"]
+    oil = {"western_oil": 1.0}
+    fast = h.stylize(str(photo), ENGINE, mix=oil, engine="fast")
+    expected = api.stylize(Image.open(photo), mix=oil, engine="fast", max_side=256)
+    assert np.abs(_px(fast) - _px(expected)).max() <= 1
+    bundled = h.stylize(str(photo), ENGINE, mix=oil)
+    assert np.abs(_px(fast) - _px(bundled)).mean() > 1
+    for bad in ("slow", str(tmp_path), "../feature_engine"):
+        with pytest.raises(ConfigError, match="unknown engine.*one of bundled, fast"):
+            h.stylize(str(photo), ENGINE, mix=oil, engine=bad)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[15:45, 20:60] = 255
+    mask_path = tmp_path / "mask.png"
+    Image.fromarray(mask).save(mask_path)
+    result, _ = h.garment(str(photo), ENGINE, None, str(mask_path), False, mix=oil, engine="fast")
+    direct = api.design_garment(
+        Image.open(photo), mix=oil, engine="fast", mask=str(mask_path), max_side=256
+    )
+    assert np.abs(_px(result) - _px(direct.image)).max() <= 1
 
 
 def test_run_folder_choice(photo):

@@ -47,6 +47,11 @@ def style_choices() -> list[str]:
     return [ENGINE, *api.styles(), RUN_FOLDER]
 
 
+def engine_choices() -> list[str]:
+    """The feature-fusion engines a painting or a mix can render with (the default first)."""
+    return api.feature_engines()
+
+
 def mix_cultures() -> list[str]:
     """The bundled culture codes the mix sliders offer (the content-photo code is no culture)."""
     return [name for name in api.culture_codes() if name != "photo"]
@@ -133,15 +138,24 @@ class Handlers:
         run_dir: str | None = None,
         painting: str | None = None,
         mix: dict[str, float] | None = None,
+        engine: str = "bundled",
     ):
         """What renders the choice: the engine bound to the source, or a translation model."""
         if style != ENGINE:
             return self.stylizer(self.model(style, run_dir))
-        return api.style_renderer(**self.engine_source(painting, mix))
+        return api.style_renderer(**self.engine_source(painting, mix, engine))
 
-    def engine_source(self, painting: str | None, mix: dict[str, float] | None) -> dict:
+    def engine_source(
+        self, painting: str | None, mix: dict[str, float] | None, engine: str = "bundled"
+    ) -> dict:
         """The engine's style source: an uploaded painting, else the cultures mixed in feature
-        space by the slider weights (zero sliders left out)."""
+        space by the slider weights (zero sliders left out); rendered by the named ``engine``
+        (only the bundled names: a request may not name a server path)."""
+        if engine not in engine_choices():
+            raise ConfigError(f"unknown engine {engine!r}; one of {', '.join(engine_choices())}")
+        return {**self._style_source(painting, mix), "engine": engine}
+
+    def _style_source(self, painting: str | None, mix: dict[str, float] | None) -> dict:
         if painting:
             image = self.photo(painting, "painting")
             try:
@@ -165,12 +179,14 @@ class Handlers:
         painting: str | None = None,
         mix: dict[str, float] | None = None,
         fusion: str = "wct",
+        engine: str = "bundled",
     ) -> Image.Image:
         """Stylize. The engine takes ``strength`` in feature space and ``fusion``; a
-        translation model's result is blended with the photo by ``strength``."""
+        translation model's result is blended with the photo by ``strength``. ``engine``
+        renders a painting or a mix (a culture style keeps its measured engine)."""
         image = self.photo(photo)
         side = self.settings.work_side
-        renderer = self.renderer(style, run_dir, painting, mix)
+        renderer = self.renderer(style, run_dir, painting, mix, engine)
         if style == ENGINE:
             return renderer.stylize(image, max_side=side, strength=float(strength), fusion=fusion)
         if api.is_culture_style(self.model(style, run_dir)):  # strength in feature space
@@ -187,6 +203,7 @@ class Handlers:
         strength: float = 1.0,
         painting: str | None = None,
         mix: dict[str, float] | None = None,
+        engine: str = "bundled",
     ) -> tuple[Image.Image, Image.Image]:
         """Restyle the garment only, in any style source; returns the result and the mask
         overlay."""
@@ -197,7 +214,7 @@ class Handlers:
         if mask_path:
             self.photo(mask_path, "mask")  # same size limit as photos
         if style == ENGINE:
-            source = self.engine_source(painting, mix)
+            source = self.engine_source(painting, mix, engine)
         else:
             source = {"style": self.model(style, run_dir)}
         result = api.design_garment(
