@@ -168,10 +168,8 @@ def card(
     }[finish]
     if name in WHITE_LEVELS:
         finished += f", white at {WHITE_LEVELS[name]:g}"
-    summary = (
-        f"photo -> {label}: {short} (feature-fusion engine, {fusion_name} at {strength:g}"
-        f"{finished})"
-    )
+    engine = "fast feature-fusion engine" if name in FAST_ENGINE else "feature-fusion engine"
+    summary = f"photo -> {label}: {short} ({engine}, {fusion_name} at {strength:g}{finished})"
     result = {
         "style": name,
         "summary": summary,
