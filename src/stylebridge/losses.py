@@ -152,6 +152,24 @@ def total_variation(images: torch.Tensor) -> torch.Tensor:
     ).abs().mean()
 
 
+def phase_grid_loss(images: torch.Tensor, period: int = 4) -> torch.Tensor:
+    """The energy of a fixed pattern repeating every ``period`` pixels: the mean squared
+    per-phase mean of each image's detail finer than a ``period`` box filter (which nulls
+    every frequency of that period, so a grid passes whole and smooth content not at all).
+    A decoder reading stride-4 features leaves such a grid on smooth areas; content that is
+    not aligned to the grid averages out over the phases."""
+    x = images.float()
+    h, w = x.shape[-2] - x.shape[-2] % period, x.shape[-1] - x.shape[-1] % period
+    if h < 2 * period or w < 2 * period:
+        raise ValueError(f"phase_grid_loss needs at least {2 * period} px a side")
+    x = x[..., :h, :w]
+    padded = F.pad(x, (period // 2, period - 1 - period // 2) * 2, mode="replicate")
+    detail = x - F.avg_pool2d(padded, period, stride=1)
+    phases = detail.unflatten(-1, (w // period, period)).unflatten(-3, (h // period, period))
+    grid = phases.mean(dim=(-4, -2))  # (..., period, period): each phase's mean detail
+    return (grid - grid.mean(dim=(-2, -1), keepdim=True)).square().mean()
+
+
 def relativistic_adv_losses(
     real_logits: torch.Tensor, fake_logits: torch.Tensor, for_generator: bool
 ) -> torch.Tensor:

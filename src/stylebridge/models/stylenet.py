@@ -35,6 +35,7 @@ from ..losses import (
     distillation_loss,
     generator_adv_loss,
     moment_style_loss,
+    phase_grid_loss,
     relative_mse,
     softmax_smooth,
     total_variation,
@@ -64,6 +65,9 @@ class StyleNetConfig:
     lambda_content: float = 1.0
     lambda_style: float = 10.0
     lambda_tv: float = 0.0
+    # the period-4 grid that decoders reading stride-4 features leave on smooth areas
+    # (``phase_grid_loss`` on every output, reconstructions included): 0 = off
+    lambda_grid: float = 0.0
     # Reconstruction (Li et al.'s WCT decoders): half of each batch, photos and paintings, is
     # decoded from its own features and compared in pixels, a direct signal that teaches the
     # decoder to render both photo detail and painted texture far sooner than feature losses.
@@ -109,7 +113,7 @@ class StyleNetConfig:
         check_gan_loss(self.gan_loss)
         if not 1 <= self.gan_heads <= 64 or not 1 <= self.d_layers <= 5 or self.d_ndf < 1:
             raise ConfigError("model.gan_heads must be 1..64, d_layers 1..5, d_ndf >= 1")
-        lambdas = ("content", "style", "tv", "pixel", "gan", "prior", "empty", "teacher")
+        lambdas = ("content", "style", "tv", "grid", "pixel", "gan", "prior", "empty", "teacher")
         for name in (f"lambda_{k}" for k in lambdas):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"model.{name} must be >= 0")
@@ -460,6 +464,8 @@ class StyleNet(TranslationModel):
             with self.autocast():
                 rebuilt = self.decoder(own)
             loss_pixel = (rebuilt.float() - originals.float()).abs().mean() * c.lambda_pixel
+            if c.lambda_grid > 0:
+                loss_pixel = loss_pixel + phase_grid_loss(rebuilt) * c.lambda_grid
             if self.teacher is not None:
                 loss_teacher = self._distill(rebuilt, own)
                 losses["loss/teacher_own"] = loss_teacher.detach()
@@ -502,6 +508,10 @@ class StyleNet(TranslationModel):
             loss_teacher = self._distill(output, fused)
             total = total + loss_teacher
             losses["loss/teacher"] = loss_teacher.detach()
+        if c.lambda_grid > 0:
+            loss_grid = phase_grid_loss(output) * c.lambda_grid
+            total = total + loss_grid
+            losses["loss/grid"] = loss_grid.detach()
         if c.lambda_tv > 0:
             loss_tv = total_variation(output) * c.lambda_tv
             total = total + loss_tv
