@@ -250,6 +250,40 @@ def test_flat_detail_finish_lays_the_fine_detail_back_over_flat_regions():
     assert np.abs(detailed[:, 64:] - flat[:, 64:]).max() <= 1  # smooth: the flat colour
 
 
+def test_a_finish_is_applied_at_the_rendered_size_and_enlarged_with_crisp_borders():
+    """``finish_to_size``: the flat regions found at the rendered size, so a larger output
+    holds the same regions (not ones merged over an enlarged copy), in the palette's colours
+    only (no blend at the borders), and the same size gives exactly ``apply_finish``."""
+    from stylebridge.inference.finish import apply_finish, enlarge_labels, finish_to_size
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:64, 0:80]
+    image = np.where((xx + yy < 70)[..., None], (200, 60, 40), (40, 90, 180)).astype(np.float32)
+    noisy = np.clip(image + rng.normal(0, 10, image.shape), 0, 255).astype(np.uint8)
+    palette = np.array([[0, 0, 0], [255, 255, 255], [210, 50, 30], [30, 80, 200]], np.uint8)
+    assert np.array_equal(
+        finish_to_size(noisy, (80, 64), "flat", palette), apply_finish(noisy, "flat", palette)
+    )
+    big = finish_to_size(noisy, (240, 192), "flat", palette)
+    assert big.shape == (192, 240, 3)
+    colours = {tuple(c) for c in np.unique(big.reshape(-1, 3), axis=0)}
+    assert colours <= {(210, 50, 30), (30, 80, 200)}  # crisp: no colour between the two
+    small = apply_finish(noisy, "flat", palette)
+    assert (big[1::3, 1::3] == small).all(axis=-1).mean() > 0.98  # the same regions, enlarged
+    # the diagonal border is enlarged smoothly, not as 3 px steps: along each enlarged row the
+    # border moves by one output pixel from row to row, as a line of slope 1 does
+    border = (big[..., 2] > 100).argmax(axis=1)[30:150]
+    assert np.abs(np.diff(border)).max() <= 2
+    labels = np.zeros((4, 4), np.int64)
+    labels[:, 2:] = 7
+    assert set(np.unique(enlarge_labels(labels, (16, 8)))) == {0, 7}
+    detailed = finish_to_size(noisy, (160, 128), "flat_detail", palette)
+    assert detailed.shape == (128, 160, 3)
+    assert finish_to_size(noisy, (160, 128), "grey", palette).std(axis=-1).max() == 0
+    with pytest.raises(ConfigError, match="unknown finish"):
+        finish_to_size(noisy, (160, 128), "oil")
+
+
 def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
     ukiyoe = stylebridge.load("ukiyoe")
     plain = ukiyoe.stylize(photo, finish="none")  # at the photo's size: no resize after

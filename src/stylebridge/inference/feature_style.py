@@ -42,7 +42,14 @@ from ..nn.feature_fusion import (
 from ..nn.style_decoder import DetailPacker, StyleDecoder
 from .color import LUMA
 from .color import preserve_color as _preserve_color
-from .finish import FINISHES, apply_finish, check_palette, check_white_level, lower_white
+from .finish import (
+    FINISHES,
+    apply_finish,
+    check_palette,
+    check_white_level,
+    finish_to_size,
+    lower_white,
+)
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
 from .stylizer import Stylizer, backend_runtime, warn_dropped_frames
@@ -322,9 +329,10 @@ class FeatureEngine:
                 outside, else the original photo outside.
             max_side: render at most this long a side, then resize to the input size.
             tile: largest side rendered at once (tiles share one fusion map, so no seams).
-            finish: ``none``, ``flat`` (print colour: flat regions in a small palette, at
-                the output size; ``inference.finish``) or ``flat_detail`` (those regions with
-                the rendering's lines and grain).
+            finish: ``none``, ``flat`` (print colour: flat regions in a small palette, found
+                at the rendered size and enlarged with crisp borders; ``inference.finish``),
+                ``flat_detail`` (those regions with the rendering's lines and grain) or
+                ``grey``.
             palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
                 the image's own.
             white_level: the grey that white becomes (``inference.finish.lower_white``; the
@@ -378,11 +386,12 @@ class FeatureEngine:
             m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
             styled = lower_white(apply_finish(out, finish, palette), white_level)
             result = Image.composite(Image.fromarray(styled), work, m)
-        if result.size != loaded.rgb.size:
+        if not photo_outside and finish != "none":  # at the rendered size, where measured
+            result = Image.fromarray(finish_to_size(out, loaded.rgb.size, finish, palette))
+        elif result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
-        if not photo_outside and (finish != "none" or white_level < 1.0):  # at the output size
-            finished = apply_finish(np.asarray(result), finish, palette)  # crisp flat regions
-            result = Image.fromarray(lower_white(finished, white_level))
+        if not photo_outside and white_level < 1.0:
+            result = Image.fromarray(lower_white(np.asarray(result), white_level))
         if preserve_color:
             result = _preserve_color(loaded.rgb, result)
         if loaded.alpha is not None:

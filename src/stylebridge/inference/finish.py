@@ -29,6 +29,12 @@ engine paints on pure white, where the paper of ink paintings, as both ink colle
 photograph it, sits at a luminance of about 0.80 (90th percentile; the renderings 0.95), and a
 white ground is what gave the ink renderings away as not ink (docs/feature_engine.md).
 A scale, not a colour: the ground stays neutral grey, not the yellow of aged silk.
+
+``finish_to_size`` applies a finish at the resolution the engine rendered at, where the
+settings were measured, and brings the result to the output size: flat regions as a label map
+enlarged per label (so their borders stay crisp), the detail enlarged smoothly. Mean-shift's
+8 px window and the 2 px detail then mean the same part of the picture at every output size,
+and a 6 MP output takes about a second instead of seven.
 """
 
 from __future__ import annotations
@@ -77,14 +83,23 @@ def _plus_plus_seeds(points: np.ndarray, k: int, rng: np.random.Generator) -> np
     return np.array(centres, np.float32)
 
 
-def map_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """Every pixel of ``rgb`` (H, W, 3) replaced by its nearest colour of ``palette``."""
+def palette_labels(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """(H, W) index of each pixel's nearest colour of ``palette``."""
     pixels = rgb.reshape(-1, 3).astype(np.float32)
     palette = np.asarray(palette, np.float32)
     labels = np.concatenate(
         [_nearest(pixels[i : i + 65536], palette) for i in range(0, len(pixels), 65536)]
     )
-    return palette[labels].round().clip(0, 255).astype(np.uint8).reshape(rgb.shape)
+    return labels.reshape(rgb.shape[:2])
+
+
+def _as_colours(palette: np.ndarray) -> np.ndarray:
+    return np.asarray(palette, np.float32).round().clip(0, 255).astype(np.uint8)
+
+
+def map_to_palette(rgb: np.ndarray, palette: np.ndarray) -> np.ndarray:
+    """Every pixel of ``rgb`` (H, W, 3) replaced by its nearest colour of ``palette``."""
+    return _as_colours(palette)[palette_labels(rgb, palette)]
 
 
 def palette_quantise(rgb: np.ndarray, colours: int, seed: int = 0, iterations: int = 8):
@@ -97,6 +112,21 @@ def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return distances.argmin(1)
 
 
+def flat_labels(
+    rgb: np.ndarray,
+    spatial: int = 8,
+    colour: int = 24,
+    colours: int = 24,
+    palette: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Flat colour regions with their borders kept, as ((H, W) labels, (K, 3) uint8 colours):
+    ``palette`` if given, else ``colours`` of the image's own colours (k-means)."""
+    flattened = cv2.pyrMeanShiftFiltering(np.ascontiguousarray(rgb), spatial, colour)
+    if palette is None:
+        palette = kmeans_colours(flattened, colours)
+    return palette_labels(flattened, palette), _as_colours(palette)
+
+
 def flat_colour(
     rgb: np.ndarray,
     spatial: int = 8,
@@ -106,10 +136,24 @@ def flat_colour(
 ) -> np.ndarray:
     """Flat colour regions with their borders kept, in ``palette`` if given, else in
     ``colours`` of the image's own colours."""
-    flattened = cv2.pyrMeanShiftFiltering(np.ascontiguousarray(rgb), spatial, colour)
-    if palette is not None:
-        return map_to_palette(flattened, palette)
-    return palette_quantise(flattened, colours)
+    labels, chosen = flat_labels(rgb, spatial, colour, colours, palette)
+    return chosen[labels]
+
+
+def enlarge_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A label map brought to ``size`` (width, height): each label's mask enlarged bilinearly
+    and every pixel given the label whose mask is highest there, so region borders come out
+    smooth and crisp instead of in blocks. One label at a time: memory stays at a few maps."""
+    best = np.full((size[1], size[0]), -1.0, np.float32)
+    out = np.zeros((size[1], size[0]), labels.dtype)
+    for label in np.unique(labels):
+        mask = cv2.resize(
+            (labels == label).astype(np.float32), size, interpolation=cv2.INTER_LINEAR
+        )
+        higher = mask > best
+        best[higher] = mask[higher]
+        out[higher] = label
+    return out
 
 
 def check_palette(palette) -> np.ndarray:
@@ -144,6 +188,30 @@ def lower_white(rgb: np.ndarray, level: float) -> np.ndarray:
     if level >= 1.0:
         return rgb
     return (rgb.astype(np.float32) * level).round().clip(0, 255).astype(np.uint8)
+
+
+def finish_to_size(
+    rgb: np.ndarray, size: tuple[int, int], finish: str, palette: np.ndarray | None = None
+) -> np.ndarray:
+    """``rgb`` (H, W, 3) uint8, the rendering at the size it was rendered at, finished there and
+    brought to ``size`` (width, height): flat regions through ``enlarge_labels``, detail and
+    everything else resized smoothly (bicubic)."""
+    if finish not in FINISHES:
+        raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
+    same = (rgb.shape[1], rgb.shape[0]) == tuple(size)
+    if finish in ("none", "grey"):
+        resized = rgb if same else cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
+        return apply_finish(resized, finish)
+    if same:
+        return apply_finish(rgb, finish, palette)
+    labels, colours = flat_labels(rgb, palette=palette)
+    flat = colours[enlarge_labels(labels, size)]
+    if finish == "flat":
+        return flat
+    source = rgb.astype(np.float32)
+    detail = source - cv2.GaussianBlur(source, (0, 0), DETAIL_SIGMA)
+    detail = cv2.resize(detail, size, interpolation=cv2.INTER_CUBIC)
+    return (flat.astype(np.float32) + detail).round().clip(0, 255).astype(np.uint8)
 
 
 def apply_finish(rgb: np.ndarray, finish: str, palette: np.ndarray | None = None) -> np.ndarray:
