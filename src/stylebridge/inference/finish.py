@@ -124,7 +124,8 @@ def flat_labels(
     flattened = cv2.pyrMeanShiftFiltering(np.ascontiguousarray(rgb), spatial, colour)
     if palette is None:
         palette = kmeans_colours(flattened, colours)
-    return palette_labels(flattened, palette), _as_colours(palette)
+    labels = palette_labels(flattened, palette)  # at most 256 colours: one byte a pixel
+    return labels.astype(np.uint8 if len(palette) <= 256 else np.int32), _as_colours(palette)
 
 
 def flat_colour(
