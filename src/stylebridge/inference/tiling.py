@@ -1,6 +1,7 @@
 """Running a fully convolutional generator over an image of any size.
 
-Small images go through whole (reflect-padded to the generator's multiple of 4). Large ones go
+Small images go through whole (padded to the generator's multiple, and to at least two of
+them a side, so no feature map is left 1 px across). Large ones go
 through overlapping tiles blended with smooth weights; instance-norm statistics are first summed
 over all tiles, then frozen, so every tile is normalised like the whole image and no seam shows.
 Memory stays bounded by one tile plus float32 blending accumulators for one row of tiles
@@ -89,7 +90,10 @@ class TileRunner:
         h, w = pixels.shape[:2]
         x = torch.from_numpy(np.array(pixels, dtype=np.float32)).permute(2, 0, 1)[None]
         x = to_model_range(x).to(self.device)
-        pad_h, pad_w = (-h) % self.multiple, (-w) % self.multiple
+        # at least two of the network's strides per side: a side of one stride leaves a 1 px
+        # feature map, which the networks' reflection padding cannot pad
+        pad_h = max((-h) % self.multiple, 2 * self.multiple - h)
+        pad_w = max((-w) % self.multiple, 2 * self.multiple - w)
         if pad_h or pad_w:
             mode = "reflect" if pad_h < h and pad_w < w else "replicate"
             x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
