@@ -109,6 +109,12 @@ WHITE_LEVELS = {"chinese_ink": 0.85}
 # decoder (photo-vs-culture on the 93 photos 0.66 with the fast one), and batik, which neither
 # makes recognisable, too (docs/feature_engine.md)
 FAST_ENGINE = {"chinese_ink", "western_oil", "islamic_ornament"}
+# the longest side a style renders at, where the engine's 768 px lost the style on large photos:
+# the 25 held-out photos enlarged 4x, rendered, reduced back and measured, 768 -> 512 px:
+# ukiyo-e six-way 0.44 -> 0.72, oil photo-vs-culture 0.68 -> 1.00 and six-way 0.84 -> 0.96;
+# ink and ornament measured the same either way and batik's photo-vs-culture fell (0.84 ->
+# 0.60), so they keep the engine's default (docs/feature_engine.md, "Large photos")
+RENDER_SIDES = {"ukiyoe": 512, "western_oil": 512}
 MEASURES = ("overall_movement", "classified_as_target", "six_way_target", "edge_ssim")
 
 
@@ -185,6 +191,12 @@ def card(
         result["notes"].append(
             f"- White becomes a neutral grey of {WHITE_LEVELS[name]:g} (`--white-level 1` for "
             "white paper): the paper of both ink collections as photographed, not their yellowing."
+        )
+    if name in RENDER_SIDES:
+        result["notes"].append(
+            f"- Renders at most {RENDER_SIDES[name]} px a side and enlarges to the photo's size "
+            "(`--max-side` lower to cap it further, 0 for the full size): the scale its look "
+            "was measured at, kept on large photos."
         )
     if palette_source:
         result["palette"] = palette_source
@@ -303,6 +315,8 @@ def main() -> None:
             config["palette"] = palette
         if name in WHITE_LEVELS:
             config["white_level"] = WHITE_LEVELS[name]
+        if name in RENDER_SIDES:
+            config["render_side"] = RENDER_SIDES[name]
         folder.mkdir(exist_ok=True)
         write_json(folder / "config.json", config)
         atomic_write(folder / "MODEL_CARD.md", card_markdown(name, config).encode())

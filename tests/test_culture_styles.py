@@ -57,6 +57,26 @@ def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
     assert np.abs(grey - grey.mean(2, keepdims=True)).mean() < 3  # ink: colour dropped
 
 
+def test_a_style_renders_at_most_its_render_side_and_a_call_only_lowers_it(photo, monkeypatch):
+    """Large photos render at the style's measured scale (``render_side``) and are enlarged;
+    a call's max_side caps it further, 0 renders at full size, None means the style's own."""
+    oil = stylebridge.load("western_oil")
+    assert oil.render_side == 512 and stylebridge.load("chinese_ink").render_side is None
+    seen = []
+    render = oil.engine.render
+
+    def spy(image, code, **options):
+        seen.append(options.get("max_side", "default"))
+        return render(image, code, **options)
+
+    monkeypatch.setattr(oil.engine, "render", spy)
+    big = photo.resize((96, 64))
+    for max_side in (None, 1024, 48, 0):
+        assert oil.stylize(big, max_side=max_side).size == (96, 64)
+    oil.stylize(big)
+    assert seen == [512, 512, 48, 0, 512]
+
+
 def test_looks_stay_reachable_and_styles_list_cultures_first():
     assert {f"{n}{zoo.LOOK_SUFFIX}" for n in ("chinese_ink", "ukiyoe", "western_oil")} <= set(
         zoo.looks()
@@ -119,6 +139,8 @@ def _preset(folder, **changes) -> None:
         ({"palette": [[0, 0, 0], [300, 0, 0]]}, "palette colours are numbers in 0-255"),
         ({"white_level": 1.5}, r"white level must be within \(0, 1\], got 1.5"),
         ({"white_level": "grey"}, "white level must be within"),
+        ({"render_side": 10}, "render_side must be a whole number of pixels in 64..4096, got 10"),
+        ({"render_side": "big"}, "render_side must be a whole number"),
     ],
 )
 def test_a_bad_culture_style_folder_is_one_line_naming_its_config(tmp_path, changes, message):

@@ -474,12 +474,16 @@ class StyleRenderer:
         finish: str = "none",
         palette: np.ndarray | None = None,
         white_level: float = 1.0,
+        render_side: int | None = None,
         run_dir: Path | None = None,
         config: dict | None = None,
     ):
         self.engine, self.code, self.outside = engine, code, outside
         self.fusion, self.strength, self.finish = fusion, float(strength), finish
         self.white_level = check_white_level(white_level)
+        # the longest side this style renders at (a culture style's measured scale): a call's
+        # max_side caps it further, max_side=0 renders at full size; None: the engine's default
+        self.render_side = check_render_side(render_side)
         self.palette = palette  # the flat finish's colours (a culture style's), else the image's
         self.run_dir, self.config = run_dir, config or {}  # a culture style's folder and record
 
@@ -496,6 +500,8 @@ class StyleRenderer:
         white_level = self.white_level if white_level is None else white_level
         if options.get("max_side", 1) is None:  # a translation model's "as is": the engine's
             options.pop("max_side")  # own default scale (max_side=0 renders at full size)
+        if self.render_side and options.get("max_side", 1) != 0:
+            options["max_side"] = min(options.get("max_side", self.render_side), self.render_side)
         return self.engine.render(
             image,
             self.code,
@@ -556,7 +562,8 @@ class StylePreset:
     (``bundled``, ``fast`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
     ``.safetensors`` file in the folder), ``fusion``, ``strength``, ``finish``
     (``inference.finish``), optionally the finish's ``palette`` (``[[r, g, b], ...]``, taken
-    from the culture's corpus) and ``white_level`` (the grey white becomes, default 1), and a
+    from the culture's corpus), ``white_level`` (the grey white becomes, default 1) and
+    ``render_side`` (the longest side it renders at, the scale its look was chosen at), and a
     ``card`` like every model folder."""
 
     folder: Path
@@ -568,6 +575,7 @@ class StylePreset:
     config: dict = field(default_factory=dict)
     palette: np.ndarray | None = None
     white_level: float = 1.0
+    render_side: int | None = None
 
     @classmethod
     def read(cls, folder: str | os.PathLike, config: dict) -> StylePreset:
@@ -592,10 +600,20 @@ class StylePreset:
                 raise ModelFileError(where, str(err)) from None
         try:
             white_level = check_white_level(config.get("white_level", 1.0))
+            render_side = check_render_side(config.get("render_side"))
         except ConfigError as err:
             raise ModelFileError(where, str(err)) from None
         return cls(
-            folder, engine, code, fusion, float(strength), finish, config, palette, white_level
+            folder,
+            engine,
+            code,
+            fusion,
+            float(strength),
+            finish,
+            config,
+            palette,
+            white_level,
+            render_side,
         )
 
     def engine_dir(self) -> Path:
@@ -626,9 +644,19 @@ class StylePreset:
             finish=self.finish,
             palette=self.palette,
             white_level=self.white_level,
+            render_side=self.render_side,
             run_dir=self.folder,
             config=self.config,
         )
+
+
+def check_render_side(side) -> int | None:
+    """A style's render side: None, or a whole number of pixels in 64..4096."""
+    if side is None:
+        return None
+    if isinstance(side, bool) or not isinstance(side, int) or not 64 <= side <= 4096:
+        raise ConfigError(f"render_side must be a whole number of pixels in 64..4096, got {side!r}")
+    return side
 
 
 def mixed(code: StyleCode | list[tuple[StyleCode, float]]) -> StyleMoments:
