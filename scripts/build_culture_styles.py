@@ -195,8 +195,8 @@ def card(
     if name in RENDER_SIDES:
         result["notes"].append(
             f"- Renders at most {RENDER_SIDES[name]} px a side and enlarges to the photo's size "
-            "(`--max-side` lower to cap it further, 0 for the full size): the scale its look "
-            "was measured at, kept on large photos."
+            "(a lower `--max-side` caps it further; `max_side=0` in Python renders at full "
+            "size): the scale its look was measured at, kept on large photos."
         )
     if palette_source:
         result["palette"] = palette_source
