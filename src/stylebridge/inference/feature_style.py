@@ -498,10 +498,15 @@ class StyleRenderer:
         finish = options.pop("finish", None) or self.finish
         white_level = options.pop("white_level", None)
         white_level = self.white_level if white_level is None else white_level
-        if options.get("max_side", 1) is None:  # a translation model's "as is": the engine's
-            options.pop("max_side")  # own default scale (max_side=0 renders at full size)
-        if self.render_side and options.get("max_side", 1) != 0:
-            options["max_side"] = min(options.get("max_side", self.render_side), self.render_side)
+        # None (a translation model's "as is") is the style's own scale, else the engine's
+        # default; a call's max_side caps the style's, and max_side=0 renders at full size
+        asked = options.pop("max_side", None)
+        if asked is None:
+            asked = self.render_side
+        elif asked and self.render_side:
+            asked = min(asked, self.render_side)
+        if asked is not None:
+            options["max_side"] = asked
         return self.engine.render(
             image,
             self.code,

@@ -128,19 +128,6 @@ def flat_labels(
     return labels.astype(np.uint8 if len(palette) <= 256 else np.int32), _as_colours(palette)
 
 
-def flat_colour(
-    rgb: np.ndarray,
-    spatial: int = 8,
-    colour: int = 24,
-    colours: int = 24,
-    palette: np.ndarray | None = None,
-) -> np.ndarray:
-    """Flat colour regions with their borders kept, in ``palette`` if given, else in
-    ``colours`` of the image's own colours."""
-    labels, chosen = flat_labels(rgb, spatial, colour, colours, palette)
-    return chosen[labels]
-
-
 def enlarge_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """A label map brought to ``size`` (width, height): each label's mask enlarged bilinearly
     and every pixel given the label whose mask is highest there, so region borders come out
@@ -176,11 +163,6 @@ def fine_detail(rgb: np.ndarray, sigma: float = DETAIL_SIGMA) -> np.ndarray:
     return source - cv2.GaussianBlur(source, (0, 0), sigma)
 
 
-def with_detail(flat: np.ndarray, detail: np.ndarray) -> np.ndarray:
-    """``flat`` (H, W, 3) uint8 with ``detail`` (``fine_detail``, same size) laid over it."""
-    return (flat.astype(np.float32) + detail).round().clip(0, 255).astype(np.uint8)
-
-
 def check_white_level(level: float) -> float:
     """``level`` as a float in (0, 1]; ConfigError saying what is wrong otherwise."""
     if not isinstance(level, (int, float)) or not 0.0 < level <= 1.0:
@@ -204,25 +186,23 @@ def finish_to_size(
     if finish not in FINISHES:
         raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
     same = (rgb.shape[1], rgb.shape[0]) == tuple(size)
-    if finish in ("none", "grey"):
-        resized = rgb if same else cv2.resize(rgb, size, interpolation=cv2.INTER_CUBIC)
-        return apply_finish(resized, finish)
-    if same:
-        return apply_finish(rgb, finish, palette)
+
+    def resized(image: np.ndarray) -> np.ndarray:
+        return image if same else cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+
+    if finish == "none":
+        return resized(rgb)
+    if finish == "grey":
+        grey = (resized(rgb).astype(np.float32) @ LUMA).round().clip(0, 255).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
     labels, colours = flat_labels(rgb, palette=palette)
-    flat = colours[enlarge_labels(labels, size)]
+    flat = colours[labels if same else enlarge_labels(labels, size)]
     if finish == "flat":
         return flat
-    return with_detail(flat, cv2.resize(fine_detail(rgb), size, interpolation=cv2.INTER_CUBIC))
+    detail = resized(fine_detail(rgb))
+    return (flat.astype(np.float32) + detail).round().clip(0, 255).astype(np.uint8)
 
 
 def apply_finish(rgb: np.ndarray, finish: str, palette: np.ndarray | None = None) -> np.ndarray:
-    if finish not in FINISHES:
-        raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
-    if finish == "none":
-        return rgb
-    if finish == "grey":
-        grey = (rgb.astype(np.float32) @ LUMA).round().clip(0, 255).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2)
-    flat = flat_colour(rgb, palette=palette)
-    return with_detail(flat, fine_detail(rgb)) if finish == "flat_detail" else flat
+    """``finish_to_size`` at the rendering's own size."""
+    return finish_to_size(rgb, (rgb.shape[1], rgb.shape[0]), finish, palette)
