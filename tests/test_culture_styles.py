@@ -301,6 +301,13 @@ def test_a_finish_is_applied_at_the_rendered_size_and_enlarged_with_crisp_border
     assert set(np.unique(enlarge_labels(labels, (16, 8)))) == {0, 7}
     detailed = finish_to_size(noisy, (160, 128), "flat_detail", palette)
     assert detailed.shape == (128, 160, 3)
+    # enlarged, the detail is laid back as luminance: the same change on every channel, so no
+    # colour fringes (at the rendered size it keeps its colour)
+    change = detailed.astype(int) - finish_to_size(noisy, (160, 128), "flat", palette)
+    inside = (change.min(axis=-1) > -40) & (change.max(axis=-1) < 40)  # not clipped at 0 / 255
+    assert np.ptp(change[inside], axis=-1).max() <= 1 and np.abs(change[inside]).max() > 2
+    own = apply_finish(noisy, "flat_detail", palette).astype(int) - small
+    assert np.ptp(own, axis=-1).max() > 5
     assert finish_to_size(noisy, (160, 128), "grey", palette).std(axis=-1).max() == 0
     with pytest.raises(ConfigError, match="unknown finish"):
         finish_to_size(noisy, (160, 128), "oil")

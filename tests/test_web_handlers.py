@@ -56,6 +56,21 @@ def test_culture_styles_are_offered_and_take_strength_in_feature_space(photo):
     assert np.abs(_px(half) - _px(blend)).mean() > 1
 
 
+def test_culture_styles_render_at_their_measured_scale_as_in_python(tmp_path):
+    """The server's work side only caps: a large upload in a culture style is the image that
+    ``load(name).stylize`` gives (the engine's 768 px, a style's own ``render_side``)."""
+    yy, xx = np.mgrid[0:600, 0:900]
+    rgb = np.stack([xx % 256, yy % 256, (xx + yy) % 256], -1).astype(np.uint8)
+    path = tmp_path / "large.png"
+    Image.fromarray(rgb).save(path)
+    h = Handlers(WebSettings())
+    for name in ("chinese_ink", "ukiyoe"):
+        expected = api.load(name).stylize(Image.open(path))
+        assert np.abs(_px(h.stylize(str(path), name)) - _px(expected)).max() <= 1
+    wider = api.load("chinese_ink").stylize(Image.open(path), max_side=900)
+    assert np.abs(_px(h.stylize(str(path), "chinese_ink")) - _px(wider)).mean() > 1
+
+
 def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(photo, tmp_path):
     """The sliders' weights go to the engine's feature-space mix (a pure culture at weight 1,
     zero sliders ignored, weights normalised); an uploaded painting replaces the sliders."""

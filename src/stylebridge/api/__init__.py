@@ -36,6 +36,7 @@ from .models import (
 )
 from .rendering import (
     FINISHES,
+    RENDER_SIDE,
     culture_codes,
     feature_engine,
     feature_engines,
@@ -58,6 +59,7 @@ from .training import config_to_dict, train, training_config
 
 __all__ = [
     "FINISHES",
+    "RENDER_SIDE",
     "DemoResult",
     "ENGINES",
     "analyze",

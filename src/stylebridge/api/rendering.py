@@ -15,6 +15,7 @@ from ..design.portrait import PortraitStylizer
 from ..errors import ConfigError
 from ..fileio import check_outputs
 from ..inference.feature_style import (
+    RENDER_SIDE,
     FeatureEngine,
     StyleCode,
     StyleRenderer,
@@ -27,6 +28,7 @@ from .models import load
 
 __all__ = [
     "FINISHES",
+    "RENDER_SIDE",
     "culture_codes",
     "feature_engine",
     "feature_engines",

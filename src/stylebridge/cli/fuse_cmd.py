@@ -23,7 +23,7 @@ def fuse(
     ),
     fusion: str = typer.Option("wct", help="wct | adain."),
     strength: float = typer.Option(1.0, min=0.0, max=1.0, help="0 keeps the photo."),
-    max_side: int = typer.Option(768, min=16, help="Render at most this long a side."),
+    max_side: int = typer.Option(api.RENDER_SIDE, min=16, help="Render at most this long a side."),
     engine: Path = typer.Option(None, help="A `train stylenet` run instead of the bundled one."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier sweep."),
 ) -> None:

@@ -144,7 +144,7 @@ def stylize(
         inputs = args
         options = dict(
             strength=strength,
-            max_side=max_side or 768,
+            max_side=max_side or api.RENDER_SIDE,
             tile=tile,
             preserve_color=preserve_color,
             fusion=fusion,

@@ -18,7 +18,11 @@ def web(
     ),
     max_megapixels: float = typer.Option(16.0, min=0.1, help="Refuse larger uploads."),
     max_file_mb: int = typer.Option(20, min=1, help="Refuse larger upload files."),
-    work_side: int = typer.Option(1024, min=64, help="Stylize at most this long a side."),
+    work_side: int = typer.Option(
+        1024,
+        min=64,
+        help="Stylize at most this long a side (the feature engine at its own scale within it).",
+    ),
     concurrency: int = typer.Option(1, min=1, help="Requests computed at once; others queue."),
     queue_size: int = typer.Option(16, min=1, help="Waiting requests before 'queue full'."),
     models_dir: Path = typer.Option(

@@ -58,6 +58,9 @@ from .tiling import NonFiniteOutputError, TileRunner
 CODE_FORMAT = "stylebridge.stylecode/1"
 STYLE_SIDE = 256  # style images are encoded with this shorter side: the training scale
 MIN_STYLE_SIDE = 32
+# the longest side the engine renders at unless asked otherwise (then enlarged to the input's
+# size): the scale every measured setting was chosen at; a culture style may name a smaller one
+RENDER_SIDE = 768
 TONES = ("as-is", "paper")  # paper: yellowed paper made white, colour removed (ink on silk)
 OnSkip = Callable[[str], None]
 
@@ -297,7 +300,7 @@ class FeatureEngine:
             enabled=self.amp_dtype is not None,
         )
 
-    def content_moments(self, image: Image.Image, side: int = 768) -> StyleMoments:
+    def content_moments(self, image: Image.Image, side: int = RENDER_SIDE) -> StyleMoments:
         """The content's own moments from the whole image shrunk to ``side`` px: for tiled
         rendering, where every tile must be fused with the same map."""
         size = _encoder_grid(image.size, min(1.0, side / max(image.size)))
@@ -312,7 +315,7 @@ class FeatureEngine:
         strength: float = 1.0,
         mask=None,
         outside: StyleCode | None = None,
-        max_side: int | None = 768,
+        max_side: int | None = RENDER_SIDE,
         tile: int = 1024,
         preserve_color: bool = False,
         finish: str = "none",

@@ -32,9 +32,10 @@ A scale, not a colour: the ground stays neutral grey, not the yellow of aged sil
 
 ``finish_to_size`` applies a finish at the resolution the engine rendered at, where the
 settings were measured, and brings the result to the output size: flat regions as a label map
-enlarged per label (so their borders stay crisp), the detail enlarged smoothly. Mean-shift's
-8 px window and the 2 px detail then mean the same part of the picture at every output size,
-and a 6 MP output takes 2 s instead of 7 (``bench/finish_speed.py``).
+enlarged per label (so their borders stay crisp), the detail enlarged smoothly and as
+luminance only (enlarged, the decoder's tints in it showed as colour fringes along lines).
+Mean-shift's 8 px window and the 2 px detail then mean the same part of the picture at every
+output size, and a 6 MP output takes 2 s instead of 7 (``bench/finish_speed.py``).
 """
 
 from __future__ import annotations
@@ -199,7 +200,9 @@ def finish_to_size(
     flat = colours[labels if same else enlarge_labels(labels, size)]
     if finish == "flat":
         return flat
-    detail = resized(fine_detail(rgb))
+    detail = fine_detail(rgb)
+    if not same:  # the decoder's colour in an enlarged detail shows as fringes along lines
+        detail = np.repeat(resized(detail @ LUMA)[..., None], 3, axis=2)
     return (flat.astype(np.float32) + detail).round().clip(0, 255).astype(np.uint8)
 
 

@@ -29,7 +29,9 @@ class WebSettings:
 
     max_megapixels: float = 16.0  # uploads above this are refused with a message
     max_file_mb: int = 20  # larger files are refused by the upload itself
-    work_side: int = 1024  # photos are stylized at most this long a side, then resized back
+    # photos are stylized at most this long a side, then resized back (the feature engine at
+    # its own measured scale where that is smaller: 768 px, a culture style's render_side)
+    work_side: int = 1024
     cultures: Path | None = None  # folder of culture folders for the analysis panel and palettes
     concurrency: int = 1  # requests computed at once; the others wait in the queue
     queue_size: int = 16  # waiting requests beyond this get "queue is full"
@@ -185,13 +187,22 @@ class Handlers:
         translation model's result is blended with the photo by ``strength``. ``engine``
         renders a painting or a mix (a culture style keeps its measured engine)."""
         image = self.photo(photo)
-        side = self.settings.work_side
+        side = self.work_side(style, run_dir)
         renderer = self.renderer(style, run_dir, painting, mix, engine)
         if style == ENGINE:
             return renderer.stylize(image, max_side=side, strength=float(strength), fusion=fusion)
         if api.is_culture_style(self.model(style, run_dir)):  # strength in feature space
             return renderer.stylize(image, max_side=side, strength=float(strength))
         return Image.blend(image, renderer.stylize(image, max_side=side), float(strength))
+
+    def work_side(self, style: str, run_dir: str | None) -> int | None:
+        """The longest side a request renders at: the feature engine (a painting, a mix, a
+        culture style) at its own measured scale as in the CLI and Python, the server's
+        ``work_side`` only capping it; a translation model at ``work_side``."""
+        side = self.settings.work_side
+        if style == ENGINE or api.is_culture_style(self.model(style, run_dir)):
+            return None if side >= api.RENDER_SIDE else side
+        return side
 
     def garment(
         self,
@@ -223,7 +234,7 @@ class Handlers:
             mask=mask_path,
             auto_mask=auto,
             strength=strength,
-            max_side=self.settings.work_side,
+            max_side=self.work_side(style, run_dir),
         )
         return result.image, result.overlay
 
