@@ -18,7 +18,8 @@ a grey paper (``WHITE_LEVELS``) after the 93-photo check. With
 ``--wider`` (the same script's run with ``--kid`` over a wider set of held-out photos) those
 numbers and the KID (lite0) of photos and renderings to each collection go in as well.
 With ``--cultures`` the styles listed in ``PALETTES`` get their flat finish's palette from their
-corpus (k-means colours); without it, a palette already in the folder is kept.
+corpus (k-means colours) and those in ``DYES`` their wax finish's colourway; without it, what
+is already in the folder is kept.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import yaml
 
 from stylebridge import zoo
 from stylebridge.data.files import list_images
-from stylebridge.design.palette import palette_of
+from stylebridge.design.palette import colourway_of, palette_of
 from stylebridge.fileio import atomic_write
 from stylebridge.models.files import FORMAT, write_json
 
@@ -83,18 +84,26 @@ STYLES = {
     "indonesian_batik": (
         "wct",
         1.0,
-        "flat",
-        "dark dye colours, outlined, crackle-like grounds",
-        "flat fields of dark indigo, brown and cream dye colours, contours outlined, a "
-        "crackle-like texture on plain grounds",
-        "draw batik motifs (kawung, parang) or wax-resist lines; the six-way classifier "
-        "rarely names its outputs batik",
+        "wax",
+        "a dark brown dye on a cream ground, drawn lines and crackle",
+        "the corpus's most common colourway, a dark brown dye and a greyish mid-tone on a cream "
+        "ground, as three dye levels; the photo's contours and the rendering's crackle drawn in "
+        "the darkest dye, like a canting's lines",
+        "draw batik motifs (kawung, parang) or fill areas with isen-isen dots, or keep the "
+        "photo's colours: every photo takes the same colourway, and busy areas (faces, foliage) "
+        "turn into dense crackle where the subject is harder to read",
     ),
 }
 # cultures whose flat finish takes the corpus's colours (measured: ukiyo-e's six-way share 0.52 ->
 # 0.72 with 24 corpus colours, the same with 24 colours of the second collection; batik and the
 # others gained nothing), and how many colours
 PALETTES = {"ukiyoe": 24}
+# cultures whose wax finish takes the corpus's most common colourway (``design.palette.
+# colourway_of``), and how many dyes: on the 25 / 93 held-out photos batik's six-way share
+# 0.20 / 0.07 -> 1.00 / 0.80, photo-vs-culture on the 93 0.29 -> 1.00, at an edge SSIM of
+# 0.22 / 0.20 (flat finish 0.31 / 0.29): three dye levels keep fewer of the photo's edges than
+# 24 colours (docs/feature_engine.md, "Batik's wax resist")
+DYES = {"indonesian_batik": 3}
 # cultures whose white becomes a grey (``inference.finish.lower_white``): the paper of both ink
 # collections sits at a luminance of 0.80 (90th percentile), the renderings' white ground at
 # 0.95; at 0.85 the renderings' 90th percentile is 0.80. Measured on 93 held-out photos: the
@@ -105,10 +114,11 @@ WHITE_LEVELS = {"chinese_ink": 0.85}
 # where it measured as well: on the 25 / 93 held-out photos ink and oil meet every target with
 # it as with the bundled decoder (KID drops on 93 photos: ink 3.8 / 3.0 stds against 4.7 / 3.0,
 # oil 4.2 / 5.2 against 5.6 / 6.4; edge SSIM higher), and ornament with the grey finish keeps
-# more of the photo's edges (0.32 / 0.30 against 0.29 / 0.27); ukiyo-e keeps the bundled
-# decoder (photo-vs-culture on the 93 photos 0.66 with the fast one), and batik, which neither
-# makes recognisable, too (docs/feature_engine.md)
-FAST_ENGINE = {"chinese_ink", "western_oil", "islamic_ornament"}
+# more of the photo's edges (0.32 / 0.30 against 0.29 / 0.27); batik with the wax finish
+# measured on the fast decoder six-way 0.96 / 0.75 against 1.00 / 0.86, edge SSIM 0.21 / 0.19
+# against 0.20 / 0.18, the renderings hard to tell apart; ukiyo-e keeps the bundled decoder
+# (photo-vs-culture on the 93 photos 0.66 with the fast one) (docs/feature_engine.md)
+FAST_ENGINE = {"chinese_ink", "western_oil", "islamic_ornament", "indonesian_batik"}
 # the longest side a style renders at, where the engine's 768 px lost the style on large photos:
 # the 25 held-out photos enlarged 4x, rendered, reduced back and measured, 768 -> 512 px:
 # ukiyo-e six-way 0.44 -> 0.72, oil photo-vs-culture 0.68 -> 1.00 and six-way 0.84 -> 0.96;
@@ -118,23 +128,48 @@ RENDER_SIDES = {"ukiyoe": 512, "western_oil": 512}
 MEASURES = ("overall_movement", "classified_as_target", "six_way_target", "edge_ssim")
 
 
+def kept(folder: Path, key: str) -> tuple:
+    """A setting already in a style folder, and its card's sentence on where it comes from."""
+    old = folder / "config.json"
+    config = json.loads(old.read_text()) if old.is_file() else {}
+    return config.get(key), config.get("card", {}).get(key, "")
+
+
 def style_palette(name: str, cultures: Path | None, folder: Path) -> tuple[list | None, str]:
     """The flat finish's palette for ``name`` and a sentence on where it comes from."""
     if name not in PALETTES:
         return None, ""
     if cultures is None:
-        old = folder / "config.json"
-        config = json.loads(old.read_text()) if old.is_file() else {}
-        return config.get("palette"), config.get("card", {}).get("palette", "")
+        return kept(folder, "palette")
     files = list_images(cultures / name)
     palette = palette_of(files, k=PALETTES[name]).rgb.tolist()
-    manifest = cultures / "MANIFEST.csv"
-    digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else "-"
     source = (
         f"{len(palette)} colours of the {name} corpus (k-means in CIELAB, {len(files)} images, "
-        f"MANIFEST.csv sha256 {digest})"
+        f"MANIFEST.csv sha256 {manifest_digest(cultures)})"
     )
     return palette, source
+
+
+def style_dyes(name: str, cultures: Path | None, folder: Path) -> tuple[dict | None, str]:
+    """The wax finish's colourway for ``name`` and a sentence on where it comes from."""
+    if name not in DYES:
+        return None, ""
+    if cultures is None:
+        return kept(folder, "dyes")
+    files = list_images(cultures / name)
+    dyes = colourway_of(files, dyes=DYES[name])
+    source = (
+        f"the most common colourway of the {name} corpus ({len(files)} images, each reduced to "
+        f"{DYES[name]} colours, grouped, the cloth nearest the largest group's centre; "
+        f"MANIFEST.csv sha256 {manifest_digest(cultures)})"
+    )
+    shares = [round(float(v), 3) for v in dyes.shares]
+    return {"colours": dyes.colours.tolist(), "shares": shares}, source
+
+
+def manifest_digest(cultures: Path) -> str:
+    manifest = cultures / "MANIFEST.csv"
+    return hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else "-"
 
 
 def wider_check(results: dict, name: str) -> dict | None:
@@ -161,7 +196,11 @@ def wider_check(results: dict, name: str) -> dict | None:
 
 
 def card(
-    name: str, measured: dict | None, palette_source: str = "", wider: dict | None = None
+    name: str,
+    measured: dict | None,
+    palette_source: str = "",
+    wider: dict | None = None,
+    dyes_source: str = "",
 ) -> dict:
     fusion, strength, finish, short, look, does_not = STYLES[name]
     label = name.replace("_", " ")
@@ -171,6 +210,7 @@ def card(
         "flat": ", flat finish",
         "flat_detail": ", flat finish with detail",
         "grey": ", grey",
+        "wax": ", wax-resist finish",
     }[finish]
     if name in WHITE_LEVELS:
         finished += f", white at {WHITE_LEVELS[name]:g}"
@@ -201,6 +241,9 @@ def card(
     if palette_source:
         result["palette"] = palette_source
         result["notes"].append(f"- The flat finish's colours: {palette_source}.")
+    if dyes_source:
+        result["dyes"] = dyes_source
+        result["notes"].append(f"- The wax finish's dyes: {dyes_source}.")
     if measured:
         result["metrics"] = {k: measured[k] for k in MEASURES if k in measured}
     if wider:
@@ -223,6 +266,7 @@ def card_markdown(name: str, config: dict) -> str:
             "strength": config["strength"],
             "finish": config["finish"],
             "white_level": config.get("white_level", 1.0),
+            **({"dyes": config["dyes"]} if "dyes" in config else {}),
         },
         "metrics": c.get("metrics", {}),
     }
@@ -299,6 +343,7 @@ def main() -> None:
         folder = ZOO / name
         measured = results.get(name, {}).get("culture_style")
         palette, palette_source = style_palette(name, args.cultures, folder)
+        dyes, dyes_source = style_dyes(name, args.cultures, folder)
         config = {
             "format": FORMAT,
             "method": zoo.CULTURE_STYLE,
@@ -309,10 +354,12 @@ def main() -> None:
             "finish": finish,
             "directions": {},
             "exports": {},
-            "card": card(name, measured, palette_source, wider_check(wider, name)),
+            "card": card(name, measured, palette_source, wider_check(wider, name), dyes_source),
         }
         if palette:
             config["palette"] = palette
+        if dyes:
+            config["dyes"] = dyes
         if name in WHITE_LEVELS:
             config["white_level"] = WHITE_LEVELS[name]
         if name in RENDER_SIDES:

@@ -46,6 +46,8 @@ def test_culture_style_card_states_its_settings_look_and_measures(name):
     )
     settings = {k: config[k] for k in ("fusion", "strength", "finish")}
     settings["white_level"] = config.get("white_level", 1.0)
+    if "dyes" in config:  # the wax finish's colourway
+        settings["dyes"] = config["dyes"]
     assert meta["settings"] == settings
     assert meta["license"] == "apache-2.0" and "owners' terms" in meta["license_note"]
     assert body.lstrip().startswith(f"# {name}:")

@@ -201,7 +201,8 @@ def export(
         if renderer.finish not in ("none", "grey"):
             report.notes += (
                 f"the style's {renderer.finish!r} finish is not in the graph (no ONNX form): "
-                "apply stylebridge.inference.finish.apply_finish to its outputs",
+                "apply stylebridge.inference.finish.apply_finish to its outputs"
+                + (" with the style's dyes and the photo" if renderer.finish == "wax" else ""),
             )
         return report
     if model is None:

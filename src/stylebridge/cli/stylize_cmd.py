@@ -72,8 +72,8 @@ def stylize(
     finish: str = typer.Option(
         None,
         help="Feature-fusion engine: none | flat (print colour: flat regions, small palette) | "
-        "flat_detail (flat, with the rendering's lines and grain) | grey (colour dropped) "
-        "[default: none; a culture style's own].",
+        "flat_detail (flat, with the rendering's lines and grain) | grey (colour dropped) | "
+        "wax (batik: a few dye levels with drawn lines) [default: none; a culture style's own].",
     ),
     white_level: float = typer.Option(
         None,

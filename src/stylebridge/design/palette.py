@@ -8,7 +8,7 @@ pixel sample, centres seeded along the lightness axis).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,7 @@ from skimage.color import lab2rgb, rgb2lab
 from ..data import expand_inputs
 from ..errors import ConfigError, DataError, ImageError
 from ..imageio import as_loaded, load_image
+from ..inference.finish import Dyes, own_dyes
 
 SAMPLE_PER_IMAGE = 2048
 
@@ -65,6 +66,23 @@ def _lab_pixels(image: Image.Image) -> np.ndarray:
     return rgb2lab(np.asarray(image.convert("RGB"), dtype=np.float64) / 255.0).reshape(-1, 3)
 
 
+def readable_images(
+    images: Iterable[str | os.PathLike | Image.Image],
+    on_skip: Callable[[str], None] | None = None,
+) -> Iterator[Image.Image]:
+    """Each image of ``images`` (files, folders or PIL images) as RGB; an unreadable file is
+    reported through ``on_skip`` and left out."""
+    for item in images:
+        for each in [item] if isinstance(item, Image.Image) else expand_inputs([item]):
+            try:
+                rgb = each if isinstance(each, Image.Image) else load_image(each).rgb
+            except ImageError as err:
+                if on_skip:
+                    on_skip(str(err))
+                continue
+            yield rgb.convert("RGB")
+
+
 def palette_of(
     images: Iterable[str | os.PathLike | Image.Image],
     k: int = 6,
@@ -76,19 +94,9 @@ def palette_of(
     Each image contributes the same number of sampled pixels, so one large image does not
     outweigh a corpus. Unreadable files are reported through ``on_skip`` and left out.
     """
-    items: list[str | os.PathLike | Image.Image] = []
-    for item in images:
-        items.extend([item] if isinstance(item, Image.Image) else expand_inputs([item]))
     rng = np.random.default_rng(seed)
     samples = []
-    for item in items:
-        try:
-            rgb = item if isinstance(item, Image.Image) else load_image(item).rgb
-        except ImageError as err:
-            if on_skip:
-                on_skip(str(err))
-            continue
-        rgb = rgb.convert("RGB")
+    for rgb in readable_images(images, on_skip):
         rgb.thumbnail((256, 256))
         lab = _lab_pixels(rgb)
         samples.append(lab[rng.choice(len(lab), min(len(lab), SAMPLE_PER_IMAGE), replace=False)])
@@ -98,6 +106,35 @@ def palette_of(
     shares = np.bincount(assign, minlength=k) / len(assign)
     order = np.argsort(-shares, kind="stable")
     return Palette(centres[order].astype(np.float32), shares[order].astype(np.float32))
+
+
+def colourway_of(
+    images: Iterable[str | os.PathLike | Image.Image],
+    dyes: int = 3,
+    groups: int = 6,
+    seed: int = 0,
+    on_skip: Callable[[str], None] | None = None,
+) -> Dyes:
+    """A textile corpus's most common colourway, for the ``wax`` finish: each image's ``dyes``
+    colours (k-means) ordered by luminance with their shares, the images grouped by those
+    colourways, and the image nearest the largest group's centre taken as it is. One real
+    cloth's dyes, where the corpus's own dominant colours average unrelated cloths (indigo,
+    soga brown, red) into greys."""
+    from sklearn.cluster import KMeans
+
+    found = []
+    for rgb in readable_images(images, on_skip):
+        small = rgb.resize((64, 64), Image.Resampling.BOX)
+        found.append(own_dyes(np.asarray(small), dyes))
+    if len(found) < groups:
+        raise DataError(f"{len(found)} readable images; a colourway needs at least {groups}")
+    rows = np.array([np.concatenate([d.colours.ravel(), 255 * d.shares]) for d in found])
+    model = KMeans(groups, n_init=10, random_state=seed).fit(rows)
+    largest = np.bincount(model.labels_).argmax()
+    members = np.flatnonzero(model.labels_ == largest)
+    nearest = members[((rows[members] - model.cluster_centers_[largest]) ** 2).sum(1).argmin()]
+    shares = np.mean([found[i].shares for i in members], axis=0)  # the group's balance of dyes
+    return Dyes.check(found[nearest].colours, shares)
 
 
 def recolor(image, palette: Palette, amount: float = 1.0, softness: float = 12.0) -> Image.Image:

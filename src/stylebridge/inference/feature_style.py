@@ -44,6 +44,7 @@ from .color import LUMA
 from .color import preserve_color as _preserve_color
 from .finish import (
     FINISHES,
+    Dyes,
     apply_finish,
     check_palette,
     check_white_level,
@@ -320,6 +321,7 @@ class FeatureEngine:
         preserve_color: bool = False,
         finish: str = "none",
         palette: np.ndarray | None = None,
+        dyes: Dyes | None = None,
         white_level: float = 1.0,
     ) -> Image.Image:
         """Render ``image`` in a style; returns a PIL image of the input's size.
@@ -334,10 +336,12 @@ class FeatureEngine:
             tile: largest side rendered at once (tiles share one fusion map, so no seams).
             finish: ``none``, ``flat`` (print colour: flat regions in a small palette, found
                 at the rendered size and enlarged with crisp borders; ``inference.finish``),
-                ``flat_detail`` (those regions with the rendering's lines and grain) or
-                ``grey``.
+                ``flat_detail`` (those regions with the rendering's lines and grain),
+                ``grey`` or ``wax`` (batik: dye levels with drawn lines).
             palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
                 the image's own.
+            dyes: the wax finish's colourway (``inference.finish.Dyes``; a culture style's);
+                None takes the rendering's own three colours.
             white_level: the grey that white becomes (``inference.finish.lower_white``; the
                 ink style's paper), after the finish.
         """
@@ -387,10 +391,13 @@ class FeatureEngine:
         photo_outside = mask is not None and outside is None
         if photo_outside:  # the photo itself outside the mask: only the style is finished
             m = Image.fromarray((weight * 255).round().astype(np.uint8), "L")
-            styled = lower_white(apply_finish(out, finish, palette), white_level)
-            result = Image.composite(Image.fromarray(styled), work, m)
+            finished = apply_finish(out, finish, palette, dyes=dyes, photo=pixels)
+            result = Image.composite(Image.fromarray(lower_white(finished, white_level)), work, m)
         if not photo_outside and finish != "none":  # at the rendered size, where measured
-            result = Image.fromarray(finish_to_size(out, loaded.rgb.size, finish, palette))
+            finished = finish_to_size(
+                out, loaded.rgb.size, finish, palette, dyes=dyes, photo=pixels
+            )
+            result = Image.fromarray(finished)
         elif result.size != loaded.rgb.size:
             result = result.resize(loaded.rgb.size, Image.Resampling.BICUBIC)
         if not photo_outside and white_level < 1.0:
@@ -476,6 +483,7 @@ class StyleRenderer:
         strength: float = 1.0,
         finish: str = "none",
         palette: np.ndarray | None = None,
+        dyes: Dyes | None = None,
         white_level: float = 1.0,
         render_side: int | None = None,
         run_dir: Path | None = None,
@@ -488,6 +496,7 @@ class StyleRenderer:
         # max_side caps it further, max_side=0 renders at full size; None: the engine's default
         self.render_side = check_render_side(render_side)
         self.palette = palette  # the flat finish's colours (a culture style's), else the image's
+        self.dyes = dyes  # the wax finish's colourway (a culture style's), else the rendering's
         self.run_dir, self.config = run_dir, config or {}  # a culture style's folder and record
 
     def stylize(self, image, **options) -> Image.Image:
@@ -518,6 +527,7 @@ class StyleRenderer:
             strength=self.strength * strength,
             finish=finish,
             palette=self.palette,
+            dyes=self.dyes,
             white_level=white_level,
             **options,
         )
@@ -569,10 +579,11 @@ class StylePreset:
     it by measurement. ``config.json`` holds the method ``zoo.CULTURE_STYLE``, ``engine``
     (``bundled``, ``fast`` or a ``train stylenet`` folder), ``code`` (a culture of that engine, or a
     ``.safetensors`` file in the folder), ``fusion``, ``strength``, ``finish``
-    (``inference.finish``), optionally the finish's ``palette`` (``[[r, g, b], ...]``, taken
-    from the culture's corpus), ``white_level`` (the grey white becomes, default 1) and
-    ``render_side`` (the longest side it renders at, the scale its look was chosen at), and a
-    ``card`` like every model folder."""
+    (``inference.finish``), optionally the flat finish's ``palette`` (``[[r, g, b], ...]``,
+    taken from the culture's corpus) and the wax finish's ``dyes`` (``{"colours": [[r, g, b],
+    ...], "shares": [...]}``, the corpus's colourway), ``white_level`` (the grey white
+    becomes, default 1) and ``render_side`` (the longest side it renders at, the scale its look
+    was chosen at), and a ``card`` like every model folder."""
 
     folder: Path
     engine: str
@@ -584,6 +595,7 @@ class StylePreset:
     palette: np.ndarray | None = None
     white_level: float = 1.0
     render_side: int | None = None
+    dyes: Dyes | None = None
 
     @classmethod
     def read(cls, folder: str | os.PathLike, config: dict) -> StylePreset:
@@ -606,6 +618,13 @@ class StylePreset:
                 palette = check_palette(palette)
             except ValueError as err:
                 raise ModelFileError(where, str(err)) from None
+        dyes = config.get("dyes")
+        if dyes is not None:
+            try:
+                dyes = Dyes.check(dyes.get("colours"), dyes.get("shares"))
+            except (AttributeError, ValueError) as err:
+                problem = str(err) if isinstance(err, ValueError) else "not an object"
+                raise ModelFileError(where, f"dyes: {problem}") from None
         try:
             white_level = check_white_level(config.get("white_level", 1.0))
             render_side = check_render_side(config.get("render_side"))
@@ -622,6 +641,7 @@ class StylePreset:
             palette,
             white_level,
             render_side,
+            dyes,
         )
 
     def engine_dir(self) -> Path:
@@ -651,6 +671,7 @@ class StylePreset:
             strength=self.strength,
             finish=self.finish,
             palette=self.palette,
+            dyes=self.dyes,
             white_level=self.white_level,
             render_side=self.render_side,
             run_dir=self.folder,
@@ -778,13 +799,16 @@ class _Renderer:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         encoded = self.encoder(x)  # fusion features, then packed detail features (if any)
         features = encoded[:, : self.channels]
-        maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
-        fused = self._fused(features, maps[0])
-        if len(maps) > 1 and self.weight is not None:
-            w = torch.nn.functional.interpolate(
-                self.weight, size=fused.shape[-2:], mode="bilinear", align_corners=False
-            )
-            fused = w * fused + (1 - w) * self._fused(features, maps[1])
+        # the moments, their matrix roots and the fusion in float32 even under bf16 autocast:
+        # covariances summed in bf16 moved WCT renderings by 20 dB PSNR from float32's
+        with torch.autocast(features.device.type, enabled=False):
+            maps = self.maps or self._maps(StyleMoments.of(features[0].float()))
+            fused = self._fused(features, maps[0])
+            if len(maps) > 1 and self.weight is not None:
+                w = torch.nn.functional.interpolate(
+                    self.weight, size=fused.shape[-2:], mode="bilinear", align_corners=False
+                )
+                fused = w * fused + (1 - w) * self._fused(features, maps[1])
         packed = encoded.float()  # this call's own tensor (or a float copy): fused in place,
         packed[:, : self.channels] = fused  # the detail behind it without a concatenated copy
         return self.decoder(packed.to(encoded.dtype))
