@@ -621,10 +621,11 @@ class StylePreset:
         dyes = config.get("dyes")
         if dyes is not None:
             try:
+                if not isinstance(dyes, dict):
+                    raise ValueError("not an object")
                 dyes = Dyes.check(dyes.get("colours"), dyes.get("shares"))
-            except (AttributeError, ValueError) as err:
-                problem = str(err) if isinstance(err, ValueError) else "not an object"
-                raise ModelFileError(where, f"dyes: {problem}") from None
+            except ValueError as err:
+                raise ModelFileError(where, f"dyes: {err}") from None
         try:
             white_level = check_white_level(config.get("white_level", 1.0))
             render_side = check_render_side(config.get("render_side"))
