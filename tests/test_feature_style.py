@@ -602,3 +602,15 @@ def test_bf16_networks_keep_the_fusion_in_float32():
         b = np.asarray(bf16.render(photo, code, fusion=fusion), np.float32)
         psnr = 10 * np.log10(255**2 / max(np.mean((a - b) ** 2), 1e-9))
         assert psnr > 35, (fusion, psnr)
+
+
+def test_moments_and_fusion_stay_float32_under_bf16_autocast():
+    """Training fuses its targets inside the networks' autocast: the moments and WCT must not
+    be summed in bf16 there either (``nn.feature_fusion.in_float32``)."""
+    features = torch.randn(1, 24, 16, 16, generator=torch.Generator().manual_seed(0)) * 3 + 1
+    exact = StyleMoments.of(features)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        got = StyleMoments.of(features)
+        fused = wct(features, exact)
+    assert torch.allclose(got.second, exact.second, rtol=1e-6, atol=1e-6)
+    assert torch.allclose(fused, wct(features, exact), atol=1e-5)
