@@ -502,6 +502,52 @@ def test_batik_renders_in_its_corpus_colourway(photo):
     }
 
 
+def test_a_cloth_photo_gives_the_wax_finish_its_colourway(photo, tmp_path):
+    """``--dyes-from cloth.jpg`` / ``dyes=api.design_dyes(...)``: batik in that cloth's three
+    colours; a bad file, a translation model or another finish is one line, nothing written."""
+    from typer.testing import CliRunner
+
+    from stylebridge.cli import app
+
+    stripe = (np.arange(60) // 6) % 3  # three dyes in vertical stripes
+    colours = np.array([(30, 40, 110), (200, 190, 170), (90, 30, 20)], np.uint8)
+    cloth = colours[np.broadcast_to(stripe, (60, 60))]
+    Image.fromarray(cloth).save(tmp_path / "cloth.png")
+    dyes = api.design_dyes(tmp_path / "cloth.png")
+    assert {tuple(c) for c in dyes.colours.tolist()} == {
+        (200, 190, 170),
+        (90, 30, 20),
+        (30, 40, 110),
+    }
+    python = stylebridge.load("indonesian_batik").stylize(photo, dyes=dyes)
+    assert {
+        tuple(c) for c in np.unique(_px(python).reshape(-1, 3), axis=0).astype(int).tolist()
+    } <= {tuple(c) for c in dyes.colours.tolist()}
+    photo.save(tmp_path / "photo.png")
+    runner = CliRunner()
+    cloth_file, broken = str(tmp_path / "cloth.png"), str(tmp_path / "broken.png")
+
+    def stylize(*extra: str, out: str = "b.png"):
+        args = ["stylize", str(tmp_path / "photo.png"), *extra, "-o", str(tmp_path / out)]
+        return runner.invoke(app, args)
+
+    ok = stylize("--style", "ukiyoe", "--dyes-from", cloth_file, out="a.png")
+    assert ok.exit_code == 0, ok.output
+    got = {tuple(c) for c in np.unique(_px(Image.open(tmp_path / "a.png")).reshape(-1, 3), axis=0)}
+    assert got <= {tuple(float(v) for v in c) for c in dyes.colours.tolist()}  # wax, these dyes
+    (tmp_path / "broken.png").write_bytes(b"not a png")
+    for extra, message in (
+        (["--style", "indonesian_batik", "--dyes-from", broken], "broken.png"),
+        (["--style", "ukiyoe_look", "--dyes-from", cloth_file], "translation model"),
+        (["--style", "ukiyoe", "--finish", "flat", "--dyes-from", cloth_file], "wax finish"),
+    ):
+        bad = stylize(*extra)  # a StylebridgeError reaches the user as its one line (cli.main)
+        said = bad.output + str(bad.exception or "")
+        assert bad.exit_code != 0 and message in said, said
+        assert "\n" not in str(bad.exception or "")
+        assert not (tmp_path / "b.png").exists()
+
+
 def test_the_fast_engine_is_a_bundled_name_with_the_same_codes_and_a_smaller_decoder(photo):
     """``--engine fast`` / ``feature_engine("fast")``: the distilled decoder, reading the
     bundled engine's culture codes; a culture style may name it (ornament does)."""

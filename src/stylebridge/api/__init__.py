@@ -21,7 +21,14 @@ from .data import (
     write_manifest,
 )
 from .demos import DemoResult, demo
-from .design import design_garment, design_palette, design_pattern, design_recolor, design_variants
+from .design import (
+    design_dyes,
+    design_garment,
+    design_palette,
+    design_pattern,
+    design_recolor,
+    design_variants,
+)
 from .evaluation import evaluate, evaluation_options, generate
 from .models import (
     export,
@@ -76,6 +83,7 @@ __all__ = [
     "demo",
     "denoise",
     "design_garment",
+    "design_dyes",
     "design_palette",
     "design_pattern",
     "design_recolor",

@@ -16,6 +16,7 @@ from .models import load, model_folder
 from .training import train
 
 __all__ = [
+    "design_dyes",
     "design_garment",
     "design_palette",
     "design_pattern",
@@ -216,6 +217,12 @@ def design_pattern(
 def design_palette(sources: list, colors: int = 6, on_skip: Callable[[str], None] | None = None):
     """The ``colors`` dominant colours (k-means in CIELAB) of images, files or folders."""
     return design.palette_of(sources, k=colors, on_skip=on_skip)
+
+
+def design_dyes(image, dyes: int = 3):
+    """A cloth photo's colourway for the wax finish (``stylize(..., dyes=...)``,
+    ``--dyes-from``): its ``dyes`` colours and the share of the cloth each covers."""
+    return design.dyes_of(image, dyes)
 
 
 def design_recolor(

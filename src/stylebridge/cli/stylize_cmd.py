@@ -82,6 +82,12 @@ def stylize(
         help="Feature-fusion engine: the grey that white becomes, e.g. 1 for white paper "
         "[default: 1; chinese_ink's 0.85, its paper as ink collections photograph it].",
     ),
+    dyes_from: Path = typer.Option(
+        None,
+        "--dyes-from",
+        help="Feature-fusion engine: the wax finish in this cloth photo's colourway (its three "
+        "colours and their shares) [default: indonesian_batik's corpus colourway].",
+    ),
     engine: str = typer.Option(
         None,
         help="ray: translate on a Ray cluster (a model, big folders; pip install "
@@ -115,11 +121,19 @@ def stylize(
       stylebridge stylize model.jpg --style-from indonesian_batik \\
           --mask garment.png --outside chinese_ink -o out.png
       stylebridge stylize portrait.jpg --style-from ukiyoe --portrait -o out.png
+      stylebridge stylize photo.jpg --style indonesian_batik --dyes-from cloth.jpg -o o.png
     """
     if finish is not None and finish not in api.FINISHES:  # before any file is read
         raise typer.BadParameter(
             f"unknown finish {finish!r}; one of {', '.join(api.FINISHES)}", param_hint="--finish"
         )
+    dyes = None
+    if dyes_from is not None:
+        if finish not in (None, "wax"):
+            raise typer.BadParameter(
+                f"--dyes-from colours the wax finish, not {finish!r}", param_hint="--finish"
+            )
+        finish, dyes = "wax", api.design_dyes(dyes_from)
     run_on = engine if engine in api.ENGINES else "local"
     engine = None if engine in api.ENGINES else engine
     stylizer = None
@@ -151,6 +165,7 @@ def stylize(
             finish=finish,
             white_level=white_level,
             mask=mask,
+            dyes=dyes,
         )
     else:
         if mask is not None or outside is not None:
@@ -166,10 +181,12 @@ def stylize(
             tile=tile,
             preserve_color=preserve_color,
         )
-        engine_options = {"fusion": fusion, "finish": finish, "white_level": white_level}
+        engine_options = {
+            "fusion": fusion, "finish": finish, "white_level": white_level, "dyes": dyes
+        }  # fmt: skip
         given = {k: v for k, v in engine_options.items() if v is not None}
         if given and not api.is_culture_style(model):
-            flag = next(iter(given)).replace("_", "-")
+            flag = "dyes-from" if "dyes" in given else next(iter(given)).replace("_", "-")
             raise typer.BadParameter(
                 f"--{flag} is an option of the feature-fusion engine and the culture styles, not "
                 "of a translation model"

@@ -11,7 +11,7 @@ from .garment import (
     variants,
 )
 from .masks import AutoMask, auto_mask, feather, find_face, load_mask, overlay
-from .palette import Palette, colourway_of, palette_of, recolor
+from .palette import Palette, colourway_of, dyes_of, palette_of, recolor
 from .pattern import (
     PatternSet,
     generate,
@@ -42,6 +42,7 @@ __all__ = [
     "motif_files",
     "overlay",
     "colourway_of",
+    "dyes_of",
     "palette_of",
     "pattern_files",
     "recolor",

@@ -108,6 +108,15 @@ def palette_of(
     return Palette(centres[order].astype(np.float32), shares[order].astype(np.float32))
 
 
+def dyes_of(image: str | os.PathLike | Image.Image, dyes: int = 3) -> Dyes:
+    """One cloth's colourway for the ``wax`` finish: its ``dyes`` colours (k-means on a 64 px
+    copy) and the share of the cloth each covers. A file that cannot be read is an
+    ``ImageError`` naming it."""
+    rgb = image if isinstance(image, Image.Image) else load_image(image).rgb
+    small = rgb.convert("RGB").resize((64, 64), Image.Resampling.BOX)
+    return own_dyes(np.asarray(small), dyes)
+
+
 def colourway_of(
     images: Iterable[str | os.PathLike | Image.Image],
     dyes: int = 3,
@@ -122,10 +131,7 @@ def colourway_of(
     soga brown, red) into greys."""
     from sklearn.cluster import KMeans
 
-    found = []
-    for rgb in readable_images(images, on_skip):
-        small = rgb.resize((64, 64), Image.Resampling.BOX)
-        found.append(own_dyes(np.asarray(small), dyes))
+    found = [dyes_of(rgb, dyes) for rgb in readable_images(images, on_skip)]
     if len(found) < groups:
         raise DataError(f"{len(found)} readable images; a colourway needs at least {groups}")
     rows = np.array([np.concatenate([d.colours.ravel(), 255 * d.shares]) for d in found])

@@ -510,6 +510,7 @@ class StyleRenderer:
         finish = options.pop("finish", None) or self.finish
         white_level = options.pop("white_level", None)
         white_level = self.white_level if white_level is None else white_level
+        dyes = options.pop("dyes", None) or self.dyes  # a call's colourway (--dyes-from)
         # None (a translation model's "as is") is the style's own scale, else the engine's
         # default; a call's max_side caps the style's, and max_side=0 renders at full size
         asked = options.pop("max_side", None)
@@ -527,7 +528,7 @@ class StyleRenderer:
             strength=self.strength * strength,
             finish=finish,
             palette=self.palette,
-            dyes=self.dyes,
+            dyes=dyes,
             white_level=white_level,
             **options,
         )
