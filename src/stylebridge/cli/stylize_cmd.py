@@ -121,7 +121,8 @@ def stylize(
       stylebridge stylize model.jpg --style-from indonesian_batik \\
           --mask garment.png --outside chinese_ink -o out.png
       stylebridge stylize portrait.jpg --style-from ukiyoe --portrait -o out.png
-      stylebridge stylize photo.jpg --style indonesian_batik --dyes-from cloth.jpg -o o.png
+      stylebridge stylize photo.jpg --style indonesian_batik \\
+          --dyes-from cloth.jpg -o out.png
     """
     if finish is not None and finish not in api.FINISHES:  # before any file is read
         raise typer.BadParameter(
