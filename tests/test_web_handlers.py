@@ -71,6 +71,26 @@ def test_culture_styles_render_at_their_measured_scale_as_in_python(tmp_path):
     assert np.abs(_px(h.stylize(str(path), "chinese_ink")) - _px(wider)).mean() > 1
 
 
+def test_a_cloth_upload_dyes_the_result_in_its_colourway(photo, tmp_path):
+    """The cloth upload is ``--dyes-from``: a culture style's result in the cloth's three
+    colours; a translation look refuses it in one line, a broken upload is named."""
+    stripe = (np.arange(48) // 6) % 3
+    colours = np.array([(30, 40, 110), (200, 190, 170), (90, 30, 20)], np.uint8)
+    Image.fromarray(colours[np.broadcast_to(stripe, (48, 48))]).save(tmp_path / "cloth.png")
+    h = Handlers(WebSettings(work_side=256))
+    dyed = h.stylize(str(photo), "ukiyoe", cloth=str(tmp_path / "cloth.png"))
+    expected = api.load("ukiyoe").stylize(
+        Image.open(photo), max_side=256, finish="wax", dyes=api.design_dyes(tmp_path / "cloth.png")
+    )
+    assert np.array_equal(_px(dyed), _px(expected))
+    assert len(np.unique(_px(dyed).reshape(-1, 3), axis=0)) <= 3
+    with pytest.raises(ConfigError, match="wax finish of the feature engine"):
+        h.stylize(str(photo), "ukiyoe_look", cloth=str(tmp_path / "cloth.png"))
+    (tmp_path / "torn.png").write_bytes(b"no image")
+    with pytest.raises(ImageError, match="torn.png"):
+        h.stylize(str(photo), "indonesian_batik", cloth=str(tmp_path / "torn.png"))
+
+
 def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(photo, tmp_path):
     """The sliders' weights go to the engine's feature-space mix (a pure culture at weight 1,
     zero sliders ignored, weights normalised); an uploaded painting replaces the sliders."""

@@ -146,15 +146,19 @@ def _stylize_tab(h: Handlers, limits: str) -> None:
         label="Fusion (engine): wct = texture and palette, adain = lighter, per channel",
         elem_id="stylize-fusion",
     )
+    with gr.Accordion("Batik wax finish in your cloth's colours (optional)", open=False):
+        cloth = _upload(
+            h, f"Cloth photo: its three colours dye the result ({limits})", "stylize-cloth"
+        )
     button = gr.Button("Stylize", variant="primary", elem_id="stylize-button")
 
-    def stylize(photo_file, choice, run, amount, painting_file, how, which, *values):
+    def stylize(photo_file, choice, run, amount, painting_file, how, which, cloth_file, *values):
         return h.stylize(
-            photo_file, choice, run, amount, painting_file, _weights(values), how, which
+            photo_file, choice, run, amount, painting_file, _weights(values), how, which, cloth_file
         )
 
     stylize.__name__ = "stylize"
-    inputs = [photo, style, run_dir, strength, painting, fusion, engine, *sliders]
+    inputs = [photo, style, run_dir, strength, painting, fusion, engine, cloth, *sliders]
     button.click(_friendly(stylize, h), inputs, result)
     with gr.Accordion("Analysis: which cultures is the result closest to?", open=False):
         closest = gr.Markdown(elem_id="analysis")

@@ -182,17 +182,30 @@ class Handlers:
         mix: dict[str, float] | None = None,
         fusion: str = "wct",
         engine: str = "bundled",
+        cloth: str | None = None,
     ) -> Image.Image:
         """Stylize. The engine takes ``strength`` in feature space and ``fusion``; a
         translation model's result is blended with the photo by ``strength``. ``engine``
-        renders a painting or a mix (a culture style keeps its measured engine)."""
+        renders a painting or a mix (a culture style keeps its measured engine). ``cloth``
+        (a photo of a textile) gives the wax finish its colourway, as ``--dyes-from`` does."""
         image = self.photo(photo)
         side = self.work_side(style, run_dir)
         renderer = self.renderer(style, run_dir, painting, mix, engine)
+        engine_style = style == ENGINE or api.is_culture_style(self.model(style, run_dir))
+        dyed = {}
+        if cloth:
+            if not engine_style:
+                raise ConfigError(
+                    "a cloth colourway dyes the wax finish of the feature engine: pick a culture "
+                    "style or the feature engine, not a translation look"
+                )
+            dyed = {"finish": "wax", "dyes": api.design_dyes(self.photo(cloth, "cloth"))}
         if style == ENGINE:
-            return renderer.stylize(image, max_side=side, strength=float(strength), fusion=fusion)
-        if api.is_culture_style(self.model(style, run_dir)):  # strength in feature space
-            return renderer.stylize(image, max_side=side, strength=float(strength))
+            return renderer.stylize(
+                image, max_side=side, strength=float(strength), fusion=fusion, **dyed
+            )
+        if engine_style:  # a culture style: strength in feature space
+            return renderer.stylize(image, max_side=side, strength=float(strength), **dyed)
         return Image.blend(image, renderer.stylize(image, max_side=side), float(strength))
 
     def work_side(self, style: str, run_dir: str | None) -> int | None:
