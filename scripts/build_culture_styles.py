@@ -87,11 +87,12 @@ STYLES = {
         "wax",
         "a dark brown dye on a cream ground, drawn lines and crackle",
         "the corpus's most common colourway, a dark brown dye and a greyish mid-tone on a cream "
-        "ground, as three dye levels; the photo's contours and the rendering's crackle drawn in "
-        "the darkest dye, like a canting's lines",
+        "ground, as three dye levels with softly bled borders; the photo's contours and, where "
+        "the photo is calm, the rendering's crackle drawn in the darkest dye, like a canting's "
+        "lines",
         "draw batik motifs (kawung, parang) or fill areas with isen-isen dots, or keep the "
-        "photo's colours: every photo takes the same colourway, and busy areas (faces, foliage) "
-        "turn into dense crackle where the subject is harder to read",
+        "photo's colours: every photo takes the same colourway, and busy areas (grass, fur) "
+        "stay dense with the photo's own dark contours, where the subject is harder to read",
     ),
 }
 # cultures whose flat finish takes the corpus's colours (measured: ukiyo-e's six-way share 0.52 ->

@@ -30,9 +30,14 @@ drawn lines in the darkest dye. The rendering's luminance is cut into the dyes' 
 quantiles that give each dye its share of the cloth (a culture style's: its corpus's most common
 colourway and shares, ``design.palette.colourway_of``; otherwise the rendering's own three
 colours), and pixels darker than their surround, in the rendering (its crackle and lines) or
-in the photo (its contours), take the darkest dye. The six-way classifier named the engine's
-batik renderings of 25 / 93 held-out photos batik 20% / 7% of the time with the flat finish and
-100% / 80% with this one, at a lower edge SSIM (docs/feature_engine.md).
+in the photo (its contours), take the darkest dye. The rendering's crackle is drawn only where
+the photo is calm: in busy parts (foliage, fur) it hid the subject, and there the photo's own
+contours carry the drawing. Dye bleeds into cotton, so the dyed cloth is softened by
+``DYE_BLEED`` px: with hard pixel borders the renderings held far more fine detail than the
+photographed cloths of the corpus (high-pass energy at 224 px 31 against 18 grey levels; 18 with
+the bleed). The six-way classifier named the engine's batik renderings of 25 / 93 held-out
+photos batik 20% / 7% of the time with the flat finish and 100% / 74% with this one, at edge
+SSIM 0.31 / 0.28 (docs/feature_engine.md, "Batik's wax resist").
 
 ``white_level`` (any finish): the rendering's tones scaled so that white becomes this grey. The
 engine paints on pure white, where the paper of ink paintings, as both ink collections
@@ -63,7 +68,10 @@ DETAIL_SIGMA = 2.0  # px: finer than this comes from the rendering, coarser from
 OWN_DYES = 3  # wax without a style's colourway: the rendering's own three colours
 LINE_SURROUND = 2.0  # px: a line is darker than its neighbourhood blurred this much
 RENDERING_LINE = 12.0  # grey levels darker than the surround: the rendering's lines and crackle
-PHOTO_LINE = 8.0  # the same on the photo, whose contours are softer than painted lines
+PHOTO_LINE = 5.0  # the same on the photo, whose contours are softer than painted lines
+BUSY_SIGMA = 4.0  # px: the neighbourhood over which the photo's edge strength is averaged
+BUSY_EDGES = 14.0  # grey levels of mean gradient from which the photo is busy: no crackle there
+DYE_BLEED = 0.85  # px at the rendered size: the dyed cloth's softened borders
 LEVEL_SIGMA = 1.0  # px: the luminance the dye levels are cut from, lightly smoothed
 
 
@@ -211,12 +219,27 @@ def _darker_than_surround(lum: np.ndarray, by: float) -> np.ndarray:
     return lum < cv2.GaussianBlur(lum, (0, 0), LINE_SURROUND) - by
 
 
+def _edge_strength(lum: np.ndarray) -> np.ndarray:
+    """Mean Sobel gradient magnitude (grey levels per px) over a ``BUSY_SIGMA`` neighbourhood."""
+    gx = cv2.Sobel(lum, cv2.CV_32F, 1, 0)
+    gy = cv2.Sobel(lum, cv2.CV_32F, 0, 1)
+    return cv2.GaussianBlur(np.hypot(gx, gy) / 8.0, (0, 0), BUSY_SIGMA)
+
+
+def bleed(dyed: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """``dyed`` (H, W, 3) uint8 with its dye borders softened by ``DYE_BLEED`` px times
+    ``scale`` (the output's size over the rendering's)."""
+    soft = cv2.GaussianBlur(dyed.astype(np.float32), (0, 0), DYE_BLEED * scale)
+    return soft.round().clip(0, 255).astype(np.uint8)
+
+
 def wax_labels(
     rgb: np.ndarray, dyes: Dyes | None = None, photo: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``wax`` finish as ((H, W) dye index, (N, 3) uint8 dye colours): the rendering's
     luminance cut into the dyes' levels by their shares, lines in the darkest dye. ``photo``
-    ((H, W, 3), the rendering's size) adds its contours to the lines."""
+    ((H, W, 3), the rendering's size) adds its contours to the lines and keeps the rendering's
+    crackle out of its busy parts."""
     dyes = dyes or own_dyes(rgb)
     lum = rgb.astype(np.float32) @ LUMA
     levels = cv2.GaussianBlur(lum, (0, 0), LEVEL_SIGMA)
@@ -225,7 +248,9 @@ def wax_labels(
     labels = np.searchsorted(-cuts, -levels)  # 0 = ground ... N-1 = the darkest dye
     lines = _darker_than_surround(lum, RENDERING_LINE)
     if photo is not None:
-        lines |= _darker_than_surround(photo.astype(np.float32) @ LUMA, PHOTO_LINE)
+        photo_lum = photo.astype(np.float32) @ LUMA
+        lines &= _edge_strength(photo_lum) < BUSY_EDGES  # crackle where the photo is calm
+        lines |= _darker_than_surround(photo_lum, PHOTO_LINE)
     labels[lines] = len(dyes.colours) - 1
     return labels.astype(np.uint8), dyes.colours
 
@@ -280,7 +305,9 @@ def finish_to_size(
     else:
         labels, colours = flat_labels(rgb, palette=palette)
     flat = colours[labels if same else enlarge_labels(labels, size)]
-    if finish in ("flat", "wax"):
+    if finish == "wax":
+        return bleed(flat, size[0] / rgb.shape[1])
+    if finish == "flat":
         return flat
     detail = fine_detail(rgb)
     if not same:  # the decoder's colour in an enlarged detail shows as fringes along lines
