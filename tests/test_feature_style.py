@@ -413,8 +413,8 @@ def test_style_code_command_round_trip(engine_dir, tmp_path):
 
 
 def test_bundled_engine_codes_mix_and_errors():
-    """The shipped engine: six culture codes, a pure culture at weight 1.0 is that culture,
-    weights are normalised, and a bad mix names the valid cultures."""
+    """The shipped engine: six culture codes, a pure culture at weight 1.0 is that culture's
+    style, weights are normalised, and a bad mix names the valid cultures."""
     import stylebridge
     from stylebridge import zoo
 
@@ -430,8 +430,11 @@ def test_bundled_engine_codes_mix_and_errors():
     photo = _photo(64, 48)
     pure = stylebridge.stylize(photo, mix={"ukiyoe": 1.0, "western_oil": 0.0})
     assert pure.size == (64, 48)
-    same = stylebridge.stylize(photo, style_from="ukiyoe")
+    same = stylebridge.stylize(photo, "ukiyoe")  # its finish, palette and render side too
     assert np.array_equal(np.asarray(pure), np.asarray(same))
+    assert not np.array_equal(
+        np.asarray(pure), np.asarray(stylebridge.stylize(photo, style_from="ukiyoe"))
+    )
     a = stylebridge.stylize(photo, mix={"ukiyoe": 0.3, "western_oil": 0.7})
     b = stylebridge.stylize(photo, mix={"ukiyoe": 3.0, "western_oil": 7.0})
     assert np.array_equal(np.asarray(a), np.asarray(b))
@@ -443,6 +446,42 @@ def test_bundled_engine_codes_mix_and_errors():
         stylebridge.stylize(photo, "ukiyoe", mix={"ukiyoe": 1.0})
     ink = np.asarray(stylebridge.stylize(_photo(96, 96), style_from="chinese_ink"), np.float32)
     assert np.ptp(ink, axis=2).mean() < 12  # ink code: near-grey, not yellowed silk
+
+
+def test_a_mix_takes_each_cultures_settings_at_its_weight(tmp_path):
+    """A mix of culture styles renders on the engine they share (else the bundled one), with
+    each culture's finish at its weight and the white level averaged, so a culture at weight 1
+    is exactly its style and a fuse sweep runs from one style to the other."""
+    import stylebridge
+    from stylebridge import api
+    from stylebridge.inference.feature_style import MixPreset
+    from stylebridge.inference.finish import FinishShare, finish_to_size
+
+    ink_oil = MixPreset.of({"chinese_ink": 0.6, "western_oil": 0.4})
+    assert (ink_oil.engine, ink_oil.finish, ink_oil.render_side) == ("fast", "none", 512)
+    assert ink_oil.white_level == pytest.approx(0.6 * 0.85 + 0.4)
+    uk_batik = MixPreset.of({"ukiyoe": 1.0, "indonesian_batik": 3.0})
+    assert uk_batik.engine == "bundled"
+    assert [(s.finish, s.amount) for s in uk_batik.finish] == [("flat_detail", 0.25), ("wax", 0.75)]
+    assert MixPreset.of({"photo": 1.0}) == MixPreset()  # no culture style: the plain rendering
+    photo = _photo(64, 48)
+    for name in ("chinese_ink", "indonesian_batik"):
+        mixed = stylebridge.stylize(photo, mix={name: 1.0})
+        assert np.array_equal(np.asarray(mixed), np.asarray(stylebridge.stylize(photo, name)))
+    photo.save(tmp_path / "photo.png")
+    api.fuse("chinese_ink", "indonesian_batik", tmp_path / "photo.png", tmp_path / "sweep", steps=3)
+    steps = sorted((tmp_path / "sweep").glob("step_*.png"))
+    for step, name in ((steps[0], "chinese_ink"), (steps[-1], "indonesian_batik")):
+        style = np.asarray(stylebridge.stylize(photo, name))
+        assert np.array_equal(np.asarray(Image.open(step).convert("RGB")), style)
+    rgb = np.asarray(_photo(40, 30))
+    half = finish_to_size(rgb, (40, 30), (FinishShare("grey", 0.5),))
+    grey = finish_to_size(rgb, (40, 30), "grey").astype(np.float32)
+    assert np.abs(half - (rgb + grey) / 2).max() <= 0.51  # halfway to the finished rendering
+    with pytest.raises(ConfigError, match=r"within \[0, 1\]"):
+        finish_to_size(rgb, (40, 30), (FinishShare("grey", 1.5),))
+    with pytest.raises(ConfigError, match="unknown finish 'oil'"):
+        finish_to_size(rgb, (40, 30), (FinishShare("oil", 0.5),))
 
 
 def test_culture_discriminator_judges_each_image_by_its_own_group(one_thread):

@@ -100,7 +100,7 @@ def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(p
     zeros = dict.fromkeys(mix_cultures(), 0.0)
     ukiyoe = h.stylize(str(photo), ENGINE, mix=zeros | {"ukiyoe": 1.0})
     assert ukiyoe.size == (80, 60)
-    direct = api.stylize(Image.open(photo), style_from="ukiyoe", max_side=256)
+    direct = api.stylize(Image.open(photo), "ukiyoe", max_side=256)  # the culture style
     assert np.abs(_px(ukiyoe) - _px(direct)).max() <= 1
     oil = h.stylize(str(photo), ENGINE, mix=zeros | {"western_oil": 1.0})
     half = h.stylize(str(photo), ENGINE, mix=zeros | {"ukiyoe": 0.3, "western_oil": 0.3})
@@ -121,21 +121,28 @@ def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(p
         h.stylize(str(photo), ENGINE, painting=str(grey))
     with pytest.raises(ConfigError, match="unknown fusion"):
         h.stylize(str(photo), ENGINE, mix={"ukiyoe": 1.0}, fusion="blur")
+    ornament = {"islamic_ornament": 1.0}  # auto: the style's own AdaIN; a choice replaces it
+    auto = h.stylize(str(photo), ENGINE, mix=ornament)
+    assert np.array_equal(_px(auto), _px(api.stylize(Image.open(photo), "islamic_ornament")))
+    wct = h.stylize(str(photo), ENGINE, mix=ornament, fusion="wct")
+    assert np.abs(_px(auto) - _px(wct)).mean() > 1
 
 
 def test_engine_choice_renders_paintings_and_mixes_and_names_no_server_path(photo, tmp_path):
     """The engine radio: ``fast`` renders the mix as ``stylize(..., engine="fast")`` does, not
     as the bundled decoder; anything but a bundled engine's name is refused, paths included."""
     h = Handlers(WebSettings(work_side=256))
-    assert engine_choices() == ["bundled", "fast"]
+    assert engine_choices() == ["auto", "bundled", "fast"]
     oil = {"western_oil": 1.0}
     fast = h.stylize(str(photo), ENGINE, mix=oil, engine="fast")
     expected = api.stylize(Image.open(photo), mix=oil, engine="fast", max_side=256)
     assert np.abs(_px(fast) - _px(expected)).max() <= 1
-    bundled = h.stylize(str(photo), ENGINE, mix=oil)
+    bundled = h.stylize(str(photo), ENGINE, mix=oil, engine="bundled")
     assert np.abs(_px(fast) - _px(bundled)).mean() > 1
+    auto = h.stylize(str(photo), ENGINE, mix=oil)  # oil's style renders on the fast engine
+    assert np.array_equal(_px(auto), _px(fast))
     for bad in ("slow", str(tmp_path), "../feature_engine"):
-        with pytest.raises(ConfigError, match="unknown engine.*one of bundled, fast"):
+        with pytest.raises(ConfigError, match="unknown engine.*one of auto, bundled, fast"):
             h.stylize(str(photo), ENGINE, mix=oil, engine=bad)
     mask = np.zeros((60, 80), np.uint8)
     mask[15:45, 20:60] = 255

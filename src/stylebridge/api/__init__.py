@@ -43,6 +43,7 @@ from .models import (
 )
 from .rendering import (
     FINISHES,
+    FUSIONS,
     RENDER_SIDE,
     culture_codes,
     feature_engine,
@@ -66,6 +67,7 @@ from .training import config_to_dict, train, training_config
 
 __all__ = [
     "FINISHES",
+    "FUSIONS",
     "RENDER_SIDE",
     "DemoResult",
     "ENGINES",

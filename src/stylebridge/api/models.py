@@ -12,6 +12,7 @@ from ..errors import ConfigError, ModelFileError
 from ..fileio import check_outputs
 from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_module, export_onnx
 from ..inference.feature_style import StyleCode, StylePreset, StyleRenderer
+from ..inference.finish import describe_finish
 from ..models import cyclegan_reference as reference
 from ..models.files import read_run_config
 from ..models.pretrained import copy_model_folder, save_generators
@@ -184,11 +185,10 @@ def export(
             "stylebridge.strength": f"{strength:g}",
         }
         grey = renderer.finish == "grey"  # a linear map of the pixels: baked into the graph
-        if renderer.finish != "none":  # classical filtering has no ONNX form: said, not baked
+        finish = describe_finish(renderer.finish)  # a mix: each culture's finish, its weight
+        if finish != "none":  # classical filtering has no ONNX form: said, not baked
             metadata["stylebridge.finish"] = (
-                renderer.finish
-                if grey
-                else (f"{renderer.finish} (not in the graph: stylebridge.inference.finish)")
+                finish if grey else f"{finish} (not in the graph: stylebridge.inference.finish)"
             )
         if renderer.white_level < 1.0:  # a scale of the tones: baked into the graph
             metadata["stylebridge.white_level"] = f"{renderer.white_level:g}"
@@ -198,11 +198,11 @@ def export(
         exporter = "torchscript" if exporter == "auto" else exporter
         report = export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
                                metadata=metadata, overwrite=overwrite)  # fmt: skip
-        if renderer.finish not in ("none", "grey"):
+        if finish not in ("none", "grey"):
             report.notes += (
-                f"the style's {renderer.finish!r} finish is not in the graph (no ONNX form): "
+                f"the style's {finish!r} finish is not in the graph (no ONNX form): "
                 "apply stylebridge.inference.finish.apply_finish to its outputs"
-                + (" with the style's dyes and the photo" if renderer.finish == "wax" else ""),
+                + (" with the style's dyes and the photo" if "wax" in finish else ""),
             )
         return report
     if model is None:

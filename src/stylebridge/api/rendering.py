@@ -15,8 +15,10 @@ from ..design.portrait import PortraitStylizer
 from ..errors import ConfigError
 from ..fileio import check_outputs
 from ..inference.feature_style import (
+    FUSIONS,
     RENDER_SIDE,
     FeatureEngine,
+    MixPreset,
     StyleCode,
     StyleRenderer,
     parse_mix,
@@ -28,6 +30,7 @@ from .models import load
 
 __all__ = [
     "FINISHES",
+    "FUSIONS",
     "RENDER_SIDE",
     "culture_codes",
     "feature_engine",
@@ -120,7 +123,10 @@ def style_renderer(
     given = [v is not None for v in (style_image, style_from, mix)]
     if sum(given) != 1:
         raise ConfigError("give exactly one of style_image, style_from or mix")
-    feature = feature_engine(engine, backend=backend)
+    settings = MixPreset.of(mix) if mix is not None else MixPreset()
+    feature = feature_engine(
+        engine if engine is not None or mix is None else settings.engine, backend=backend
+    )
     if mix is not None:
         code = resolve_mix(feature, mix)
     elif isinstance(style_image, (list, tuple)):  # several paintings pooled into one style
@@ -130,7 +136,20 @@ def style_renderer(
         code = resolve_style(feature, source, tone=tone, on_skip=on_skip)
     if outside is not None and not isinstance(outside, StyleCode):
         outside = resolve_style(feature, outside, tone=tone, on_skip=on_skip)
-    return StyleRenderer(feature, code, outside)
+    return _renderer(feature, code, settings, outside)
+
+
+def _renderer(feature: FeatureEngine, code, settings: MixPreset, outside=None) -> StyleRenderer:
+    return StyleRenderer(
+        feature,
+        code,
+        outside,
+        fusion=settings.fusion,
+        strength=settings.strength,
+        finish=settings.finish,
+        white_level=settings.white_level,
+        render_side=settings.render_side,
+    )
 
 
 def fuse(
@@ -153,7 +172,8 @@ def fuse(
     toward each culture. Returns an ``analysis.FusionSweep``."""
     from ..analysis.fusion import fusion_sweep  # analysis pulls pandas/sklearn: load on use
 
-    feature = feature_engine(engine)
+    # one engine and render side for the whole sweep: the ones the two cultures' styles share
+    feature = feature_engine(engine or MixPreset.of({culture_a: 1.0, culture_b: 1.0}).engine)
     code_a, code_b = resolve_style(feature, culture_a), resolve_style(feature, culture_b)
     names = (Path(str(culture_a)).stem, Path(str(culture_b)).stem)
     out = Path(out)
@@ -165,8 +185,9 @@ def fuse(
         if missing:
             raise ConfigError(f"{missing[0]}: no such culture folder under --cultures")
 
-    def renderer_for(t: float) -> StyleRenderer:
-        return StyleRenderer(feature, [(code_a, 1.0 - t), (code_b, t)])
+    def renderer_for(t: float) -> StyleRenderer:  # each culture's settings at its weight
+        settings = MixPreset.of({culture_a: 1.0 - t, culture_b: t})
+        return _renderer(feature, [(code_a, 1.0 - t), (code_b, t)], settings)
 
     return fusion_sweep(
         renderer_for,

@@ -64,7 +64,9 @@ def stylize(
         None, help="With --mask: the style outside it (culture, folder, image or code)."
     ),
     fusion: str = typer.Option(
-        None, help="Feature-fusion engine: wct | adain [default: wct; a culture style's own]."
+        None,
+        help="Feature-fusion engine: wct | adain [default: wct; a culture style's own, a "
+        "mix's heaviest culture's].",
     ),
     tone: str = typer.Option(
         "as-is", help="Style images as they are, or 'paper': aged paper whitened, colour dropped."
@@ -73,7 +75,8 @@ def stylize(
         None,
         help="Feature-fusion engine: none | flat (print colour: flat regions, small palette) | "
         "flat_detail (flat, with the rendering's lines and grain) | grey (colour dropped) | "
-        "wax (batik: a few dye levels with drawn lines) [default: none; a culture style's own].",
+        "wax (batik: a few dye levels with drawn lines) [default: none; a culture style's own, "
+        "in a mix each culture's at its weight].",
     ),
     white_level: float = typer.Option(
         None,

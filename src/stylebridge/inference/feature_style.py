@@ -28,7 +28,7 @@ from ..data import list_images, set_digest
 from ..errors import ConfigError, ImageError, ModelFileError
 from ..fileio import atomic_write
 from ..imageio import IMAGE_SUFFIXES, as_loaded, load_image, printable, to_tensor
-from ..models.files import CONFIG_NAME, read_tensors, tensor_bytes
+from ..models.files import CONFIG_NAME, read_run_config, read_tensors, tensor_bytes
 from ..models.stylenet import FUSION_BLOCK, StyleEncoder, load_engine
 from ..nn import choose_precision, pick_device, prepare_runtime
 from ..nn.efficientnet_lite import fix_same_padding
@@ -46,7 +46,10 @@ from .color import preserve_color as _preserve_color
 from .finish import (
     FINISHES,
     Dyes,
+    Finish,
+    FinishShare,
     apply_finish,
+    check_finish,
     check_palette,
     check_white_level,
     finish_to_size,
@@ -320,7 +323,7 @@ class FeatureEngine:
         max_side: int | None = RENDER_SIDE,
         tile: int = 1024,
         preserve_color: bool = False,
-        finish: str = "none",
+        finish: Finish = "none",
         palette: np.ndarray | None = None,
         dyes: Dyes | None = None,
         white_level: float = 1.0,
@@ -338,7 +341,8 @@ class FeatureEngine:
             finish: ``none``, ``flat`` (print colour: flat regions in a small palette, found
                 at the rendered size and enlarged with crisp borders; ``inference.finish``),
                 ``flat_detail`` (those regions with the rendering's lines and grain),
-                ``grey`` or ``wax`` (batik: dye levels with drawn lines).
+                ``grey`` or ``wax`` (batik: dye levels with drawn lines); for a mix of
+                cultures, their finishes as ``FinishShare``s (``mix_preset``).
             palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
                 the image's own.
             dyes: the wax finish's colourway (``inference.finish.Dyes``; a culture style's);
@@ -350,8 +354,7 @@ class FeatureEngine:
             raise ConfigError(f"unknown fusion {fusion!r}; one of {', '.join(FUSIONS)}")
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
-        if finish not in FINISHES:
-            raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
+        check_finish(finish)
         white_level = check_white_level(white_level)
         loaded = as_loaded(image)
         warn_dropped_frames(loaded)  # an animated file: its first frame, said as a Stylizer does
@@ -573,6 +576,50 @@ def resolve_mix(engine: FeatureEngine, mix: dict[str, float]) -> list[tuple[Styl
     paths = [name for name in mix if Path(name).exists()]
     check_mix_names(mix, list(engine.cultures()), other_sources=paths)
     return [(resolve_style(engine, name), float(w)) for name, w in mix.items()]
+
+
+@dataclass
+class MixPreset:
+    """A mix of cultures' settings, taken from their culture styles (``zoo.culture_styles``):
+    the engine they share (else the bundled one), the heaviest culture's fusion, strength and
+    white level averaged by weight, each culture's finish at its weight (``FinishShare``) and the
+    smallest render side. A culture at weight 1 gets exactly its style's settings; names with no
+    culture style (the ``photo`` code, saved codes, folders) add weight and nothing else."""
+
+    engine: str = "bundled"
+    fusion: str = "wct"
+    strength: float = 1.0
+    finish: Finish = "none"
+    white_level: float = 1.0
+    render_side: int | None = None
+
+    @classmethod
+    def of(cls, mix: dict[str, float]) -> MixPreset:
+        styles = set(zoo.culture_styles())
+        presets = {}
+        for name in mix:
+            if name in styles:
+                folder = zoo.style_path(name)
+                presets[name] = StylePreset.read(folder, read_run_config(folder))
+        total = sum(mix.values())
+        share = {name: mix[name] / total for name in mix} if total > 0 else {}
+        engines = {p.engine for p in presets.values()}
+        one_engine = len(engines) == 1 and len(presets) == len(mix)
+        weighed = [(share.get(n, 0.0), p) for n, p in presets.items()]
+        rest = 1.0 - sum(w for w, _ in weighed)  # names without a style: strength 1, white
+        heaviest = max(weighed, key=lambda wp: wp[0], default=(0.0, None))[1]
+        shares = tuple(
+            FinishShare(p.finish, w, p.palette, p.dyes) for w, p in weighed if p.finish != "none"
+        )
+        sides = [p.render_side for p in presets.values() if p.render_side]
+        return cls(
+            engine=next(iter(engines)) if one_engine else "bundled",
+            fusion=heaviest.fusion if heaviest is not None else "wct",
+            strength=min(1.0, sum(w * p.strength for w, p in weighed) + rest),
+            finish=shares or "none",
+            white_level=min(1.0, sum(w * p.white_level for w, p in weighed) + rest),
+            render_side=min(sides) if sides else None,
+        )
 
 
 @dataclass
@@ -867,6 +914,7 @@ def parse_mix(text: str) -> dict[str, float]:
 __all__ = [
     "BakedStyle",
     "FeatureEngine",
+    "MixPreset",
     "StyleCode",
     "StyleRenderer",
     "check_mix_names",

@@ -45,6 +45,10 @@ photograph it, sits at a luminance of about 0.80 (90th percentile; the rendering
 white ground is what gave the ink renderings away as not ink (docs/feature_engine.md).
 A scale, not a colour: the ground stays neutral grey, not the yellow of aged silk.
 
+A mix of cultures (``FinishShare``): the feature-space mix's rendering moved toward each
+culture's finished rendering by that culture's weight, so a culture at weight 1 gets exactly
+its finish, and a 0 -> 1 sweep goes from one culture style to the other without a jump.
+
 ``finish_to_size`` applies a finish at the resolution the engine rendered at, where the
 settings were measured, and brings the result to the output size: flat regions as a label map
 enlarged per label (so their borders stay crisp), the detail enlarged smoothly and as
@@ -208,6 +212,52 @@ class Dyes:
         return cls(colours[order], shares[order] / shares.sum())
 
 
+@dataclass(frozen=True)
+class FinishShare:
+    """One culture's finish in a mix of cultures, applied at that culture's weight."""
+
+    finish: str
+    amount: float  # the culture's share of the mix, 0..1
+    palette: np.ndarray | None = None
+    dyes: Dyes | None = None
+
+
+Finish = str | tuple[FinishShare, ...]  # one finish, or a mix's shares
+
+
+def check_finish(finish: Finish) -> None:
+    """ConfigError naming the valid finishes, for an unknown one (also within a mix)."""
+    for name in [finish] if isinstance(finish, str) else [s.finish for s in finish]:
+        if name not in FINISHES:
+            raise ConfigError(f"unknown finish {name!r}; one of {', '.join(FINISHES)}")
+    if not isinstance(finish, str) and any(not 0.0 <= s.amount <= 1.0 for s in finish):
+        raise ConfigError(f"finish shares must be within [0, 1], got {[s.amount for s in finish]}")
+
+
+def describe_finish(finish: Finish) -> str:
+    """``flat`` or, for a mix, ``flat_detail at 0.25, wax at 0.75``."""
+    if isinstance(finish, str):
+        return finish
+    return ", ".join(f"{s.finish} at {s.amount:g}" for s in finish) or "none"
+
+
+def _blend_to_size(
+    rgb: np.ndarray, size: tuple[int, int], shares: tuple[FinishShare, ...], photo
+) -> np.ndarray:
+    if len(shares) == 1 and shares[0].amount == 1.0:  # one culture: its finish exactly
+        one = shares[0]
+        return finish_to_size(rgb, size, one.finish, one.palette, dyes=one.dyes, photo=photo)
+    base = finish_to_size(rgb, size, "none").astype(np.float32)
+    out = base.copy()
+    for share in shares:
+        if share.amount > 0.0:
+            finished = finish_to_size(
+                rgb, size, share.finish, share.palette, dyes=share.dyes, photo=photo
+            )
+            out += share.amount * (finished.astype(np.float32) - base)
+    return out.round().clip(0, 255).astype(np.uint8)
+
+
 def own_dyes(rgb: np.ndarray, count: int = OWN_DYES) -> Dyes:
     """The rendering's own ``count`` colours (k-means) and the share each covers."""
     centres = kmeans_colours(rgb, count)
@@ -278,7 +328,7 @@ def lower_white(rgb: np.ndarray, level: float) -> np.ndarray:
 def finish_to_size(
     rgb: np.ndarray,
     size: tuple[int, int],
-    finish: str,
+    finish: Finish,
     palette: np.ndarray | None = None,
     *,
     dyes: Dyes | None = None,
@@ -287,9 +337,11 @@ def finish_to_size(
     """``rgb`` (H, W, 3) uint8, the rendering at the size it was rendered at, finished there and
     brought to ``size`` (width, height): flat regions and dye levels through
     ``enlarge_labels``, detail and everything else resized smoothly (bicubic). ``dyes`` and
-    ``photo`` (the content at the rendering's size) are the ``wax`` finish's."""
-    if finish not in FINISHES:
-        raise ConfigError(f"unknown finish {finish!r}; one of {', '.join(FINISHES)}")
+    ``photo`` (the content at the rendering's size) are the ``wax`` finish's; a mix's
+    ``FinishShare``s carry their own palette and dyes."""
+    check_finish(finish)
+    if not isinstance(finish, str):
+        return _blend_to_size(rgb, size, finish, photo)
     same = (rgb.shape[1], rgb.shape[0]) == tuple(size)
 
     def resized(image: np.ndarray) -> np.ndarray:
@@ -317,7 +369,7 @@ def finish_to_size(
 
 def apply_finish(
     rgb: np.ndarray,
-    finish: str,
+    finish: Finish,
     palette: np.ndarray | None = None,
     *,
     dyes: Dyes | None = None,

@@ -22,6 +22,7 @@ from .handlers import (  # noqa: E402
     Handlers,
     WebSettings,
     engine_choices,
+    fusion_choices,
     mix_cultures,
     style_choices,
 )
@@ -34,7 +35,9 @@ THEME = gr.themes.Default(
 ENGINE_NOTE = (
     "With the **feature engine**, the style is an uploaded painting, or the cultures mixed by "
     "these sliders: their weights (normalised to sum to 1) mix the cultures' feature "
-    "statistics, so a fusion is one style, not two pictures cross-faded. **Strength** moves "
+    "statistics, so a fusion is one style, not two pictures cross-faded, and each culture's "
+    "finish (ukiyo-e's print colour, batik's wax) applies at its weight: one culture at 1 is "
+    "exactly its culture style. **Strength** moves "
     "the photo's features toward the style (0 = the photo as the engine redraws it). With a "
     "bundled look or a run folder, **strength** blends the result with your photo."
 )
@@ -112,7 +115,8 @@ def _style_controls(h: Handlers, prefix: str, limits: str):
         engine = gr.Radio(
             engine_choices(),
             value=engine_choices()[0],
-            label="Engine: bundled (best measured) or fast (2-3x faster, a little softer)",
+            label="Engine: auto (a mix: its cultures' styles' own; a painting: bundled), "
+            "bundled (best measured) or fast (2-3x faster, a little softer)",
             elem_id=f"{prefix}-engine",
         )
         names = mix_cultures()
@@ -141,9 +145,10 @@ def _stylize_tab(h: Handlers, limits: str) -> None:
         result = _output_image("Result", elem_id="result")
     style, run_dir, strength, painting, engine, sliders = _style_controls(h, "stylize", limits)
     fusion = gr.Radio(
-        ["wct", "adain"],
-        value="wct",
-        label="Fusion (engine): wct = texture and palette, adain = lighter, per channel",
+        fusion_choices(),
+        value=fusion_choices()[0],
+        label="Fusion (engine): auto = a mix's cultures' own (else wct), wct = texture and "
+        "palette, adain = lighter, per channel",
         elem_id="stylize-fusion",
     )
     with gr.Accordion("Batik wax finish in your cloth's colours (optional)", open=False):

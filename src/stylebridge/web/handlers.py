@@ -49,9 +49,17 @@ def style_choices() -> list[str]:
     return [ENGINE, *api.styles(), RUN_FOLDER]
 
 
+AUTO = "auto"  # a mix: the engine and fusion its cultures' styles use; a painting: the bundled
+
+
 def engine_choices() -> list[str]:
     """The feature-fusion engines a painting or a mix can render with (the default first)."""
-    return api.feature_engines()
+    return [AUTO, *api.feature_engines()]
+
+
+def fusion_choices() -> list[str]:
+    """The engine's fusions (the default first: a mix's cultures' own, else WCT)."""
+    return [AUTO, *api.FUSIONS]
 
 
 def mix_cultures() -> list[str]:
@@ -140,7 +148,7 @@ class Handlers:
         run_dir: str | None = None,
         painting: str | None = None,
         mix: dict[str, float] | None = None,
-        engine: str = "bundled",
+        engine: str = AUTO,
     ):
         """What renders the choice: the engine bound to the source, or a translation model."""
         if style != ENGINE:
@@ -148,14 +156,15 @@ class Handlers:
         return api.style_renderer(**self.engine_source(painting, mix, engine))
 
     def engine_source(
-        self, painting: str | None, mix: dict[str, float] | None, engine: str = "bundled"
+        self, painting: str | None, mix: dict[str, float] | None, engine: str = AUTO
     ) -> dict:
         """The engine's style source: an uploaded painting, else the cultures mixed in feature
         space by the slider weights (zero sliders left out); rendered by the named ``engine``
-        (only the bundled names: a request may not name a server path)."""
+        (only the bundled names: a request may not name a server path; ``auto``: a mix's
+        cultures' own, a painting's the bundled one)."""
         if engine not in engine_choices():
             raise ConfigError(f"unknown engine {engine!r}; one of {', '.join(engine_choices())}")
-        return {**self._style_source(painting, mix), "engine": engine}
+        return {**self._style_source(painting, mix), "engine": None if engine == AUTO else engine}
 
     def _style_source(self, painting: str | None, mix: dict[str, float] | None) -> dict:
         if painting:
@@ -180,14 +189,15 @@ class Handlers:
         strength: float = 1.0,
         painting: str | None = None,
         mix: dict[str, float] | None = None,
-        fusion: str = "wct",
-        engine: str = "bundled",
+        fusion: str = AUTO,
+        engine: str = AUTO,
         cloth: str | None = None,
     ) -> Image.Image:
-        """Stylize. The engine takes ``strength`` in feature space and ``fusion``; a
-        translation model's result is blended with the photo by ``strength``. ``engine``
-        renders a painting or a mix (a culture style keeps its measured engine). ``cloth``
-        (a photo of a textile) gives the wax finish its colourway, as ``--dyes-from`` does."""
+        """Stylize. The engine takes ``strength`` in feature space and ``fusion`` (``auto``: a
+        mix's cultures' own); a translation model's result is blended with the photo by
+        ``strength``. ``engine`` renders a painting or a mix (a culture style keeps its measured
+        engine). ``cloth`` (a photo of a textile) gives the wax finish its colourway, as
+        ``--dyes-from`` does."""
         image = self.photo(photo)
         side = self.work_side(style, run_dir)
         renderer = self.renderer(style, run_dir, painting, mix, engine)
@@ -201,8 +211,9 @@ class Handlers:
                 )
             dyed = {"finish": "wax", "dyes": api.design_dyes(self.photo(cloth, "cloth"))}
         if style == ENGINE:
+            chosen = {} if fusion == AUTO else {"fusion": fusion}
             return renderer.stylize(
-                image, max_side=side, strength=float(strength), fusion=fusion, **dyed
+                image, max_side=side, strength=float(strength), **chosen, **dyed
             )
         if engine_style:  # a culture style: strength in feature space
             return renderer.stylize(image, max_side=side, strength=float(strength), **dyed)
@@ -227,7 +238,7 @@ class Handlers:
         strength: float = 1.0,
         painting: str | None = None,
         mix: dict[str, float] | None = None,
-        engine: str = "bundled",
+        engine: str = AUTO,
     ) -> tuple[Image.Image, Image.Image]:
         """Restyle the garment only, in any style source; returns the result and the mask
         overlay."""
