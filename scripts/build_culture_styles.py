@@ -56,11 +56,13 @@ STYLES = {
         1.0,
         "flat_detail",
         "flat fields of the prints' own colours, dark contours and inner lines",
-        "flat colour fields in 24 colours of the ukiyo-e corpus (cream and beige grounds, "
-        "grey-blue and indigo, vermilion and yellow accents), dark contours along the main "
-        "edges, the rendering's inner lines and a fine grain over the fields",
+        "flat colour blocks cut along the photo's shapes, each in one of 24 colours of the "
+        "ukiyo-e corpus (cream and beige grounds, grey-blue and indigo, vermilion and yellow "
+        "accents), dark contours along the main edges, the rendering's inner lines and a fine "
+        "grain over the blocks, as dark and light",
         "cut the bold, even key-block outlines of a woodblock print or its bokashi gradients, or "
-        "leave large areas empty as prints do (fine texture stays in busy parts of the photo)",
+        "keep the photo's saturated colours (a red apple may turn beige: each block takes the "
+        "corpus colour nearest the rendering's); busy parts of the photo become many small blocks",
     ),
     "western_oil": (
         "wct",

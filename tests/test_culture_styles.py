@@ -339,16 +339,40 @@ def test_a_finish_is_applied_at_the_rendered_size_and_enlarged_with_crisp_border
     assert set(np.unique(enlarge_labels(labels, (16, 8)))) == {0, 7}
     detailed = finish_to_size(noisy, (160, 128), "flat_detail", palette)
     assert detailed.shape == (128, 160, 3)
-    # enlarged, the detail is laid back as luminance: the same change on every channel, so no
-    # colour fringes (at the rendered size it keeps its colour)
-    change = detailed.astype(int) - finish_to_size(noisy, (160, 128), "flat", palette)
-    inside = (change.min(axis=-1) > -40) & (change.max(axis=-1) < 40)  # not clipped at 0 / 255
-    assert np.ptp(change[inside], axis=-1).max() <= 1 and np.abs(change[inside]).max() > 2
-    own = apply_finish(noisy, "flat_detail", palette).astype(int) - small
-    assert np.ptp(own, axis=-1).max() > 5
+    # the detail is laid back as luminance, enlarged or not: the same change on every channel,
+    # so no colour fringes or speckle
+    for size, flat in (((160, 128), None), ((80, 64), small)):
+        flat = finish_to_size(noisy, size, "flat", palette) if flat is None else flat
+        change = finish_to_size(noisy, size, "flat_detail", palette).astype(int) - flat
+        inside = (change.min(axis=-1) > -40) & (change.max(axis=-1) < 40)  # not clipped
+        assert np.ptp(change[inside], axis=-1).max() <= 1 and np.abs(change[inside]).max() > 2
     assert finish_to_size(noisy, (160, 128), "grey", palette).std(axis=-1).max() == 0
     with pytest.raises(ConfigError, match="unknown finish"):
         finish_to_size(noisy, (160, 128), "oil")
+
+
+def test_flat_colour_blocks_follow_the_photos_shapes_not_the_renderings_texture():
+    """Given the photo, the flat finish cuts it into regions and gives each the rendering's
+    mean colour there (mapped to the palette): a textured rendering of a two-part photo comes
+    back as two blocks meeting where the photo's parts meet."""
+    from stylebridge.inference.finish import apply_finish, flat_labels, photo_regions
+
+    rng = np.random.default_rng(0)
+    photo = np.full((64, 96, 3), (40, 60, 160), np.uint8)
+    photo[20:50, 30:70] = (230, 200, 60)  # a yellow box on blue
+    rendering = np.where(photo[..., :1] > 100, (220, 120, 60), (60, 90, 140)).astype(np.float32)
+    rendering += rng.normal(0, 30, rendering.shape)  # painted texture across both parts
+    rendering[:, ::9] = 20  # and dark strokes that cross the box's border
+    rendering = rendering.clip(0, 255).astype(np.uint8)
+    assert len(np.unique(photo_regions(photo))) <= 6  # the two parts (and thin border strips)
+    palette = np.array([[20, 20, 20], [230, 120, 60], [60, 90, 140], [240, 240, 230]], np.uint8)
+    labels, colours = flat_labels(rendering, palette=palette, photo=photo)
+    assert (colours[labels[22:48, 32:68]] == (230, 120, 60)).all()  # the box: one block
+    assert (colours[labels[:15]] == (60, 90, 140)).all()  # the ground: one block
+    own = flat_labels(rendering, palette=palette)[0]  # the rendering's own regions: its strokes
+    assert len(np.unique(own[22:48, 32:68])) > 1
+    printed = apply_finish(rendering, "flat", palette, photo=photo)
+    assert (printed[22:48, 32:68] == (230, 120, 60)).all()
 
 
 def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
