@@ -14,6 +14,8 @@ import stylebridge
 from stylebridge import api, zoo
 from stylebridge.errors import ConfigError, DataError, ModelFileError
 
+from .colours import in_dyes
+
 
 @pytest.fixture(scope="module")
 def photo() -> Image.Image:
@@ -24,20 +26,6 @@ def photo() -> Image.Image:
 
 def _px(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("RGB"), np.float32)
-
-
-def _in_dyes(pixels: np.ndarray, colours) -> bool:
-    """Every pixel is one of the dye colours or a blend of them (the wax finish's bleed softens
-    the borders between dyes): non-negative weights summing to 1 reproduce it within rounding."""
-    from scipy.optimize import nnls
-
-    dyes = np.asarray(colours, np.float64)
-    system = np.vstack([dyes.T, np.full(len(dyes), 1000.0)])  # the weights sum to 1
-    for px in np.unique(np.asarray(pixels, np.float64).reshape(-1, 3), axis=0):
-        weights, _ = nnls(system, np.append(px, 1000.0))
-        if np.abs(dyes.T @ weights - px).max() > 2.0:
-            return False
-    return True
 
 
 def test_a_culture_style_is_the_engine_with_its_code_at_its_settings(photo):
@@ -496,7 +484,7 @@ def test_wax_finish_cuts_dye_levels_by_their_shares_and_draws_lines_in_the_darke
     assert (labels[:, :5] == 2).all() and (labels[:, -5:] == 0).all()  # dark end: darkest dye
     out = apply_finish(rendering, "wax", dyes=dyes)
     assert np.array_equal(out, bleed(colours[labels]))  # the dyes, their borders bled
-    assert _in_dyes(out, dyes.colours)
+    assert in_dyes(out, dyes.colours)
     assert (out[:, :30] == dyes.colours[2]).all() and (out[:, -30:] == dyes.colours[0]).all()
     lined = rendering.copy()
     lined[:, 100] = 120  # a thin dark line on the light end
@@ -561,8 +549,8 @@ def test_a_corpus_colourway_is_one_real_cloths_dyes_from_the_largest_group(tmp_p
 def test_batik_renders_in_its_corpus_colourway(photo):
     batik = stylebridge.load("indonesian_batik")
     assert batik.finish == "wax" and len(batik.dyes.colours) == 3
-    assert _in_dyes(_px(batik.stylize(photo)), batik.dyes.colours)
-    assert not _in_dyes(_px(photo), batik.dyes.colours)
+    assert in_dyes(_px(batik.stylize(photo)), batik.dyes.colours)
+    assert not in_dyes(_px(photo), batik.dyes.colours)
 
 
 def test_a_cloth_photo_gives_the_wax_finish_its_colourway(photo, tmp_path):
@@ -583,8 +571,8 @@ def test_a_cloth_photo_gives_the_wax_finish_its_colourway(photo, tmp_path):
         (30, 40, 110),
     }
     python = stylebridge.load("indonesian_batik").stylize(photo, dyes=dyes)
-    assert _in_dyes(_px(python), dyes.colours)
-    assert not _in_dyes(_px(python), stylebridge.load("indonesian_batik").dyes.colours)
+    assert in_dyes(_px(python), dyes.colours)
+    assert not in_dyes(_px(python), stylebridge.load("indonesian_batik").dyes.colours)
     photo.save(tmp_path / "photo.png")
     runner = CliRunner()
     cloth_file, broken = str(tmp_path / "cloth.png"), str(tmp_path / "broken.png")
@@ -595,7 +583,7 @@ def test_a_cloth_photo_gives_the_wax_finish_its_colourway(photo, tmp_path):
 
     ok = stylize("--style", "ukiyoe", "--dyes-from", cloth_file, out="a.png")
     assert ok.exit_code == 0, ok.output
-    assert _in_dyes(_px(Image.open(tmp_path / "a.png")), dyes.colours)  # wax, these dyes
+    assert in_dyes(_px(Image.open(tmp_path / "a.png")), dyes.colours)  # wax, these dyes
     (tmp_path / "broken.png").write_bytes(b"not a png")
     for extra, message in (
         (["--style", "indonesian_batik", "--dyes-from", broken], "broken.png"),

@@ -89,6 +89,21 @@ def test_a_cloth_upload_dyes_the_result_in_its_colourway(photo, tmp_path):
     (tmp_path / "torn.png").write_bytes(b"no image")
     with pytest.raises(ImageError, match="torn.png"):
         h.stylize(str(photo), "indonesian_batik", cloth=str(tmp_path / "torn.png"))
+    mask = np.zeros((60, 80), np.uint8)
+    mask[15:45, 20:60] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    dress, _ = h.garment(  # the garment tab's cloth upload: the same colourway, the garment only
+        str(photo), "indonesian_batik", None, str(tmp_path / "mask.png"), False,
+        cloth=str(tmp_path / "cloth.png"),
+    )  # fmt: skip
+    expected = api.design_garment(
+        Image.open(photo), "indonesian_batik", mask=str(tmp_path / "mask.png"), max_side=256,
+        dyes=api.design_dyes(tmp_path / "cloth.png"),
+    ).image  # fmt: skip
+    assert np.array_equal(_px(dress), _px(expected))
+    with pytest.raises(ConfigError, match="translation model"):
+        h.garment(str(photo), "ukiyoe_look", None, str(tmp_path / "mask.png"), False,
+                  cloth=str(tmp_path / "cloth.png"))  # fmt: skip
 
 
 def test_engine_mixes_cultures_in_feature_space_and_takes_an_uploaded_painting(photo, tmp_path):

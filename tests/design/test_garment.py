@@ -13,6 +13,8 @@ from stylebridge.design import auto_mask, feather, load_mask
 from stylebridge.errors import ConfigError, ImageError
 from stylebridge.sheets import LABEL_PX
 
+from ..colours import in_dyes
+
 
 def _photo(width: int = 120, height: int = 96) -> Image.Image:
     rng = np.random.default_rng(3)
@@ -149,3 +151,33 @@ def test_cli_garment_takes_any_style_source(tmp_path):
         assert change[outside].max() == 0 and change[~outside].mean() > 5, label
     both = runner.invoke(app, [*base, "-s", "ukiyoe", "--style-from", "ukiyoe", "-o", str(out)])
     assert both.exit_code == 1 and "give one style" in str(both.exception)
+
+
+def test_a_garment_takes_a_cloths_colourway(tmp_path):
+    """``--dyes-from cloth.jpg``: the garment in batik's wax finish, dyed in the cloth's three
+    colours, the rest of the photo untouched; a translation model refuses it in one line and
+    nothing is written."""
+    stripe = (np.arange(60) // 6) % 3
+    colours = np.array([(30, 40, 110), (200, 190, 170), (90, 30, 20)], np.uint8)
+    cloth = tmp_path / "cloth.png"
+    Image.fromarray(colours[np.broadcast_to(stripe, (60, 60))]).save(cloth)
+    photo = tmp_path / "look.png"
+    _photo().save(photo)
+    mask = tmp_path / "mask.png"
+    Image.fromarray((_rect_mask() * 255).astype(np.uint8)).save(mask)
+    runner = CliRunner()
+    base = ["design", "garment", str(photo), "--mask", str(mask), "--dyes-from", str(cloth)]
+    out = tmp_path / "dyed"
+    done = runner.invoke(app, [*base, "-s", "indonesian_batik", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    result = np.asarray(Image.open(out / "look_indonesian_batik.png").convert("RGB"))
+    outside = _rect_mask() == 0
+    assert np.array_equal(result[outside], np.asarray(_photo())[outside])
+    garment = result[24:76, 34:86]  # inside the feathered edge: the cloth's dyes, bled
+    assert in_dyes(garment, colours) and not in_dyes(np.asarray(_photo())[24:76, 34:86], colours)
+    plain = api.design_garment(_photo(), "indonesian_batik", mask=_rect_mask()).image
+    assert np.abs(np.asarray(plain, np.int16)[24:76, 34:86] - result[24:76, 34:86]).mean() > 5
+    refused = tmp_path / "refused"
+    bad = runner.invoke(app, [*base, "-s", "ukiyoe_look", "-o", str(refused)])
+    assert bad.exit_code == 1 and "translation model" in str(bad.exception)
+    assert not refused.exists()

@@ -11,6 +11,8 @@ from ..data import list_images
 from ..errors import ConfigError
 from ..fileio import check_outputs
 from ..imageio import as_loaded, save_image
+from ..inference.feature_style import StyleRenderer
+from ..inference.finish import Dyes
 from ..sheets import contact_sheet, save_sheet
 from .models import load, model_folder
 from .training import train
@@ -42,6 +44,7 @@ def design_garment(
     feather: float | None = None,
     max_side: int | None = None,
     overwrite: bool = False,
+    dyes: Dyes | None = None,
 ):
     """Restyle only the garment of ``photo``, in any style source ``stylize`` takes.
 
@@ -54,6 +57,8 @@ def design_garment(
         feather: edge ramp inside the mask in px (default 1.5% of the shorter side).
         out: a folder for ``<photo>_<style>.png``, ``..._mask.png`` and ``..._mask_overlay.png``.
         overwrite: replace those files if they exist (never the photo or the mask).
+        dyes: the wax finish in this colourway (``design_dyes("cloth.jpg")``): batik in a
+            chosen cloth's colours; the feature engine's styles only.
     Returns a ``design.GarmentResult``; pixels outside the mask are unchanged.
     """
     from .rendering import style_renderer  # the engine loads torch models: only when asked
@@ -74,6 +79,14 @@ def design_garment(
         stylizer = style_renderer(
             style_image=style_image, style_from=style_from, mix=mix, engine=engine
         )
+    dyed = {}
+    if dyes is not None:
+        if not isinstance(stylizer, StyleRenderer):
+            raise ConfigError(
+                "a cloth colourway dyes the wax finish of the feature engine: pick a culture "
+                "style or a painting, folder or mix, not a translation model"
+            )
+        dyed = {"finish": "wax", "dyes": dyes}
     result = design.restyle_garment(
         stylizer,
         photo,
@@ -82,6 +95,7 @@ def design_garment(
         strength=strength,
         feather_px=feather,
         max_side=max_side,
+        **dyed,
     )
     if out is not None:
         design.save_garment(result, out, stem, label, replace=overwrite)

@@ -45,6 +45,12 @@ def garment(
     ),
     max_side: int = typer.Option(None, min=16, help="Stylize at most this long a side."),
     overwrite: bool = typer.Option(False, "--overwrite", help=OVERWRITE_HELP),
+    dyes_from: Path = typer.Option(
+        None,
+        "--dyes-from",
+        help="The wax finish (batik) in this cloth photo's three colours and their shares; "
+        "the feature engine's styles only.",
+    ),
 ) -> None:
     """Restyle only the garment; face, skin and background stay untouched.
 
@@ -53,6 +59,8 @@ def garment(
       stylebridge design garment me.jpg --style ukiyoe --auto-mask -o out/
       stylebridge design garment me.jpg --style-from indonesian_batik --mask dress.png -o out/
       stylebridge design garment me.jpg --style-image kimono.jpg --auto-mask -o out/
+      stylebridge design garment me.jpg -s indonesian_batik --dyes-from cloth.jpg \
+          --auto-mask -o out/
     """
     _mask_choice(mask, auto_mask)
     if mask is None and not auto_mask:
@@ -74,6 +82,7 @@ def garment(
         feather=feather,
         max_side=max_side,
         overwrite=overwrite,
+        dyes=api.design_dyes(dyes_from) if dyes_from is not None else None,
     )
     for kind, path in result.files.items():
         say(f"{kind:8s} {path}")

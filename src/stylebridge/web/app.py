@@ -190,12 +190,18 @@ def _garment_tab(h: Handlers, limits: str) -> None:
             mask = _upload(h, "Garment mask (optional)", "garment-mask")
     auto = gr.Checkbox(label="Auto-mask (ignore the uploaded mask)", value=False)
     style, run_dir, strength, painting, engine, sliders = _style_controls(h, "garment", limits)
+    with gr.Accordion("Batik wax finish in your cloth's colours (optional)", open=False):
+        cloth = _upload(
+            h, f"Cloth photo: its three colours dye the garment ({limits})", "garment-cloth"
+        )
     button = gr.Button("Restyle garment", variant="primary", elem_id="garment-button")
     with gr.Row():
         result = _output_image("Result")
         overlay = _output_image("Mask used")
 
-    def garment(photo_file, choice, run, mask_file, automatic, amount, painting_file, which, *v):
+    def garment(
+        photo_file, choice, run, mask_file, automatic, amount, painting_file, which, cloth_file, *v
+    ):
         return h.garment(
             photo_file,
             choice,
@@ -206,12 +212,13 @@ def _garment_tab(h: Handlers, limits: str) -> None:
             painting_file,
             _weights(v),
             engine=which,
+            cloth=cloth_file,
         )
 
     garment.__name__ = "garment"
     button.click(
         _friendly(garment, h),
-        [photo, style, run_dir, mask, auto, strength, painting, engine, *sliders],
+        [photo, style, run_dir, mask, auto, strength, painting, engine, cloth, *sliders],
         [result, overlay],
     )
 

@@ -239,9 +239,10 @@ class Handlers:
         painting: str | None = None,
         mix: dict[str, float] | None = None,
         engine: str = AUTO,
+        cloth: str | None = None,
     ) -> tuple[Image.Image, Image.Image]:
         """Restyle the garment only, in any style source; returns the result and the mask
-        overlay."""
+        overlay. ``cloth`` (a photo of a textile) gives the wax finish its colourway."""
         image = self.photo(photo)
         if not auto and not mask:
             raise ConfigError("upload a garment mask (white = garment) or tick auto-mask")
@@ -252,9 +253,11 @@ class Handlers:
             source = self.engine_source(painting, mix, engine)
         else:
             source = {"style": self.model(style, run_dir)}
+        dyes = api.design_dyes(self.photo(cloth, "cloth")) if cloth else None
         result = api.design_garment(
             image,
             **source,
+            dyes=dyes,
             mask=mask_path,
             auto_mask=auto,
             strength=strength,
