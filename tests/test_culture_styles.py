@@ -183,7 +183,10 @@ def test_a_culture_style_exports_with_its_settings(tmp_path):
     assert meta["stylebridge.fusion"] == "adain" and meta["stylebridge.strength"] == "0.5"
     assert meta["stylebridge.finish"] == "grey" and not report.notes  # in the graph
     flat = stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
-    assert any("'flat_detail' finish is not in the graph" in n for n in flat.notes)
+    assert any(
+        "'flat_detail' finish is not in the graph" in n and "palette and the photo" in n
+        for n in flat.notes
+    )
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ukiyoe.onnx")).metadata_props}
     assert meta["stylebridge.finish"].startswith("flat_detail (not in the graph")
 

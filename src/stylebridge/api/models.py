@@ -199,10 +199,11 @@ def export(
         report = export_module(baked, onnx, exporter=exporter, tolerance=tolerance,
                                metadata=metadata, overwrite=overwrite)  # fmt: skip
         if finish not in ("none", "grey"):
+            needs = [what for key, what in (("flat", "palette"), ("wax", "dyes")) if key in finish]
             report.notes += (
                 f"the style's {finish!r} finish is not in the graph (no ONNX form): "
                 "apply stylebridge.inference.finish.apply_finish to its outputs"
-                + (" with the style's dyes and the photo" if "wax" in finish else ""),
+                + (f" with the style's {' and '.join(needs)} and the photo" if needs else ""),
             )
         return report
     if model is None:
