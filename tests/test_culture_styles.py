@@ -364,6 +364,10 @@ def test_flat_colour_blocks_follow_the_photos_shapes_not_the_renderings_texture(
     assert len(np.unique(own[22:48, 32:68])) > 1
     printed = apply_finish(rendering, "flat", palette, photo=photo)
     assert (printed[22:48, 32:68] == (230, 120, 60)).all()
+    big = [np.repeat(np.repeat(a, 10, 0), 10, 1) for a in (rendering, photo)]  # 960x640 px
+    labels, _ = flat_labels(big[0], palette=palette, photo=big[1])  # cut at 512, enlarged
+    assert labels.shape == (640, 960)
+    assert (colours[labels[230:470, 330:670]] == (230, 120, 60)).all()
 
 
 def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
