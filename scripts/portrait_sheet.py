@@ -37,8 +37,8 @@ def main() -> None:
     )
     rows = []
     for culture in args.cultures.split(","):
-        plain = api.stylize(photo, style_from=culture)
-        portrait = api.stylize(photo, style_from=culture, portrait=True)
+        plain = api.stylize(photo, culture)  # the culture style, its finish included
+        portrait = api.stylize(photo, culture, portrait=True)
         scores = [ssim(np.asarray(photo)[face], np.asarray(im)[face]) for im in (plain, portrait)]
         print(f"{culture}: face SSIM {scores[0]:.3f} plain, {scores[1]:.3f} --portrait")
         rows.append((culture, [photo.crop(crop), plain.crop(crop), portrait.crop(crop)]))

@@ -56,7 +56,8 @@ def face_mask(size: tuple[int, int], boxes: list[Box], feather: float = 0.15) ->
 
 class PortraitStylizer:
     """Wraps a stylizer: ``stylize`` renders the whole image, then the faces again at
-    ``face_strength`` x the strength, blended in through feathered masks."""
+    ``face_strength`` x the strength (the engine: its finish, such as ukiyo-e's flat blocks or
+    batik's wax, at the same fraction), blended in through feathered masks."""
 
     def __init__(self, stylizer, face_strength: float = 0.35, feather: float = 0.15):
         if not 0.0 <= face_strength <= 1.0:
@@ -71,7 +72,12 @@ class PortraitStylizer:
         whole = self.stylizer.stylize(loaded, strength=strength, **options)
         if not faces:
             return whole
-        face = self.stylizer.stylize(loaded, strength=strength * self.face_strength, **options)
+        face_options = dict(options)
+        finish_at = getattr(self.stylizer, "finish_at", None)  # the engine: its finish lighter too
+        if finish_at is not None:
+            found = finish_at(self.face_strength, options.get("finish"), options.get("dyes"))
+            face_options["finish"] = found
+        face = self.stylizer.stylize(loaded, strength=strength * self.face_strength, **face_options)
         weight = face_mask(whole.size, faces, self.feather)[..., None]
         blended = np.asarray(whole.convert("RGB"), np.float32) * (1 - weight)
         blended += np.asarray(face.convert("RGB"), np.float32) * weight

@@ -54,6 +54,7 @@ from .finish import (
     check_white_level,
     finish_to_size,
     lower_white,
+    scaled_finish,
 )
 from .onnx import OnnxGenerator, export_module
 from .onnx import cache_dir as onnx_cache_dir
@@ -536,6 +537,12 @@ class StyleRenderer:
             white_level=white_level,
             **options,
         )
+
+    def finish_at(self, amount: float, finish: Finish | None = None, dyes: Dyes | None = None):
+        """The finish a call would apply (its ``finish`` and ``dyes``, else this style's) at
+        ``amount`` of the way (``inference.finish.scaled_finish``): lighter on a portrait's
+        faces, as their strength is."""
+        return scaled_finish(finish or self.finish, amount, self.palette, dyes or self.dyes)
 
     stylize_files = Stylizer.stylize_files  # one batch writer: overwrite rules, bad files skipped
 

@@ -286,6 +286,16 @@ def describe_finish(finish: Finish) -> str:
     return ", ".join(f"{s.finish} at {s.amount:g}" for s in finish) or "none"
 
 
+def scaled_finish(
+    finish: Finish, amount: float, palette: np.ndarray | None = None, dyes: Dyes | None = None
+) -> Finish:
+    """``finish`` applied ``amount`` (0..1) of the way from the rendering to its finished self
+    (a mix's shares scaled alike): what a portrait's faces get at their lower strength."""
+    if isinstance(finish, str):
+        return "none" if finish == "none" else (FinishShare(finish, amount, palette, dyes),)
+    return tuple(FinishShare(s.finish, s.amount * amount, s.palette, s.dyes) for s in finish)
+
+
 def _blend_to_size(
     rgb: np.ndarray, size: tuple[int, int], shares: tuple[FinishShare, ...], photo
 ) -> np.ndarray:
