@@ -28,6 +28,7 @@ from .design import (
     design_pattern,
     design_recolor,
     design_variants,
+    wax_options,
 )
 from .evaluation import evaluate, evaluation_options, generate
 from .models import (
@@ -90,6 +91,7 @@ __all__ = [
     "design_pattern",
     "design_recolor",
     "design_variants",
+    "wax_options",
     "detect_scratches",
     "evaluate",
     "evaluation_options",

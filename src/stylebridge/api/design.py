@@ -24,6 +24,7 @@ __all__ = [
     "design_pattern",
     "design_recolor",
     "design_variants",
+    "wax_options",
 ]
 
 PATTERN_STEPS = 1500  # minutes on a CPU; enough for a motif's palette and local forms
@@ -79,14 +80,7 @@ def design_garment(
         stylizer = style_renderer(
             style_image=style_image, style_from=style_from, mix=mix, engine=engine
         )
-    dyed = {}
-    if dyes is not None:
-        if not isinstance(stylizer, StyleRenderer):
-            raise ConfigError(
-                "a cloth colourway dyes the wax finish of the feature engine: pick a culture "
-                "style or a painting, folder or mix, not a translation model"
-            )
-        dyed = {"finish": "wax", "dyes": dyes}
+    dyed = wax_options(stylizer, dyes) if dyes is not None else {}
     result = design.restyle_garment(
         stylizer,
         photo,
@@ -237,6 +231,17 @@ def design_dyes(image, dyes: int = 3):
     """A cloth photo's colourway for the wax finish (``stylize(..., dyes=...)``,
     ``--dyes-from``): its ``dyes`` colours and the share of the cloth each covers."""
     return design.dyes_of(image, dyes)
+
+
+def wax_options(stylizer, dyes: Dyes) -> dict:
+    """The render options that dye ``stylizer``'s result in ``dyes`` (the wax finish, as
+    ``--dyes-from`` does); a translation model has no finish: one-line ConfigError."""
+    if not isinstance(stylizer, StyleRenderer):
+        raise ConfigError(
+            "a cloth colourway dyes the wax finish of the feature engine: pick a culture "
+            "style or a painting, folder or mix, not a translation model"
+        )
+    return {"finish": "wax", "dyes": dyes}
 
 
 def design_recolor(

@@ -123,10 +123,8 @@ def style_renderer(
     given = [v is not None for v in (style_image, style_from, mix)]
     if sum(given) != 1:
         raise ConfigError("give exactly one of style_image, style_from or mix")
-    settings = MixPreset.of(mix) if mix is not None else MixPreset()
-    feature = feature_engine(
-        engine if engine is not None or mix is None else settings.engine, backend=backend
-    )
+    settings = MixPreset.of(mix) if mix is not None else MixPreset()  # a mix: its styles' own
+    feature = feature_engine(engine or settings.engine, backend=backend)
     if mix is not None:
         code = resolve_mix(feature, mix)
     elif isinstance(style_image, (list, tuple)):  # several paintings pooled into one style

@@ -75,8 +75,9 @@ class PortraitStylizer:
         face_options = dict(options)
         finish_at = getattr(self.stylizer, "finish_at", None)  # the engine: its finish lighter too
         if finish_at is not None:
-            found = finish_at(self.face_strength, options.get("finish"), options.get("dyes"))
-            face_options["finish"] = found
+            face_options["finish"] = finish_at(
+                self.face_strength, options.get("finish"), options.get("dyes")
+            )
         face = self.stylizer.stylize(loaded, strength=strength * self.face_strength, **face_options)
         weight = face_mask(whole.size, faces, self.feather)[..., None]
         blended = np.asarray(whole.convert("RGB"), np.float32) * (1 - weight)

@@ -11,6 +11,7 @@ through the tiler without seams.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -343,7 +344,7 @@ class FeatureEngine:
                 at the rendered size and enlarged with crisp borders; ``inference.finish``),
                 ``flat_detail`` (those regions with the rendering's lines and grain),
                 ``grey`` or ``wax`` (batik: dye levels with drawn lines); for a mix of
-                cultures, their finishes as ``FinishShare``s (``mix_preset``).
+                cultures, their finishes as ``FinishShare``s (``MixPreset.of``).
             palette: the flat finish's colours ((N, 3) uint8; a culture style's); None takes
                 the image's own.
             dyes: the wax finish's colourway (``inference.finish.Dyes``; a culture style's);
@@ -486,7 +487,7 @@ class StyleRenderer:
         *,
         fusion: str = "wct",
         strength: float = 1.0,
-        finish: str = "none",
+        finish: Finish = "none",
         palette: np.ndarray | None = None,
         dyes: Dyes | None = None,
         white_level: float = 1.0,
@@ -602,12 +603,8 @@ class MixPreset:
 
     @classmethod
     def of(cls, mix: dict[str, float]) -> MixPreset:
-        styles = set(zoo.culture_styles())
-        presets = {}
-        for name in mix:
-            if name in styles:
-                folder = zoo.style_path(name)
-                presets[name] = StylePreset.read(folder, read_run_config(folder))
+        bundled = _culture_presets()
+        presets = {name: bundled[name] for name in mix if name in bundled}
         total = sum(mix.values())
         share = {name: mix[name] / total for name in mix} if total > 0 else {}
         engines = {p.engine for p in presets.values()}
@@ -627,6 +624,15 @@ class MixPreset:
             white_level=min(1.0, sum(w * p.white_level for w, p in weighed) + rest),
             render_side=min(sides) if sides else None,
         )
+
+
+@functools.lru_cache(maxsize=1)
+def _culture_presets() -> dict[str, StylePreset]:
+    """The bundled culture styles' settings, read once (package files; a mix reads them often)."""
+    return {
+        name: StylePreset.read(folder, read_run_config(folder))
+        for name, folder in zoo.culture_styles().items()
+    }
 
 
 @dataclass

@@ -202,14 +202,8 @@ class Handlers:
         side = self.work_side(style, run_dir)
         renderer = self.renderer(style, run_dir, painting, mix, engine)
         engine_style = style == ENGINE or api.is_culture_style(self.model(style, run_dir))
-        dyed = {}
-        if cloth:
-            if not engine_style:
-                raise ConfigError(
-                    "a cloth colourway dyes the wax finish of the feature engine: pick a culture "
-                    "style or the feature engine, not a translation look"
-                )
-            dyed = {"finish": "wax", "dyes": api.design_dyes(self.photo(cloth, "cloth"))}
+        dyes = api.design_dyes(self.photo(cloth, "cloth")) if cloth else None
+        dyed = api.wax_options(renderer, dyes) if dyes is not None else {}
         if style == ENGINE:
             chosen = {} if fusion == AUTO else {"fusion": fusion}
             return renderer.stylize(
