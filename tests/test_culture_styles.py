@@ -385,6 +385,24 @@ def test_a_style_finish_is_its_setting_and_a_call_can_replace_it(photo):
     assert len(np.unique(_px(plain).reshape(-1, 3), axis=0)) > 24
 
 
+@pytest.mark.parametrize("style", ["ukiyoe", "indonesian_batik"])
+def test_strength_scales_a_styles_finish_with_its_features(photo, style):
+    """Full blocks (or wax) over a half-strength rendering were no half-way style, and strength
+    0 gave the photo posterised: the finish now moves the rendering that fraction of the way to
+    its finished self, so 0 is the decoded photo without a finish."""
+    renderer = stylebridge.load(style)
+    engine, code = renderer.engine, renderer.code
+    settings = dict(fusion=renderer.fusion, palette=renderer.palette, dyes=renderer.dyes)
+    settings["white_level"] = renderer.white_level
+    zero = renderer.stylize(photo, strength=0.0)
+    assert np.array_equal(_px(zero), _px(renderer.stylize(photo, strength=0.0, finish="none")))
+    raw = _px(engine.render(photo, code, strength=0.5, finish="none", **settings))
+    full = _px(engine.render(photo, code, strength=0.5, finish=renderer.finish, **settings))
+    half = _px(renderer.stylize(photo, strength=0.5))
+    assert np.abs(full - raw).mean() > 10  # the finish changes much at this strength
+    assert np.abs(half - (raw + 0.5 * (full - raw))).max() <= 1.5  # half of it, not all
+
+
 def test_ink_paints_on_grey_paper_and_a_call_or_the_cli_can_ask_for_white(photo, tmp_path):
     from typer.testing import CliRunner
 

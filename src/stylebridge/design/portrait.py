@@ -72,13 +72,7 @@ class PortraitStylizer:
         whole = self.stylizer.stylize(loaded, strength=strength, **options)
         if not faces:
             return whole
-        face_options = dict(options)
-        finish_at = getattr(self.stylizer, "finish_at", None)  # the engine: its finish lighter too
-        if finish_at is not None:
-            face_options["finish"] = finish_at(
-                self.face_strength, options.get("finish"), options.get("dyes")
-            )
-        face = self.stylizer.stylize(loaded, strength=strength * self.face_strength, **face_options)
+        face = self.stylizer.stylize(loaded, strength=strength * self.face_strength, **options)
         weight = face_mask(whole.size, faces, self.feather)[..., None]
         blended = np.asarray(whole.convert("RGB"), np.float32) * (1 - weight)
         blended += np.asarray(face.convert("RGB"), np.float32) * weight

@@ -477,7 +477,10 @@ class StyleRenderer:
     ``fusion``, ``strength``, ``finish`` and ``white_level`` are this style's settings (a
     culture style's measured ones): a call's ``fusion``, ``finish`` or ``white_level`` replaces
     the setting, a call's ``strength`` scales it, so 1.0 is always the style at its full
-    setting."""
+    setting. The strength scales the finish too (``inference.finish.scaled_finish``): ukiyo-e's
+    blocks or batik's wax at full over a half-strength rendering were no half-way style, and at
+    strength 0 the photo came back posterised; now 0 is the decoded photo and a portrait's
+    faces, rendered at a lower strength, get a lighter finish with it."""
 
     def __init__(
         self,
@@ -513,10 +516,13 @@ class StyleRenderer:
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
         fusion = options.pop("fusion", None) or self.fusion
-        finish = options.pop("finish", None) or self.finish
         white_level = options.pop("white_level", None)
         white_level = self.white_level if white_level is None else white_level
         dyes = options.pop("dyes", None) or self.dyes  # a call's colourway (--dyes-from)
+        finish = options.pop("finish", None) or self.finish
+        if strength < 1.0:
+            check_finish(finish)
+            finish = scaled_finish(finish, strength, self.palette, dyes)
         # None (a translation model's "as is") is the style's own scale, else the engine's
         # default; a call's max_side caps the style's, and max_side=0 renders at full size
         asked = options.pop("max_side", None)
@@ -538,12 +544,6 @@ class StyleRenderer:
             white_level=white_level,
             **options,
         )
-
-    def finish_at(self, amount: float, finish: Finish | None = None, dyes: Dyes | None = None):
-        """The finish a call would apply (its ``finish`` and ``dyes``, else this style's) at
-        ``amount`` of the way (``inference.finish.scaled_finish``): lighter on a portrait's
-        faces, as their strength is."""
-        return scaled_finish(finish or self.finish, amount, self.palette, dyes or self.dyes)
 
     stylize_files = Stylizer.stylize_files  # one batch writer: overwrite rules, bad files skipped
 
