@@ -37,7 +37,9 @@ def stylize(
         "engine at the culture's measured settings) or a *_look translation model.",
     ),
     direction: str = typer.Option("a2b", help="a2b or b2a (CycleGAN runs have both)."),
-    strength: float = typer.Option(1.0, min=0.0, max=1.0, help="Blend with the original."),
+    strength: float = typer.Option(
+        1.0, min=0.0, max=1.0, help="0 keeps the photo, 1 the full style (its finish too)."
+    ),
     max_side: int = typer.Option(None, min=16, help="Translate at most this long a side."),
     tile: int = typer.Option(512, min=0, help="Tile side for large images; 0 = never tile."),
     preserve_color: bool = typer.Option(
