@@ -64,7 +64,7 @@ def test_portrait_keeps_the_face_closer_to_the_sitter_and_the_rest_as_styled(ast
 def test_a_culture_styles_finish_is_lighter_on_the_face_too(astronaut, style):
     """ukiyo-e's flat blocks and batik's wax flatten a face whatever the feature strength, so
     ``--portrait`` applies the style's finish at the face strength as well (measured on the
-    full-size astronaut: face SSIM 0.47 -> 0.71 and 0.51 -> 0.76, with the finish at full
+    full-size astronaut: face SSIM 0.46 -> 0.71 and 0.51 -> 0.76, with the finish at full
     0.52 and 0.57); outside the faces the plain rendering, bit for bit."""
     plain = api.stylize(astronaut, style)
     portrait = api.stylize(astronaut, style, portrait=True)
