@@ -181,7 +181,23 @@ def test_a_culture_style_exports_with_its_settings(tmp_path):
     assert report.max_abs_diff <= report.tolerance
     meta = {p.key: p.value for p in onnx.load(str(tmp_path / "ornament.onnx")).metadata_props}
     assert meta["stylebridge.fusion"] == "adain" and meta["stylebridge.strength"] == "0.5"
-    assert meta["stylebridge.finish"] == "grey" and not report.notes  # in the graph
+    # in the graph, at the call's strength as stylize applies it: half of the colour dropped
+    assert meta["stylebridge.finish"] == "grey at 0.5" and not report.notes
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(
+        str(tmp_path / "ornament.onnx"), providers=["CPUExecutionProvider"]
+    )
+    x = np.random.default_rng(0).uniform(-1, 1, (1, 3, 64, 64)).astype(np.float32)
+    half = session.run(None, {session.get_inputs()[0].name: x})[0]
+    style = stylebridge.load("islamic_ornament")
+    with torch.inference_mode():
+        grey, colour = (
+            style.engine.baked(style.code, "adain", 0.5, grey=share)(torch.from_numpy(x)).numpy()
+            for share in (1.0, 0.0)
+        )
+    assert np.abs(grey - grey[:, :1]).max() < 1e-6 and np.abs(colour - colour[:, :1]).max() > 0.05
+    assert np.abs(half - (np.clip(colour, -1, 1) + grey) / 2).max() < 1e-3  # halfway
     flat = stylebridge.export("ukiyoe", onnx=tmp_path / "ukiyoe.onnx", exporter="torchscript")
     assert any(
         "'flat_detail' finish is not in the graph" in n and "palette and the photo" in n

@@ -288,12 +288,15 @@ class FeatureEngine:
         fusion: str = "wct",
         strength: float = 1.0,
         white_level: float = 1.0,
-        grey: bool = False,
+        grey: float = 0.0,
     ) -> BakedStyle:
         """This engine with ``code`` fixed, as one image -> image module (for ONNX export);
-        ``grey``: the ``grey`` finish in the graph."""
+        ``grey``: how much of the ``grey`` finish the graph applies (1: all of it; a call's
+        strength below 1 scales it, as ``StyleRenderer.stylize`` does)."""
         if not 0.0 <= strength <= 1.0:
             raise ConfigError(f"strength must be within [0, 1], got {strength}")
+        if not 0.0 <= grey <= 1.0:
+            raise ConfigError(f"the grey finish's share must be within [0, 1], got {grey}")
         white_level = check_white_level(white_level)
         return BakedStyle(
             self.encoder, self.decoder, mixed(code), fusion, strength, white_level, grey
@@ -431,7 +434,7 @@ class BakedStyle(nn.Module):
         fusion: str,
         strength: float,
         white_level: float = 1.0,
-        grey: bool = False,
+        grey: float = 0.0,
     ):
         super().__init__()
         if fusion not in FUSIONS:
@@ -440,7 +443,7 @@ class BakedStyle(nn.Module):
         self.decoder = decoder
         self.fusion, self.strength = fusion, float(strength)
         self.white_level = float(white_level)  # a scale of [0, 1] tones: in the graph
-        self.grey = bool(grey)  # the grey finish: luminance in all three channels
+        self.grey = float(grey)  # the grey finish's share: luminance in all three channels
         colour = torch.diag(style.std) if fusion == "adain" else style.colouring
         self.register_buffer("style_mean", style.mean.float()[:, None])
         self.register_buffer("colour", colour.float())
@@ -462,9 +465,11 @@ class BakedStyle(nn.Module):
             out = self.decoder(fused)
         else:  # the decoder's detail layer on the stride-4 features: no pack and unpack
             out = self.decoder.render(fused, self.decoder.detail(detail))
-        if self.grey:  # LUMA is a weighted mean: [-1, 1] maps onto itself
+        if self.grey > 0.0:  # LUMA is a weighted mean: [-1, 1] maps onto itself
             luma = torch.as_tensor(LUMA, dtype=out.dtype, device=out.device).view(1, 3, 1, 1)
-            out = (out.clamp(-1.0, 1.0) * luma).sum(1, keepdim=True).expand_as(out)
+            pixels = out.clamp(-1.0, 1.0)
+            grey = (pixels * luma).sum(1, keepdim=True).expand_as(out)
+            out = grey if self.grey >= 1.0 else pixels + self.grey * (grey - pixels)
         if self.white_level < 1.0:  # clipped as pixels are, then tones x level, in [-1, 1]
             out = (out.clamp(-1.0, 1.0) + 1.0) * self.white_level - 1.0
         return out
