@@ -12,7 +12,7 @@ from ..errors import ConfigError, ModelFileError
 from ..fileio import check_outputs
 from ..inference import ONNX_TOLERANCE, OnnxExport, Stylizer, export_module, export_onnx
 from ..inference.feature_style import StyleCode, StylePreset, StyleRenderer
-from ..inference.finish import describe_finish, scaled_finish
+from ..inference.finish import describe_finish, grey_share
 from ..models import cyclegan_reference as reference
 from ..models.files import read_run_config
 from ..models.pretrained import copy_model_folder, save_generators
@@ -131,16 +131,6 @@ def style_notes(style: str) -> tuple[str, str]:
     return card.get("look", ""), caveat
 
 
-def _grey_share(finish) -> float:
-    """How much of the ``grey`` finish a style applies (``inference.finish.Finish``): 1 for
-    ``grey``, its share when scaled (a strength below 1), 0 for anything else, a mix included."""
-    if finish == "grey":
-        return 1.0
-    if isinstance(finish, tuple) and len(finish) == 1 and finish[0].finish == "grey":
-        return finish[0].amount
-    return 0.0
-
-
 def export(
     model: str | os.PathLike | None,
     *,
@@ -183,9 +173,7 @@ def export(
             )
         )
         fusion = fusion or renderer.fusion
-        finish_spec = renderer.finish  # scaled by the call's strength, as stylize scales it
-        if strength < 1.0:
-            finish_spec = scaled_finish(finish_spec, strength, renderer.palette, renderer.dyes)
+        finish_spec = renderer.finish_at(strength)  # as stylize applies it at this strength
         strength = renderer.strength * strength
         folder = renderer.engine.model_dir
         check_outputs([Path(onnx)], [p for p in folder.rglob("*") if p.is_file()],
@@ -197,7 +185,7 @@ def export(
             "stylebridge.fusion": fusion,
             "stylebridge.strength": f"{strength:g}",
         }
-        grey = _grey_share(finish_spec)  # a linear map of the pixels: baked into the graph
+        grey = grey_share(finish_spec)  # a linear map of the pixels: baked into the graph
         finish = describe_finish(finish_spec)  # a mix: each culture's finish, its weight
         if finish != "none":  # classical filtering has no ONNX form: said, not baked
             metadata["stylebridge.finish"] = (

@@ -524,10 +524,7 @@ class StyleRenderer:
         white_level = options.pop("white_level", None)
         white_level = self.white_level if white_level is None else white_level
         dyes = options.pop("dyes", None) or self.dyes  # a call's colourway (--dyes-from)
-        finish = options.pop("finish", None) or self.finish
-        if strength < 1.0:
-            check_finish(finish)
-            finish = scaled_finish(finish, strength, self.palette, dyes)
+        finish = self.finish_at(strength, options.pop("finish", None), dyes)
         # None (a translation model's "as is") is the style's own scale, else the engine's
         # default; a call's max_side caps the style's, and max_side=0 renders at full size
         asked = options.pop("max_side", None)
@@ -549,6 +546,15 @@ class StyleRenderer:
             white_level=white_level,
             **options,
         )
+
+    def finish_at(self, strength: float, finish: Finish | None = None, dyes: Dyes | None = None):
+        """The finish a call at ``strength`` applies (its ``finish``, else this style's), moved
+        that fraction of the way from the rendering (``inference.finish.scaled_finish``): what
+        ``stylize`` renders and ``export`` names or bakes."""
+        finish = finish or self.finish
+        if strength >= 1.0:
+            return finish
+        return scaled_finish(finish, strength, self.palette, dyes or self.dyes)
 
     stylize_files = Stylizer.stylize_files  # one batch writer: overwrite rules, bad files skipped
 

@@ -288,11 +288,21 @@ def describe_finish(finish: Finish) -> str:
     return ", ".join(f"{s.finish} at {s.amount:g}" for s in finish) or "none"
 
 
+def grey_share(finish: Finish) -> float:
+    """How much of the ``grey`` finish ``finish`` applies: 1 for ``grey``, its share when
+    scaled (a strength below 1), 0 for anything else, a mix of cultures included."""
+    if finish == "grey":
+        return 1.0
+    if not isinstance(finish, str) and len(finish) == 1 and finish[0].finish == "grey":
+        return finish[0].amount
+    return 0.0
+
+
 def scaled_finish(
     finish: Finish, amount: float, palette: np.ndarray | None = None, dyes: Dyes | None = None
 ) -> Finish:
     """``finish`` applied ``amount`` (0..1) of the way from the rendering to its finished self
-    (a mix's shares scaled alike): what a portrait's faces get at their lower strength."""
+    (a mix's shares scaled alike): what a call's strength below 1 does to a style's finish."""
     if isinstance(finish, str):
         return "none" if finish == "none" else (FinishShare(finish, amount, palette, dyes),)
     return tuple(FinishShare(s.finish, s.amount * amount, s.palette, s.dyes) for s in finish)
